@@ -1,0 +1,103 @@
+# flashtool - one plain Makefile.
+#   make            lib/libflashtool.a and ./flashtool
+#   make check      every test; ends with "N passed, N failed"
+#   make check SAN=1  the same under AddressSanitizer and UBSan
+#   make install    PREFIX (default /usr/local) and DESTDIR honoured
+#   make lint       header boundary, library purity, man page lint
+#   make O=DIR ...  build into DIR instead of the source tree
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+CC ?= cc
+AR ?= ar
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+
+WARNFLAGS = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wwrite-strings -Wformat=2 -Wundef -Wpointer-arith
+STDFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+USB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libusb-1.0)
+USB_LIBS := $(shell $(PKG_CONFIG) --libs libusb-1.0)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+endif
+
+ALL_CFLAGS = $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) -Ilib $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+O ?= .
+LIB = $(O)/lib/libflashtool.a
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
+CLI_SRC := $(sort $(wildcard cli/*.c))
+CLI_OBJ := $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
+UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BIN := $(patsubst %.c,$(O)/%,$(UNIT_SRC))
+USART_SIM_SRC := $(sort $(wildcard test/sim/usart/*.c))
+USART_SIM = $(O)/test/sim/stm32-usart-sim
+USB_SIM_SRC := $(sort $(wildcard test/sim/usb/*.c))
+USB_SIM = $(O)/test/sim/libusb-sim.so
+BIN = $(O)/flashtool
+HEADERS := $(wildcard lib/*.h)
+
+.PHONY: all check unit e2e lint install uninstall clean sims
+
+all: $(LIB) $(BIN)
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+$(O)/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/cli/%.o: cli/%.c lib/flashtool.h $(wildcard cli/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(USB_LIBS)
+
+$(O)/test/unit/test_%: test/unit/test_%.c $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(USB_LIBS) $(CMOCKA_LIBS)
+
+$(USART_SIM): $(USART_SIM_SRC) $(LIB) $(wildcard test/sim/usart/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $(USART_SIM_SRC) $(LIB) $(ALL_LDFLAGS) $(USB_LIBS) -lm
+
+# The simulated libusb is preloaded into programs that may not be built
+# with sanitizers (dfu-util), so it is always built without them.
+$(USB_SIM): $(USB_SIM_SRC) $(wildcard test/sim/usb/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) $(CFLAGS) -fPIC -shared \
+		-o $@ $(USB_SIM_SRC) $(LDFLAGS) -ldl
+
+SIMS = $(if $(USART_SIM_SRC),$(USART_SIM)) $(if $(USB_SIM_SRC),$(USB_SIM))
+sims: $(SIMS)
+
+check: all $(UNIT_BIN) $(SIMS)
+	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN)
+
+lint:
+	sh scripts/check-boundary
+	sh scripts/check-lib-purity
+	mandoc -Tlint -W warning man/flashtool.1
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/flashtool
+	install -m 644 man/flashtool.1 $(DESTDIR)$(MANDIR)/man1/flashtool.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flashtool $(DESTDIR)$(MANDIR)/man1/flashtool.1
+
+clean:
+	rm -f $(LIB) $(LIB_OBJ) $(CLI_OBJ) $(BIN) $(UNIT_BIN) $(USART_SIM) $(USB_SIM)
+	rm -rf $(O)/test/out

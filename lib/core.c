@@ -1,0 +1,685 @@
+/*
+ * core.c - the transport-independent half of every operation: opening a
+ * transport, chunking and alignment, the erase plan, skipping blank
+ * blocks, retries after a resync, verify, progress and cancellation.
+ *
+ * Invariants:
+ *  - A transport op only ever sees ranges it declared it can take:
+ *    reads of at most max_read bytes, writes of at most max_write bytes
+ *    aligned to write_align, erase units in ascending order.
+ *  - Nothing is erased before every segment of the image has been checked
+ *    against the flash layout.
+ *  - Every loop over blocks checks the cancel callback between blocks, so
+ *    an interrupt stops at a block boundary.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ft_int.h"
+
+/* Erase units per erase op: small enough for steady progress reports. */
+#define ERASE_BATCH_UNITS 16u
+#define ERASED_BYTE 0xFFu
+
+static const struct ft_transport *
+transport_for(enum ft_transport_kind kind)
+{
+	switch (kind) {
+	case FT_TRANSPORT_USART:
+		return &ft_transport_usart;
+	case FT_TRANSPORT_DFU:
+		return &ft_transport_dfu;
+	}
+	return NULL;
+}
+
+int
+ft_open(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_dev **out)
+{
+	const struct ft_transport *tr;
+	struct ft_dev *dev;
+	int rc;
+
+	*out = NULL;
+	ft_clear_detail(ctx);
+	tr = transport_for(opts->transport);
+	if (tr == NULL)
+		return ft_fail(ctx, FT_E_INVALID, "unknown transport %d",
+		    (int)opts->transport);
+	/* Mandatory operations; a table without them is a programming error. */
+	if (tr->open == NULL || tr->close == NULL || tr->read == NULL ||
+	    tr->write == NULL || tr->erase == NULL)
+		return ft_fail(ctx, FT_E_NOT_SUPPORTED,
+		    "transport %s lacks a mandatory operation", tr->name);
+	dev = calloc(1, sizeof(*dev));
+	if (dev == NULL)
+		return ft_fail(ctx, FT_E_NOMEM, "out of memory");
+	dev->ctx = ctx;
+	dev->tr = tr;
+	dev->retries = opts->retries != 0 ? opts->retries :
+	    FT_DEFAULT_RETRIES;
+	rc = tr->open(dev, opts);
+	if (rc < 0) {
+		free(dev);
+		return rc;
+	}
+	if (dev->max_read == 0 || dev->write_align == 0 ||
+	    dev->max_write < dev->write_align) {
+		tr->close(dev);
+		free(dev);
+		return ft_fail(ctx, FT_E_PROTOCOL,
+		    "transport %s reported unusable block sizes", tr->name);
+	}
+	*out = dev;
+	return 0;
+}
+
+const struct ft_devinfo *
+ft_dev_info(const struct ft_dev *dev)
+{
+	return &dev->info;
+}
+
+void
+ft_close(struct ft_dev *dev)
+{
+	if (dev == NULL)
+		return;
+	dev->tr->close(dev);
+	free(dev);
+}
+
+static int
+retryable(int rc)
+{
+	return rc == FT_E_NACK || rc == FT_E_TIMEOUT || rc == FT_E_PROTOCOL;
+}
+
+/*
+ * After a failed attempt: log it, resync the link, and tell whether the
+ * caller may try again.  Returns 0 to retry or the error to give up with.
+ */
+static int
+prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
+    uint32_t addr)
+{
+	char why[FT_DETAIL_MAX];
+	int r;
+
+	if (!retryable(rc))
+		return rc;
+	if (attempt >= dev->retries) {
+		snprintf(why, sizeof(why), "%s", dev->ctx->detail);
+		return ft_fail(dev->ctx, rc, "%s (gave up after %u retries)",
+		    why, dev->retries);
+	}
+	ft_warn(dev->ctx, "%s at 0x%08x failed (%s); resyncing and retrying",
+	    what, addr, dev->ctx->detail);
+	if (dev->tr->resync != NULL) {
+		r = dev->tr->resync(dev);
+		if (r < 0 && !retryable(r))
+			return r;
+	}
+	return 0;
+}
+
+static int
+check_cancel(struct ft_dev *dev, const char *what, uint32_t addr)
+{
+	if (!ft_cancelled(dev->ctx))
+		return 0;
+	return ft_fail(dev->ctx, FT_E_INTERRUPTED,
+	    "%s interrupted before 0x%08x", what, addr);
+}
+
+static int
+read_block(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+	unsigned attempt;
+	int rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = dev->tr->read(dev, addr, buf, len);
+		if (rc >= 0)
+			return 0;
+		rc = prepare_retry(dev, rc, attempt, "read", addr);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int
+ft_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+	uint64_t done = 0;
+	int rc;
+
+	ft_clear_detail(dev->ctx);
+	if ((uint64_t)addr + len > (uint64_t)UINT32_MAX + 1)
+		return ft_fail(dev->ctx, FT_E_RANGE,
+		    "read 0x%08x+%u runs past 4 GiB", addr, len);
+	ft_progress(dev->ctx, FT_STAGE_READ, 0, len);
+	while (done < len) {
+		uint32_t a = addr + (uint32_t)done;
+		/* Keep reads aligned to max_read after the first one. */
+		uint32_t n = dev->max_read - (a % dev->max_read);
+
+		if (n > len - done)
+			n = (uint32_t)(len - done);
+		rc = check_cancel(dev, "read", a);
+		if (rc == 0)
+			rc = read_block(dev, a, buf + done, n);
+		if (rc < 0)
+			return rc;
+		done += n;
+		ft_progress(dev->ctx, FT_STAGE_READ, done, len);
+	}
+	return 0;
+}
+
+static uint64_t
+units_bytes(const struct ft_erase_unit *u, size_t n)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		total += u[i].size;
+	return total;
+}
+
+static int
+erase_units(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
+{
+	uint64_t total = units_bytes(units, n), done = 0;
+	size_t i = 0;
+	int rc;
+
+	ft_progress(dev->ctx, FT_STAGE_ERASE, 0, total);
+	while (i < n) {
+		size_t batch = n - i < ERASE_BATCH_UNITS ? n - i :
+		    ERASE_BATCH_UNITS;
+		unsigned attempt;
+
+		rc = check_cancel(dev, "erase", units[i].addr);
+		if (rc < 0)
+			return rc;
+		for (attempt = 0;; attempt++) {
+			rc = dev->tr->erase(dev, &units[i], batch);
+			if (rc >= 0)
+				break;
+			rc = prepare_retry(dev, rc, attempt, "erase",
+			    units[i].addr);
+			if (rc < 0)
+				return rc;
+		}
+		done += units_bytes(&units[i], batch);
+		i += batch;
+		ft_progress(dev->ctx, FT_STAGE_ERASE, done, total);
+	}
+	return 0;
+}
+
+/* All erase units of the flash, for chips without a mass erase. */
+static int
+all_units(struct ft_dev *dev, struct ft_erase_unit **units, size_t *n)
+{
+	const struct ft_layout *l = &dev->info.flash;
+
+	return ft_plan_range(dev->ctx, l, l->base,
+	    (uint32_t)(ft_layout_size(l) - 1) + 1, units, n);
+}
+
+static int
+mass_erase(struct ft_dev *dev, uint32_t *units_erased)
+{
+	struct ft_erase_unit *units = NULL;
+	size_t n = 0;
+	uint64_t size = ft_layout_size(&dev->info.flash);
+	unsigned attempt;
+	int rc = FT_E_NOT_SUPPORTED;
+
+	if (dev->tr->mass_erase != NULL) {
+		ft_progress(dev->ctx, FT_STAGE_ERASE, 0, size);
+		for (attempt = 0;; attempt++) {
+			rc = dev->tr->mass_erase(dev);
+			if (rc >= 0) {
+				ft_progress(dev->ctx, FT_STAGE_ERASE, size,
+				    size);
+				*units_erased = ft_layout_units(
+				    &dev->info.flash);
+				return 0;
+			}
+			rc = prepare_retry(dev, rc, attempt, "mass erase",
+			    dev->info.flash.base);
+			if (rc < 0)
+				break;
+		}
+	}
+	if (rc != FT_E_NOT_SUPPORTED)
+		return rc;
+	/* No mass erase on this part (L0/L1): erase every unit instead. */
+	ft_info(dev->ctx, "no mass erase on this device: erasing every page");
+	rc = all_units(dev, &units, &n);
+	if (rc == 0)
+		rc = erase_units(dev, units, n);
+	if (rc == 0)
+		*units_erased = (uint32_t)n;
+	free(units);
+	return rc;
+}
+
+int
+ft_mass_erase(struct ft_dev *dev)
+{
+	uint32_t n;
+
+	ft_clear_detail(dev->ctx);
+	return mass_erase(dev, &n);
+}
+
+int
+ft_erase(struct ft_dev *dev, uint32_t addr, uint32_t len)
+{
+	struct ft_erase_unit *units = NULL;
+	size_t n = 0;
+	int rc;
+
+	ft_clear_detail(dev->ctx);
+	if (len == 0)
+		return ft_fail(dev->ctx, FT_E_INVALID, "erase: empty range");
+	rc = ft_plan_range(dev->ctx, &dev->info.flash, addr, len, &units, &n);
+	if (rc == 0 && (units[0].addr != addr ||
+	    (uint64_t)units[n - 1].addr + units[n - 1].size !=
+	    (uint64_t)addr + len))
+		rc = ft_fail(dev->ctx, FT_E_INVALID,
+		    "erase 0x%08x-0x%08llx is not page aligned: it would "
+		    "erase 0x%08x-0x%08llx", addr,
+		    (unsigned long long)addr + len - 1, units[0].addr,
+		    (unsigned long long)units[n - 1].addr +
+		    units[n - 1].size - 1);
+	if (rc == 0)
+		rc = erase_units(dev, units, n);
+	free(units);
+	return rc;
+}
+
+static int
+all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+/*
+ * Fill buf with the image's bytes for [start, start+size), 0xFF where the
+ * image has none.  Returns 1 and the data extent [*first, *last] when any
+ * byte of the window belongs to the image, else 0 and *next_addr = the
+ * next image address after the window (or 0 when there is none).
+ */
+static int
+fill_window(const struct ft_image *img, uint32_t start, uint32_t size,
+    uint8_t *buf, uint32_t *first, uint32_t *last, uint64_t *next_addr)
+{
+	uint64_t end = (uint64_t)start + size;
+	int any = 0;
+	size_t i;
+
+	memset(buf, ERASED_BYTE, size);
+	*next_addr = 0;
+	for (i = 0; i < img->nseg; i++) {
+		const struct ft_segment *s = &img->seg[i];
+		uint64_t s_end = (uint64_t)s->addr + s->len;
+		uint64_t lo, hi;
+
+		if (s_end <= start)
+			continue;
+		if (s->addr >= end) {
+			if (*next_addr == 0 || s->addr < *next_addr)
+				*next_addr = s->addr;
+			continue;
+		}
+		lo = s->addr > start ? s->addr : start;
+		hi = s_end < end ? s_end : end;
+		memcpy(buf + (lo - start), s->data + (lo - s->addr),
+		    (size_t)(hi - lo));
+		if (!any || lo - start < *first)
+			*first = (uint32_t)(lo - start);
+		if (!any || hi - 1 - start > *last)
+			*last = (uint32_t)(hi - 1 - start);
+		any = 1;
+	}
+	return any;
+}
+
+static int
+write_block(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
+    uint32_t len, uint8_t *scratch)
+{
+	unsigned attempt;
+	int rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = dev->tr->write(dev, addr, data, len);
+		if (rc >= 0)
+			return 0;
+		rc = prepare_retry(dev, rc, attempt, "write", addr);
+		if (rc < 0)
+			return rc;
+		/*
+		 * The failed attempt may have programmed the block already
+		 * (a lost final ACK); programming it twice fails on most
+		 * STM32 flash, so look before writing again.
+		 */
+		if (read_block(dev, addr, scratch, len) == 0 &&
+		    memcmp(scratch, data, len) == 0)
+			return 0;
+	}
+}
+
+static uint32_t
+align_down(uint32_t v, uint32_t a)
+{
+	return v - v % a;
+}
+
+/* Walk the image in write blocks; write every block that is not blank. */
+static int
+write_image(struct ft_dev *dev, const struct ft_image *img,
+    struct ft_write_stats *st)
+{
+	uint32_t block = align_down(dev->max_write, dev->write_align);
+	uint64_t total = ft_image_bytes(img), done = 0;
+	uint8_t *buf, *scratch;
+	uint64_t a;
+	int rc = 0;
+
+	if (img->nseg == 0)
+		return 0;
+	buf = malloc(block);
+	scratch = malloc(block);
+	if (buf == NULL || scratch == NULL) {
+		free(buf);
+		free(scratch);
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	}
+	ft_progress(dev->ctx, FT_STAGE_WRITE, 0, total);
+	a = align_down(img->seg[0].addr, block);
+	while (rc == 0) {
+		uint32_t first = 0, last = 0, wstart, wlen;
+		uint64_t next;
+
+		if (!fill_window(img, (uint32_t)a, block, buf, &first, &last,
+		    &next)) {
+			if (next == 0)
+				break;
+			a = align_down((uint32_t)next, block);
+			continue;
+		}
+		/* Trim the window to the aligned extent of the data. */
+		wstart = align_down(first, dev->write_align);
+		wlen = align_down(last, dev->write_align) +
+		    dev->write_align - wstart;
+		rc = check_cancel(dev, "write", (uint32_t)a + wstart);
+		if (rc < 0)
+			break;
+		if (all_bytes(buf + wstart, wlen, ERASED_BYTE)) {
+			st->bytes_skipped += wlen;
+		} else {
+			rc = write_block(dev, (uint32_t)a + wstart,
+			    buf + wstart, wlen, scratch);
+			st->bytes_written += wlen;
+		}
+		done += last - first + 1;
+		if (done > total)
+			done = total;
+		ft_progress(dev->ctx, FT_STAGE_WRITE, done, total);
+		a += block;
+		if (a > UINT32_MAX)
+			break;
+	}
+	free(buf);
+	free(scratch);
+	return rc;
+}
+
+/* Reject what cannot be written before anything is erased. */
+static int
+check_image(struct ft_dev *dev, const struct ft_image *img)
+{
+	const struct ft_layout *l = &dev->info.flash;
+	uint64_t end = (uint64_t)l->base + ft_layout_size(l);
+	size_t i;
+
+	if (img->nseg == 0)
+		return ft_fail(dev->ctx, FT_E_INVALID, "image is empty");
+	for (i = 0; i < img->nseg; i++) {
+		const struct ft_segment *s = &img->seg[i];
+
+		if (s->addr < l->base || (uint64_t)s->addr + s->len > end)
+			return ft_fail(dev->ctx, FT_E_RANGE,
+			    "image data at 0x%08x-0x%08llx lies outside flash "
+			    "0x%08x-0x%08llx (%llu KiB)", s->addr,
+			    (unsigned long long)s->addr + s->len - 1, l->base,
+			    (unsigned long long)end - 1,
+			    (unsigned long long)ft_layout_size(l) / 1024);
+	}
+	return 0;
+}
+
+int
+ft_write(struct ft_dev *dev, const struct ft_image *img,
+    const struct ft_write_opts *opts, struct ft_write_stats *stats)
+{
+	struct ft_write_stats st;
+	struct ft_erase_unit *units = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	ft_clear_detail(dev->ctx);
+	rc = check_image(dev, img);
+	if (rc == 0 && !opts->mass_erase && !opts->no_erase)
+		rc = ft_plan_image(dev->ctx, &dev->info.flash, img, &units,
+		    &n);
+	if (rc == 0 && opts->mass_erase)
+		rc = mass_erase(dev, &st.units_erased);
+	else if (rc == 0 && n > 0) {
+		rc = erase_units(dev, units, n);
+		if (rc == 0)
+			st.units_erased = (uint32_t)n;
+	}
+	free(units);
+	if (rc == 0)
+		rc = write_image(dev, img, &st);
+	if (rc == 0 && opts->verify) {
+		rc = ft_verify(dev, img);
+		st.verified = rc == 0;
+	}
+	if (stats != NULL)
+		*stats = st;
+	return rc;
+}
+
+static int
+verify_by_crc(struct ft_dev *dev, const struct ft_segment *s, int *matched)
+{
+	uint32_t want, got;
+	int rc;
+
+	*matched = 0;
+	if (dev->tr->crc == NULL || !dev->info.has_checksum ||
+	    s->addr % 4 != 0 || s->len % 4 != 0)
+		return FT_E_NOT_SUPPORTED;
+	rc = dev->tr->crc(dev, s->addr, s->len, &got);
+	if (rc < 0)
+		return rc;
+	want = ft_crc32_stm(FT_CRC32_STM_INIT, s->data, s->len);
+	*matched = want == got;
+	return 0;
+}
+
+static int
+verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
+    uint64_t *done, uint64_t total)
+{
+	uint8_t *buf = malloc(dev->max_read);
+	uint32_t off = 0;
+	int rc = 0;
+
+	if (buf == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	while (off < s->len) {
+		uint32_t a = s->addr + off;
+		uint32_t n = dev->max_read - (a % dev->max_read);
+		uint32_t k;
+
+		if (n > s->len - off)
+			n = s->len - off;
+		rc = check_cancel(dev, "verify", a);
+		if (rc == 0)
+			rc = read_block(dev, a, buf, n);
+		if (rc < 0)
+			break;
+		for (k = 0; k < n; k++)
+			if (buf[k] != s->data[off + k])
+				break;
+		if (k < n) {
+			rc = ft_fail(dev->ctx, FT_E_VERIFY,
+			    "verify failed at 0x%08x: flash has 0x%02x, image "
+			    "has 0x%02x", a + k, buf[k], s->data[off + k]);
+			break;
+		}
+		off += n;
+		*done += n;
+		ft_progress(dev->ctx, FT_STAGE_VERIFY, *done, total);
+	}
+	free(buf);
+	return rc;
+}
+
+int
+ft_verify(struct ft_dev *dev, const struct ft_image *img)
+{
+	uint64_t total = ft_image_bytes(img), done = 0;
+	size_t i;
+	int rc;
+
+	ft_clear_detail(dev->ctx);
+	ft_progress(dev->ctx, FT_STAGE_VERIFY, 0, total);
+	for (i = 0; i < img->nseg; i++) {
+		const struct ft_segment *s = &img->seg[i];
+		int matched;
+
+		rc = verify_by_crc(dev, s, &matched);
+		if (rc == 0 && matched) {
+			done += s->len;
+			ft_progress(dev->ctx, FT_STAGE_VERIFY, done, total);
+			continue;
+		}
+		if (rc < 0 && rc != FT_E_NOT_SUPPORTED && !retryable(rc))
+			return rc;
+		/* A CRC mismatch or failure: read back to name the address. */
+		rc = verify_by_reading(dev, s, &done, total);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+ft_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *crc)
+{
+	uint8_t *buf;
+	uint32_t off = 0;
+	uint32_t c = FT_CRC32_STM_INIT;
+	int rc;
+
+	ft_clear_detail(dev->ctx);
+	if (addr % 4 != 0 || len % 4 != 0 || len == 0)
+		return ft_fail(dev->ctx, FT_E_INVALID,
+		    "CRC range 0x%08x+%u: address and length must be "
+		    "non-zero multiples of 4", addr, len);
+	if (dev->tr->crc != NULL && dev->info.has_checksum) {
+		rc = dev->tr->crc(dev, addr, len, crc);
+		if (rc != FT_E_NOT_SUPPORTED)
+			return rc;
+	}
+	buf = malloc(dev->max_read);
+	if (buf == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	ft_progress(dev->ctx, FT_STAGE_READ, 0, len);
+	rc = 0;
+	while (off < len) {
+		uint32_t n = dev->max_read;
+
+		if (n > len - off)
+			n = len - off;
+		rc = check_cancel(dev, "CRC", addr + off);
+		if (rc == 0)
+			rc = read_block(dev, addr + off, buf, n);
+		if (rc < 0)
+			break;
+		c = ft_crc32_stm(c, buf, n);
+		off += n;
+		ft_progress(dev->ctx, FT_STAGE_READ, off, len);
+	}
+	free(buf);
+	if (rc == 0)
+		*crc = c;
+	return rc;
+}
+
+int
+ft_go(struct ft_dev *dev, uint32_t addr)
+{
+	ft_clear_detail(dev->ctx);
+	if (dev->tr->go == NULL)
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
+		    "%s: no way to start code", dev->tr->name);
+	return dev->tr->go(dev, addr);
+}
+
+int
+ft_reset(struct ft_dev *dev)
+{
+	ft_clear_detail(dev->ctx);
+	if (dev->tr->reset == NULL)
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
+		    "%s: no way to reset the chip", dev->tr->name);
+	return dev->tr->reset(dev);
+}
+
+int
+ft_protect(struct ft_dev *dev, enum ft_protect_op op)
+{
+	ft_clear_detail(dev->ctx);
+	if (dev->tr->protect == NULL)
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
+		    "%s: protection commands not supported", dev->tr->name);
+	return dev->tr->protect(dev, op);
+}
+
+int
+ft_write_protect(struct ft_dev *dev, uint32_t addr, uint32_t len)
+{
+	struct ft_erase_unit *units = NULL;
+	size_t n = 0;
+	int rc;
+
+	ft_clear_detail(dev->ctx);
+	if (dev->tr->write_protect == NULL)
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
+		    "%s: write protection not supported", dev->tr->name);
+	rc = ft_plan_range(dev->ctx, &dev->info.flash, addr, len, &units, &n);
+	if (rc == 0)
+		rc = dev->tr->write_protect(dev, units, n);
+	free(units);
+	return rc;
+}

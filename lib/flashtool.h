@@ -1,0 +1,373 @@
+/*
+ * flashtool.h - the one public interface of libflashtool.
+ *
+ * libflashtool reads, writes, verifies and erases STM32 flash through the
+ * ROM bootloaders (USART, ST AN3155; USB DFU/DfuSe).  Both transports sit
+ * behind the same operations, so a front end never needs to know which
+ * one it drives.
+ *
+ * Conventions:
+ *  - Every fallible function returns 0 (or a non-negative count) on success
+ *    and a negative enum ft_err on failure.  What failed and where (command,
+ *    address, reply) is kept in the context's detail string, ft_errdetail().
+ *  - The library never prints and never exits.  Messages and progress reach
+ *    the caller only through the callbacks registered on the context.
+ *  - Everything public starts with ft_ or FT_.
+ */
+#ifndef FLASHTOOL_H
+#define FLASHTOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FT_VERSION "0.1.0"
+
+/*
+ * Errors.  Keep ft_strerror() and ft_errname() in lib/error.c in step with
+ * this list, and cli/main.c's exit-code mapping too.
+ */
+enum ft_err {
+	FT_OK = 0,
+	FT_E_INVALID = -1,	/* bad argument or input (file, address, option) */
+	FT_E_FORMAT = -2,	/* image file malformed */
+	FT_E_IO = -3,		/* operating-system I/O failure */
+	FT_E_TIMEOUT = -4,	/* the device did not answer in time */
+	FT_E_NACK = -5,		/* the device refused a command */
+	FT_E_PROTOCOL = -6,	/* the device answered something unexpected */
+	FT_E_PROTECTED = -7,	/* readout or write protection is active */
+	FT_E_VERIFY = -8,	/* flash contents differ from the image */
+	FT_E_NOT_SUPPORTED = -9, /* the device or transport cannot do this */
+	FT_E_NO_DEVICE = -10,	/* no port, no USB device, nothing answering */
+	FT_E_MULTIPLE = -11,	/* several devices match the selection */
+	FT_E_ACCESS = -12,	/* permission denied on port or USB device */
+	FT_E_BUSY = -13,	/* port or interface already in use */
+	FT_E_NOMEM = -14,	/* out of memory */
+	FT_E_RANGE = -15,	/* address or length outside the device memory */
+	FT_E_UNKNOWN_CHIP = -16, /* product ID not in the table, no layout given */
+	FT_E_STAYED = -17,	/* written, but the device did not leave the
+				 * bootloader (BOOT0 still held) */
+	FT_E_INTERRUPTED = -18,	/* cancelled by the caller (signal) */
+	FT_E_LEAVE = -19,	/* written, but the leave/go step failed */
+};
+#define FT_ERR_COUNT 20
+
+/* A sentence for users ("the device did not answer in time"). */
+const char *ft_strerror(int err);
+/* The symbol for logs and JSON ("FT_E_TIMEOUT"). */
+const char *ft_errname(int err);
+
+/* Context: callbacks, cancellation and the last error's detail. */
+enum ft_log_level {
+	FT_LOG_ERROR,
+	FT_LOG_WARN,
+	FT_LOG_INFO,
+	FT_LOG_DEBUG,
+	FT_LOG_TRACE,
+};
+
+enum ft_stage {
+	FT_STAGE_READ,
+	FT_STAGE_ERASE,
+	FT_STAGE_WRITE,
+	FT_STAGE_VERIFY,
+};
+
+typedef void (*ft_log_fn)(enum ft_log_level level, const char *msg,
+    void *user);
+/* done and total are bytes (erase: bytes of the erase units). */
+typedef void (*ft_progress_fn)(enum ft_stage stage, uint64_t done,
+    uint64_t total, void *user);
+/* Return non-zero to stop at the next block boundary. */
+typedef int (*ft_cancel_fn)(void *user);
+
+struct ft_ctx;
+
+struct ft_ctx *ft_ctx_new(void);
+void ft_ctx_free(struct ft_ctx *ctx);
+/* Messages up to and including max_level reach fn. */
+void ft_set_log(struct ft_ctx *ctx, enum ft_log_level max_level,
+    ft_log_fn fn, void *user);
+void ft_set_progress(struct ft_ctx *ctx, ft_progress_fn fn, void *user);
+void ft_set_cancel(struct ft_ctx *ctx, ft_cancel_fn fn, void *user);
+/* What the last failure was about; "" when nothing failed. */
+const char *ft_errdetail(const struct ft_ctx *ctx);
+
+/*
+ * Memory layouts: erase units as {size, count} runs laid end to end from
+ * base.  The same structure describes a device-table chip and a parsed
+ * DfuSe layout string, so the planner never knows which transport it
+ * serves.
+ */
+#define FT_MAX_RUNS 8
+
+struct ft_run {
+	uint32_t size;		/* bytes per erase unit */
+	uint32_t count;		/* units of that size */
+};
+
+struct ft_layout {
+	uint32_t base;
+	unsigned nruns;
+	struct ft_run runs[FT_MAX_RUNS];
+};
+
+/* Total bytes covered by the layout. */
+uint64_t ft_layout_size(const struct ft_layout *layout);
+/* Number of erase units. */
+uint32_t ft_layout_units(const struct ft_layout *layout);
+/*
+ * Find the erase unit holding addr: its index (counted from base), start
+ * and size.  FT_E_RANGE when addr is outside the layout.
+ */
+int ft_layout_find(const struct ft_layout *layout, uint32_t addr,
+    uint32_t *index, uint32_t *unit_start, uint32_t *unit_size);
+/*
+ * Parse "BASE:RUNS", RUNS being comma-separated "COUNTxSIZE" with an
+ * optional K or M suffix on SIZE, for example "0x08000000:4x16K,1x64K,3x128K"
+ * or "0x08000000:64x1K".  Details go to ctx (may be NULL).
+ */
+int ft_layout_parse(struct ft_ctx *ctx, const char *text,
+    struct ft_layout *out);
+
+/*
+ * The device table (lib/devices.c): one row per product ID with a USART
+ * ROM bootloader in ST's AN2606.  Rows are plain data.
+ */
+enum ft_quirk {
+	/* No mass erase: erase every page instead (stm32flash F_NO_ME; L0/L1). */
+	FT_Q_NO_MASS_ERASE = 1u << 0,
+	/* Reset via option-byte reload (FLASH_CR OBL_LAUNCH), RM0360. */
+	FT_Q_RESET_OBL_LAUNCH = 1u << 1,
+	/* Reset must fix FLASH_SR PEMPTY first, RM0394. */
+	FT_Q_RESET_PEMPTY = 1u << 2,
+	/* Read-back right after a write is unreliable; verify at the end (H7). */
+	FT_Q_VERIFY_AFTER_ALL = 1u << 3,
+	/* Two flash banks; Extended Erase 0xFFFE/0xFFFD erase one bank. */
+	FT_Q_DUAL_BANK = 1u << 4,
+	/* Bootloader is reached only through an empty-flash check or
+	 * nBOOT_SEL option (G0/C0 pattern); BOOT0 pin may be ignored. */
+	FT_Q_BOOT0_OPTION = 1u << 5,
+};
+
+struct ft_chip {
+	uint16_t pid;		/* product ID answered by Get ID */
+	const char *name;	/* "STM32F401xB/C" */
+	uint32_t flash_base;
+	uint32_t flash_size;	/* largest part with this ID */
+	struct ft_run runs[FT_MAX_RUNS]; /* erase units from flash_base */
+	uint32_t bank2_base;	/* second bank start, 0 when single bank */
+	uint32_t ram_start;	/* first RAM byte the ROM leaves free */
+	uint32_t ram_end;	/* exclusive; == ram_start: none free */
+	uint32_t sysmem_start;
+	uint32_t sysmem_end;	/* exclusive */
+	uint32_t opt_start;
+	uint32_t opt_end;	/* exclusive; 0/0 when not memory mapped */
+	uint16_t write_unit;	/* flash programming granularity, bytes */
+	uint32_t quirks;	/* enum ft_quirk bits */
+};
+
+size_t ft_chip_count(void);
+const struct ft_chip *ft_chip_at(size_t index);
+const struct ft_chip *ft_chip_by_pid(uint16_t pid);
+/* The chip's flash as a layout. */
+void ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out);
+
+/*
+ * Images: sparse, sorted, non-overlapping segments.  Gaps are neither
+ * written nor erased.
+ */
+enum ft_image_format {
+	FT_FMT_AUTO,		/* recognise by content */
+	FT_FMT_BINARY,
+	FT_FMT_IHEX,
+	FT_FMT_SREC,
+	FT_FMT_ELF,
+	FT_FMT_DFU,		/* DFU suffix and/or DfuSe prefix */
+};
+
+struct ft_segment {
+	uint32_t addr;
+	uint32_t len;
+	uint8_t *data;
+	int alt;		/* DfuSe target alt setting; -1 if none */
+};
+
+struct ft_image;
+
+/*
+ * Load an image.  path "-" reads standard input.  base is where a raw
+ * binary starts (ignored for formats that carry addresses).  Errors name
+ * the file and, for text formats, the line.
+ */
+int ft_image_load(struct ft_ctx *ctx, const char *path,
+    enum ft_image_format format, uint32_t base, struct ft_image **out);
+/* Same, from memory; name is used in messages. */
+int ft_image_from_buffer(struct ft_ctx *ctx, const char *name,
+    const uint8_t *buf, size_t len, enum ft_image_format format,
+    uint32_t base, struct ft_image **out);
+void ft_image_free(struct ft_image *img);
+enum ft_image_format ft_image_format(const struct ft_image *img);
+const char *ft_format_name(enum ft_image_format format);
+size_t ft_image_nsegments(const struct ft_image *img);
+const struct ft_segment *ft_image_segment(const struct ft_image *img,
+    size_t index);
+/* Bytes of data (sum of segment lengths). */
+uint64_t ft_image_bytes(const struct ft_image *img);
+/* Move the whole image so that its lowest address becomes new_base. */
+int ft_image_relocate(struct ft_ctx *ctx, struct ft_image *img,
+    uint32_t new_base);
+
+/*
+ * Argument mini-languages, pure parsers shared by every front end.
+ */
+/* A 32-bit number: decimal, 0x hex, optional K/M suffix if allow_suffix. */
+int ft_parse_u32(const char *text, int allow_suffix, uint32_t *out);
+/* "ADDR[:LEN]"; has_len tells whether LEN was given. */
+int ft_parse_addr_len(struct ft_ctx *ctx, const char *text, uint32_t *addr,
+    uint32_t *len, int *has_len);
+
+/* ST's CRC-32 (poly 0x04C11DB7, init 0xFFFFFFFF, 32-bit LE words, MSB
+ * first, no reflection, no final XOR), as Get Checksum computes it. */
+uint32_t ft_crc32_stm(uint32_t crc, const uint8_t *buf, size_t len);
+#define FT_CRC32_STM_INIT 0xFFFFFFFFu
+
+/*
+ * Devices.
+ */
+enum ft_transport_kind {
+	FT_TRANSPORT_USART,
+	FT_TRANSPORT_DFU,
+};
+
+/* DFU device selection, as dfu-util's -d, -p, -S and -a. */
+struct ft_dfu_match {
+	int vid, pid;		/* runtime or any-mode IDs; -1: any */
+	int dfu_vid, dfu_pid;	/* DFU-mode IDs (",vid:pid" form); -1: any */
+	const char *path;	/* USB path "1-1.2"; NULL: any */
+	const char *serial;	/* serial string; NULL: any */
+	int alt;		/* alt setting number; -1: choose */
+	const char *alt_name;	/* alt setting name; NULL: choose */
+};
+
+#define FT_DFU_MAX_ALTS 8
+
+struct ft_dfu_alt {
+	int alt;
+	char name[128];		/* interface string (DfuSe layout) */
+};
+
+struct ft_dfu_entry {
+	uint16_t vid, pid, bcd_device;
+	uint8_t bus, address;
+	char path[32];		/* "1-1.2" */
+	char serial[64];
+	char product[64];
+	int dfu_mode;		/* 1: DFU mode, 0: runtime */
+	int dfuse;		/* bcdDFUVersion 0x011A */
+	uint16_t transfer_size;
+	unsigned nalts;
+	struct ft_dfu_alt alts[FT_DFU_MAX_ALTS];
+};
+
+/* Every DFU-capable interface matching m (NULL: all).  Free with free(). */
+int ft_dfu_list(struct ft_ctx *ctx, const struct ft_dfu_match *m,
+    struct ft_dfu_entry **out, size_t *n);
+
+struct ft_open_opts {
+	enum ft_transport_kind transport;
+
+	/* USART */
+	const char *port;	/* "/dev/ttyS0" */
+	unsigned baud;		/* 0: 115200 */
+	unsigned data_bits;	/* 0: 8 */
+	char parity;		/* 'n', 'e', 'o'; 0: 'e' */
+	unsigned stop_bits;	/* 0: 1 */
+	int no_sync;		/* -c: the bootloader is already synced */
+	unsigned max_read;	/* -F rx: 0 default (256) */
+	unsigned max_write;	/* -F tx payload: 0 default (256) */
+
+	/* DFU */
+	struct ft_dfu_match dfu;
+	unsigned wait_ms;	/* wait this long for a device to appear */
+	uint32_t target_addr;	/* where the write starts: picks the alt */
+
+	/* Both */
+	unsigned retries;	/* per block after a failure; 0: default 3 */
+	const struct ft_layout *layout; /* for chips not in the table */
+};
+
+/* What the device told us, filled by ft_open(). */
+struct ft_devinfo {
+	enum ft_transport_kind transport;
+	uint16_t pid;
+	char name[64];
+	uint8_t bl_version;	/* USART: 0x31 = v3.1; DFU: bcdDevice >> 8 */
+	uint8_t ncmds;		/* USART Get reply */
+	uint8_t cmds[32];
+	int has_checksum;	/* USART Get listed Get Checksum (0xA1) */
+	int extended_erase;	/* USART erases with 0x44, not 0x43 */
+	struct ft_layout flash;
+	const struct ft_chip *chip;	/* NULL when not from the table */
+	struct ft_dfu_entry dfu;	/* DFU: the device chosen */
+	int dfu_alt;			/* DFU: the alt setting in use */
+};
+
+struct ft_dev;
+
+/* Open, enter and identify.  Nothing is erased or written. */
+int ft_open(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_dev **out);
+const struct ft_devinfo *ft_dev_info(const struct ft_dev *dev);
+/* Restore the port or release the interface; always safe. */
+void ft_close(struct ft_dev *dev);
+
+/* Read any range; chunked, retried, with progress. */
+int ft_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len);
+
+struct ft_write_opts {
+	int verify;		/* compare the flash with the image afterwards */
+	int mass_erase;		/* mass erase instead of the erase plan */
+	int no_erase;		/* the flash is already erased */
+};
+
+struct ft_write_stats {
+	uint64_t bytes_written;	/* bytes sent to the device */
+	uint64_t bytes_skipped;	/* all-0xFF blocks not sent after erase */
+	uint32_t units_erased;
+	int verified;
+};
+
+/*
+ * Erase what the image touches (only those units, or everything with
+ * mass_erase), write it, and verify if asked.  Every segment must lie in
+ * flash; FT_E_RANGE before anything is erased otherwise.
+ */
+int ft_write(struct ft_dev *dev, const struct ft_image *img,
+    const struct ft_write_opts *opts, struct ft_write_stats *stats);
+/* Compare flash with the image: FT_E_VERIFY names the first difference. */
+int ft_verify(struct ft_dev *dev, const struct ft_image *img);
+/* Erase the units covering [addr, addr+len); both must be unit aligned. */
+int ft_erase(struct ft_dev *dev, uint32_t addr, uint32_t len);
+int ft_mass_erase(struct ft_dev *dev);
+/* CRC (ft_crc32_stm) of [addr, addr+len): device-side when it can. */
+int ft_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *crc);
+/*
+ * Start the code at addr: USART Go; DFU leave (set address, zero-length
+ * download).  DFU: the device vanishing is success; FT_E_STAYED when it
+ * came back in DFU mode (BOOT0 still held).
+ */
+int ft_go(struct ft_dev *dev, uint32_t addr);
+/* Reset the chip through a routine in RAM (no exit sequence). */
+int ft_reset(struct ft_dev *dev);
+
+enum ft_protect_op {
+	FT_WRITE_UNPROTECT,
+	FT_READOUT_PROTECT,
+	FT_READOUT_UNPROTECT,	/* mass-erases the flash */
+};
+/* The device resets afterwards; the library resyncs where it can. */
+int ft_protect(struct ft_dev *dev, enum ft_protect_op op);
+/* Write-protect the erase units covering [addr, addr+len). */
+int ft_write_protect(struct ft_dev *dev, uint32_t addr, uint32_t len);
+
+#endif /* FLASHTOOL_H */
