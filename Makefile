@@ -85,9 +85,9 @@ sims: $(SIMS)
 check: all $(UNIT_BIN) $(SIMS)
 	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN)
 
-lint:
+lint: $(LIB)
 	sh scripts/check-boundary
-	sh scripts/check-lib-purity
+	sh scripts/check-lib-purity $(LIB)
 	mandoc -Tlint -W warning man/flashtool.1
 
 install: all
