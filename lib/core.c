@@ -20,7 +20,15 @@
 
 /* Erase units per erase op: small enough for steady progress reports. */
 #define ERASE_BATCH_UNITS 16u
-#define ERASED_BYTE 0xFFu
+
+/* What erased flash reads as: 0xFF, except on L0/L1 (0x00). */
+static uint8_t
+erased_byte(const struct ft_dev *dev)
+{
+	const struct ft_chip *c = dev->info.chip;
+
+	return c != NULL && (c->quirks & FT_Q_ERASED_ZERO) ? 0x00 : 0xFF;
+}
 
 static const struct ft_transport *
 transport_for(enum ft_transport_kind kind)
@@ -318,20 +326,21 @@ all_bytes(const uint8_t *p, size_t n, uint8_t v)
 }
 
 /*
- * Fill buf with the image's bytes for [start, start+size), 0xFF where the
+ * Fill buf with the image's bytes for [start, start+size), pad where the
  * image has none.  Returns 1 and the data extent [*first, *last] when any
  * byte of the window belongs to the image, else 0 and *next_addr = the
  * next image address after the window (or 0 when there is none).
  */
 static int
 fill_window(const struct ft_image *img, uint32_t start, uint32_t size,
-    uint8_t *buf, uint32_t *first, uint32_t *last, uint64_t *next_addr)
+    uint8_t pad, uint8_t *buf, uint32_t *first, uint32_t *last,
+    uint64_t *next_addr)
 {
 	uint64_t end = (uint64_t)start + size;
 	int any = 0;
 	size_t i;
 
-	memset(buf, ERASED_BYTE, size);
+	memset(buf, pad, size);
 	*next_addr = 0;
 	for (i = 0; i < img->nseg; i++) {
 		const struct ft_segment *s = &img->seg[i];
@@ -397,6 +406,7 @@ write_image(struct ft_dev *dev, const struct ft_image *img,
 	uint32_t block = align_down(dev->max_write, dev->write_align);
 	uint64_t total = ft_image_bytes(img), done = 0;
 	uint8_t *buf, *scratch;
+	uint8_t erased = erased_byte(dev);
 	uint64_t a;
 	int rc = 0;
 
@@ -415,8 +425,8 @@ write_image(struct ft_dev *dev, const struct ft_image *img,
 		uint32_t first = 0, last = 0, wstart, wlen;
 		uint64_t next;
 
-		if (!fill_window(img, (uint32_t)a, block, buf, &first, &last,
-		    &next)) {
+		if (!fill_window(img, (uint32_t)a, block, erased, buf, &first,
+		    &last, &next)) {
 			if (next == 0)
 				break;
 			a = align_down((uint32_t)next, block);
@@ -429,7 +439,7 @@ write_image(struct ft_dev *dev, const struct ft_image *img,
 		rc = check_cancel(dev, "write", (uint32_t)a + wstart);
 		if (rc < 0)
 			break;
-		if (all_bytes(buf + wstart, wlen, ERASED_BYTE)) {
+		if (all_bytes(buf + wstart, wlen, erased)) {
 			st->bytes_skipped += wlen;
 		} else {
 			rc = write_block(dev, (uint32_t)a + wstart,

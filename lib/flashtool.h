@@ -147,6 +147,8 @@ enum ft_quirk {
 	/* Bootloader is reached only through an empty-flash check or
 	 * nBOOT_SEL option (G0/C0 pattern); BOOT0 pin may be ignored. */
 	FT_Q_BOOT0_OPTION = 1u << 5,
+	/* Erased flash reads 0x00, not 0xFF (L0/L1: RM0377, RM0038). */
+	FT_Q_ERASED_ZERO = 1u << 6,
 };
 
 struct ft_chip {

@@ -13,13 +13,13 @@ failures=""
 for t in "$@"; do
 	name=$(basename "$t")
 	log="$out/$name.log"
-	"$t" >"$log" 2>&1
+	# TAP output: one "ok" or "not ok" line per test, on stdout alone.
+	CMOCKA_MESSAGE_OUTPUT=tap "$t" >"$log" 2>"$log.stderr"
 	rc=$?
-	run=$(sed -n 's/^\[==========\] \([0-9][0-9]*\) test(s) run\./\1/p' "$log" | tail -n 1)
-	ok=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\./\1/p' "$log" | tail -n 1)
-	run=${run:-0}
-	ok=${ok:-0}
-	bad=$((run - ok))
+	cat "$log.stderr" >>"$log"
+	ok=$(grep -c '^ok ' "$log")
+	bad=$(grep -c '^not ok ' "$log")
+	run=$((ok + bad))
 	if [ "$run" -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; }; then
 		bad=$((bad + 1))
 	fi

@@ -1,0 +1,1191 @@
+/*
+ * devices.c - the STM32 device table: one row per product ID (the 12-bit
+ * answer to Get ID) whose ROM bootloader speaks USART, per ST AN2606.
+ *
+ * Rows are plain data, checked by test/unit/test_devices.c.  Invariants
+ * every row keeps:
+ *  - runs[] lists the erase units from flash_base as explicit {size, count}
+ *    runs; the leading non-empty runs sum exactly to flash_size, and no
+ *    "last value repeats" shorthand is used.
+ *  - flash_size, RAM and runs describe the largest part sharing the ID.
+ *  - every end (ram_end, sysmem_end, opt_end) is exclusive;
+ *    ram_start == ram_end means the ROM leaves no RAM free, and
+ *    opt_start == opt_end == 0 means the option bytes are not memory
+ *    mapped for the bootloader.
+ *  - bank2_base is set exactly when FT_Q_DUAL_BANK is, and is the start
+ *    of the second half of the flash in the factory option-byte setting.
+ *  - write_unit is the flash programming granularity in bytes.
+ *
+ * Where a row's facts come from is said in the comment above its family;
+ * "stm32flash" means the facts were checked against stm32flash's
+ * dev_table.c (development tree, 2022-12), whose values are themselves
+ * taken from AN2606's "device-dependent bootloader parameters" table.
+ * Its known mistakes are corrected, each with a note.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ft_int.h"
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+
+#define FLASH_BASE 0x08000000u
+
+/*
+ * Option-byte and system-memory ranges shared by whole families.  Ends
+ * are exclusive (stm32flash writes the last byte; add one).
+ */
+#define F0_F1_F3_OPT_START 0x1FFFF800u
+#define F0_F1_F3_OPT_END 0x1FFFF810u	/* 8 half-word pairs */
+#define F2_F4_OPT_START 0x1FFFC000u
+#define F2_F4_OPT_END 0x1FFFC010u
+#define F7_OPT_START 0x1FFF0000u
+#define F7_OPT_END 0x1FFF0020u
+#define L0_L1_OPT_START 0x1FF80000u
+#define L0_L1_OPT_END 0x1FF80020u
+#define G0_C0_OPT_START 0x1FFF7800u
+#define G0_C0_OPT_END 0x1FFF7880u
+#define G4_OPT_START 0x1FFF7800u
+#define G4_OPT_END 0x1FFF7830u
+
+/* F2/F4: system memory 0x1FFF0000-0x1FFF77FF (30 KiB). */
+#define F2_F4_SYSMEM_START 0x1FFF0000u
+#define F2_F4_SYSMEM_END 0x1FFF7800u
+/* F7: the ROM is seen through ITCM at 0x1FF00000 (AN2606). */
+#define F7_SYSMEM_START 0x1FF00000u
+#define F7_SYSMEM_END 0x1FF0EDC0u
+/* G0 (larger parts), G4, L4, WB: 28 KiB from 0x1FFF0000. */
+#define SYSMEM_28K_START 0x1FFF0000u
+#define SYSMEM_28K_END 0x1FFF7000u
+/* TrustZone parts (L5, U5): system memory in the 0x0BFx region. */
+#define TZ_SYSMEM_START 0x0BF90000u
+
+static const struct ft_chip chips[] = {
+	/*
+	 * STM32F0.  AN2606 "STM32F03xx4/6", "STM32F05xxx/F030x8",
+	 * "STM32F04xxx/F070x6", "STM32F07xxx/F070xB", "STM32F09xxx/F030xC"
+	 * device-dependent parameters; RM0091/RM0360 flash chapters for the
+	 * page sizes (1 KiB up to 64 KiB parts, 2 KiB above).  Half-word
+	 * programming.  Checked against stm32flash.
+	 */
+	{
+		.pid = 0x440,
+		.name = "STM32F030x8/F05xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 64 * KIB,
+		.runs = { { 1 * KIB, 64 } },
+		.ram_start = 0x20000800, .ram_end = 0x20002000,
+		.sysmem_start = 0x1FFFEC00, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x444,
+		.name = "STM32F03xx4/6",
+		.flash_base = FLASH_BASE,
+		.flash_size = 32 * KIB,
+		.runs = { { 1 * KIB, 32 } },
+		.ram_start = 0x20000800, .ram_end = 0x20001000,
+		.sysmem_start = 0x1FFFEC00, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x442,
+		.name = "STM32F030xC/F09xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20001800, .ram_end = 0x20008000,
+		.sysmem_start = 0x1FFFD800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+		/*
+		 * These parts boot the ROM from an empty-flash check that is
+		 * only redone on an option-byte reload, so a plain reset
+		 * comes back to the bootloader; reset with OBL_LAUNCH
+		 * (RM0091 FLASH_CR, stm32flash F_OBLL).
+		 */
+		.quirks = FT_Q_RESET_OBL_LAUNCH,
+	},
+	{
+		/*
+		 * The ROM claims all 6 KiB of the F042's RAM: nothing is free
+		 * for a RAM routine (stm32flash lists 0x20001800 twice).
+		 */
+		.pid = 0x445,
+		.name = "STM32F04xxx/F070x6",
+		.flash_base = FLASH_BASE,
+		.flash_size = 32 * KIB,
+		.runs = { { 1 * KIB, 32 } },
+		.ram_start = 0x20001800, .ram_end = 0x20001800,
+		.sysmem_start = 0x1FFFC400, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x448,
+		.name = "STM32F070xB/F071xx/F072xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 2 * KIB, 64 } },
+		.ram_start = 0x20001800, .ram_end = 0x20004000,
+		.sysmem_start = 0x1FFFC800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+
+	/*
+	 * STM32F1.  AN2606 STM32F10xxx sections (low/medium/high/XL density,
+	 * value line, connectivity line); RM0008 for the page sizes (1 KiB up
+	 * to 128 KiB parts, 2 KiB above).  Half-word programming.  Checked
+	 * against stm32flash.
+	 */
+	{
+		.pid = 0x412,
+		.name = "STM32F10xxx low-density",
+		.flash_base = FLASH_BASE,
+		.flash_size = 32 * KIB,
+		.runs = { { 1 * KIB, 32 } },
+		.ram_start = 0x20000200, .ram_end = 0x20002800,
+		.sysmem_start = 0x1FFFF000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		/*
+		 * F103x8/xB: 128 KiB although the datasheet promises 64 KiB
+		 * on x8 parts; 128 pages of 1 KiB as stm32flash (and the
+		 * project's simulator) count them.
+		 */
+		.pid = 0x410,
+		.name = "STM32F10xxx medium-density",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 1 * KIB, 128 } },
+		.ram_start = 0x20000200, .ram_end = 0x20005000,
+		.sysmem_start = 0x1FFFF000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x414,
+		.name = "STM32F10xxx high-density",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.ram_start = 0x20000200, .ram_end = 0x20010000,
+		.sysmem_start = 0x1FFFF000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x420,
+		.name = "STM32F10xxx medium-density value line",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 1 * KIB, 128 } },
+		.ram_start = 0x20000200, .ram_end = 0x20002000,
+		.sysmem_start = 0x1FFFF000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x428,
+		.name = "STM32F10xxx high-density value line",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.ram_start = 0x20000200, .ram_end = 0x20008000,
+		.sysmem_start = 0x1FFFF000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x418,
+		.name = "STM32F105xx/F107xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20001000, .ram_end = 0x20010000,
+		.sysmem_start = 0x1FFFB000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		/*
+		 * XL density: two banks of 512 KiB (RM0008 "XL-density").
+		 * The ROM (v2.1) erases with the legacy Erase command, so
+		 * more than 256 pages must never go into one 0x43 request.
+		 */
+		.pid = 0x430,
+		.name = "STM32F10xxx XL-density",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 2 * KIB, 512 } },
+		.bank2_base = 0x08080000,
+		.ram_start = 0x20000800, .ram_end = 0x20018000,
+		.sysmem_start = 0x1FFFE000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32F2.  AN2606 "STM32F2xxxx"; RM0033 sector map: 4 x 16 KiB,
+	 * 1 x 64 KiB, then 128 KiB sectors.  The ROM programs 32-bit words
+	 * (x32 parallelism).  Checked against stm32flash.
+	 */
+	{
+		.pid = 0x411,
+		.name = "STM32F2xxxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 } },
+		.ram_start = 0x20002000, .ram_end = 0x20020000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+
+	/*
+	 * STM32F3.  AN2606 STM32F301/302/303/318/328/334/358/373/378/398
+	 * sections; RM0316/RM0313/RM0364/RM0365/RM0366: 2 KiB pages, half-word
+	 * programming.  Where two bootloader versions share an ID, the RAM
+	 * start is the larger (stricter) of the two.  Checked against
+	 * stm32flash.
+	 */
+	{
+		.pid = 0x432,
+		.name = "STM32F373xx/F378xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20001400, .ram_end = 0x20008000,
+		.sysmem_start = 0x1FFFD800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x422,
+		.name = "STM32F302xB/C/F303xB/C/F358xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20001400, .ram_end = 0x2000A000,
+		.sysmem_start = 0x1FFFD800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x439,
+		.name = "STM32F301xx/F302x4/6/8/F318xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 64 * KIB,
+		.runs = { { 2 * KIB, 32 } },
+		.ram_start = 0x20001800, .ram_end = 0x20004000,
+		.sysmem_start = 0x1FFFD800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x438,
+		.name = "STM32F303x4/6/8/F334xx/F328xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 64 * KIB,
+		.runs = { { 2 * KIB, 32 } },
+		.ram_start = 0x20001800, .ram_end = 0x20003000,
+		.sysmem_start = 0x1FFFD800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x446,
+		.name = "STM32F302xD/E/F303xD/E/F398xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.ram_start = 0x20001800, .ram_end = 0x20010000,
+		.sysmem_start = 0x1FFFD800, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+
+	/*
+	 * STM32F4.  AN2606 STM32F40x/41x, F42x/43x, F401, F410, F411, F412,
+	 * F413/423, F446, F469/479 sections; RM0090/RM0368/RM0383/RM0401/
+	 * RM0402/RM0430/RM0390/RM0386 sector maps: 4 x 16 KiB, 1 x 64 KiB,
+	 * then 128 KiB sectors, per bank.  32-bit word programming.  RAM
+	 * starts at 0x20003000 (the later bootloader versions use 12 KiB).
+	 * Checked against stm32flash, except the 2 MiB sector maps.
+	 */
+	{
+		.pid = 0x413,
+		.name = "STM32F40xxx/F41xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 } },
+		.ram_start = 0x20003000, .ram_end = 0x20020000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		/*
+		 * 2 MiB dual bank (RM0090 table "Flash module - 2 Mbyte dual
+		 * bank organization"): sectors 0-11 in bank 1, 12-23 in bank 2
+		 * from 0x08100000.  stm32flash models the 1 MiB DB1M layout
+		 * instead and numbers everything above 512 KiB wrongly.
+		 * Bank 2's option bytes sit at 0x1FFEC000, below the system
+		 * memory; one range cannot hold both banks' bytes without
+		 * covering the ROM, so only bank 1's (RDP, USER, WRP for
+		 * sectors 0-11) are listed.
+		 */
+		.pid = 0x419,
+		.name = "STM32F42xxx/F43xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = {
+			{ 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 },
+			{ 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 },
+		},
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20003000, .ram_end = 0x20030000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		/* 256 KiB: sectors 0-5 (RM0368). */
+		.pid = 0x423,
+		.name = "STM32F401xB/C",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 1 } },
+		.ram_start = 0x20003000, .ram_end = 0x20010000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		/* 512 KiB: sectors 0-7 (RM0368). */
+		.pid = 0x433,
+		.name = "STM32F401xD/E",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 3 } },
+		.ram_start = 0x20003000, .ram_end = 0x20018000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		/* 128 KiB: sectors 0-4 (RM0401). */
+		.pid = 0x458,
+		.name = "STM32F410xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 } },
+		.ram_start = 0x20003000, .ram_end = 0x20008000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		.pid = 0x431,
+		.name = "STM32F411xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 3 } },
+		.ram_start = 0x20003000, .ram_end = 0x20020000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		.pid = 0x441,
+		.name = "STM32F412xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 } },
+		.ram_start = 0x20003000, .ram_end = 0x20040000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		.pid = 0x421,
+		.name = "STM32F446xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 3 } },
+		.ram_start = 0x20003000, .ram_end = 0x20020000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		/* Same 2 MiB dual-bank map as 0x419 (RM0386). */
+		.pid = 0x434,
+		.name = "STM32F469xx/F479xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = {
+			{ 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 },
+			{ 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 7 },
+		},
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20003000, .ram_end = 0x20060000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		/* 1.5 MiB single bank: sectors 0-15 (RM0430). */
+		.pid = 0x463,
+		.name = "STM32F413xx/F423xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1536 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 11 } },
+		.ram_start = 0x20003000, .ram_end = 0x20050000,
+		.sysmem_start = F2_F4_SYSMEM_START,
+		.sysmem_end = F2_F4_SYSMEM_END,
+		.opt_start = F2_F4_OPT_START, .opt_end = F2_F4_OPT_END,
+		.write_unit = 4,
+	},
+
+	/*
+	 * STM32F7.  AN2606 STM32F72xxx/73xxx, F74xxx/75xxx, F76xxx/77xxx
+	 * sections; RM0431 (F72x: 4 x 16 KiB, 64 KiB, 128 KiB sectors) and
+	 * RM0385/RM0410 (F74x/F76x: 4 x 32 KiB, 128 KiB, 256 KiB sectors).
+	 * Checked against stm32flash.
+	 */
+	{
+		.pid = 0x452,
+		.name = "STM32F72xxx/F73xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 16 * KIB, 4 }, { 64 * KIB, 1 }, { 128 * KIB, 3 } },
+		.ram_start = 0x20004000, .ram_end = 0x20040000,
+		.sysmem_start = F7_SYSMEM_START, .sysmem_end = F7_SYSMEM_END,
+		.opt_start = F7_OPT_START, .opt_end = F7_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		.pid = 0x449,
+		.name = "STM32F74xxx/F75xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 32 * KIB, 4 }, { 128 * KIB, 1 }, { 256 * KIB, 3 } },
+		.ram_start = 0x20004000, .ram_end = 0x20050000,
+		.sysmem_start = F7_SYSMEM_START, .sysmem_end = F7_SYSMEM_END,
+		.opt_start = F7_OPT_START, .opt_end = F7_OPT_END,
+		.write_unit = 4,
+	},
+	{
+		/*
+		 * Single-bank mode, the factory setting (nDBANK = 1, RM0410).
+		 * With nDBANK cleared the sectors become 2 x (4 x 16 KiB,
+		 * 64 KiB, 7 x 128 KiB) and this layout is wrong.
+		 */
+		.pid = 0x451,
+		.name = "STM32F76xxx/F77xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = { { 32 * KIB, 4 }, { 128 * KIB, 1 }, { 256 * KIB, 7 } },
+		.ram_start = 0x20004000, .ram_end = 0x20080000,
+		.sysmem_start = F7_SYSMEM_START, .sysmem_end = F7_SYSMEM_END,
+		.opt_start = F7_OPT_START, .opt_end = F7_OPT_END,
+		.write_unit = 4,
+	},
+
+	/*
+	 * STM32G0.  AN2606 STM32G03xxx/04xxx, G05xxx/061xx, G07xxx/08xxx,
+	 * G0B0/B1/C1xx sections; RM0444/RM0454: 2 KiB pages, 64-bit
+	 * programming.  Checked against stm32flash.
+	 *
+	 * Factory nBOOT_SEL = 1 makes the ROM ignore the BOOT0 pin: a blank
+	 * part enters it through the empty check, a programmed one never
+	 * does until nBOOT_SEL or nBOOT0 is changed (RM0444 "Boot
+	 * configuration"; AN2606 pattern 11).
+	 */
+	{
+		.pid = 0x466,
+		.name = "STM32G03xxx/G04xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 64 * KIB,
+		.runs = { { 2 * KIB, 32 } },
+		.ram_start = 0x20001000, .ram_end = 0x20002000,
+		.sysmem_start = 0x1FFF0000, .sysmem_end = 0x1FFF2000,
+		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_BOOT0_OPTION,
+	},
+	{
+		.pid = 0x456,
+		.name = "STM32G05xxx/G061xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 64 * KIB,
+		.runs = { { 2 * KIB, 32 } },
+		.ram_start = 0x20001000, .ram_end = 0x20004800,
+		.sysmem_start = 0x1FFF0000, .sysmem_end = 0x1FFF2000,
+		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_BOOT0_OPTION,
+	},
+	{
+		.pid = 0x460,
+		.name = "STM32G07xxx/G08xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 2 * KIB, 64 } },
+		.ram_start = 0x20002700, .ram_end = 0x20009000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_BOOT0_OPTION,
+	},
+	{
+		/*
+		 * 512 KiB in two banks of 256 pages (DUAL_BANK set in the
+		 * factory option bytes of G0B1/G0C1, RM0444).
+		 */
+		.pid = 0x467,
+		.name = "STM32G0B0/G0B1/G0C1xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.bank2_base = 0x08040000,
+		.ram_start = 0x20004000, .ram_end = 0x20020000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_BOOT0_OPTION | FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32C0.  Not in stm32flash (placeholders only).  IDs, flash size
+	 * and system memory (0x1FFF0000, 6 KiB) from AN2606 "STM32C011xx"
+	 * and "STM32C031xx" as transcribed by stm32loader, cross-checked
+	 * with OpenOCD's stm32l4x driver (0x443 and 0x453, 32 KiB, 2 KiB
+	 * pages); RM0490 for the option bytes at 0x1FFF7800, 64-bit
+	 * programming and the G0-style nBOOT_SEL boot selection.
+	 * AN2606's free-RAM figures for these two parts are inconsistent
+	 * (one range runs backwards), so no RAM is claimed free.
+	 */
+	{
+		.pid = 0x443,
+		.name = "STM32C011xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 32 * KIB,
+		.runs = { { 2 * KIB, 16 } },
+		.ram_start = 0x20000000, .ram_end = 0x20000000,
+		.sysmem_start = 0x1FFF0000, .sysmem_end = 0x1FFF1800,
+		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_BOOT0_OPTION,
+	},
+	{
+		.pid = 0x453,
+		.name = "STM32C031xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 32 * KIB,
+		.runs = { { 2 * KIB, 16 } },
+		.ram_start = 0x20000000, .ram_end = 0x20000000,
+		.sysmem_start = 0x1FFF0000, .sysmem_end = 0x1FFF1800,
+		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_BOOT0_OPTION,
+	},
+
+	/*
+	 * STM32G4.  AN2606 STM32G431xx/441xx, G47xxx/48xxx, G491xx/4A1xx
+	 * sections; RM0440: 2 KiB pages (category 3 in its factory dual-bank
+	 * mode), 64-bit programming.  Checked against stm32flash.
+	 */
+	{
+		.pid = 0x468,
+		.name = "STM32G431xx/G441xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 2 * KIB, 64 } },
+		.ram_start = 0x20004000, .ram_end = 0x20005800,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = G4_OPT_START, .opt_end = G4_OPT_END,
+		.write_unit = 8,
+	},
+	{
+		/*
+		 * Factory DBANK = 1: two banks of 128 x 2 KiB, bank 2 at
+		 * 0x08040000 (RM0440).  With DBANK = 0 the pages are 4 KiB.
+		 */
+		.pid = 0x469,
+		.name = "STM32G47xxx/G48xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.bank2_base = 0x08040000,
+		.ram_start = 0x20004000, .ram_end = 0x20018000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = G4_OPT_START, .opt_end = G4_OPT_END,
+		.write_unit = 8,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		.pid = 0x479,
+		.name = "STM32G491xx/G4A1xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.ram_start = 0x20004000, .ram_end = 0x2001C000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = G4_OPT_START, .opt_end = G4_OPT_END,
+		.write_unit = 8,
+	},
+
+	/*
+	 * STM32H7.  AN2606 STM32H72xxx/73xxx, H74xxx/75xxx, H7A3xx/B3xx
+	 * sections; RM0468/RM0433/RM0455 for the sectors.  The option bytes
+	 * are registers, not memory.  The ROM writes whole flash words (256
+	 * bits on H72x-H75x, 128 bits on H7A3/B3), and a read-back straight
+	 * after a block write is unreliable (SourceForge stm32flash ticket
+	 * #161), hence verify at the end.  RAM: the DTCM range the ROM
+	 * leaves free (it also leaves part of AXI SRAM free; one range only).
+	 */
+	{
+		/*
+		 * 1 MiB single bank of 8 x 128 KiB from 0x08000000
+		 * (stm32flash's row has 0x80000000, a typo).
+		 */
+		.pid = 0x483,
+		.name = "STM32H72xxx/H73xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 128 * KIB, 8 } },
+		.ram_start = 0x20004100, .ram_end = 0x20020000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF1E800,
+		.write_unit = 32,
+		.quirks = FT_Q_VERIFY_AFTER_ALL,
+	},
+	{
+		/* Two banks of 8 x 128 KiB; bank 2 at 0x08100000. */
+		.pid = 0x450,
+		.name = "STM32H74xxx/H75xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = { { 128 * KIB, 16 } },
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20004100, .ram_end = 0x20020000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF1E800,
+		.write_unit = 32,
+		.quirks = FT_Q_VERIFY_AFTER_ALL | FT_Q_DUAL_BANK,
+	},
+	{
+		/*
+		 * H7A3xI/H7B3xI: 2 MiB in two banks of 128 x 8 KiB sectors,
+		 * bank 2 at 0x08100000 (RM0455); stm32flash stops at 1 MiB.
+		 * 128-bit flash words.
+		 */
+		.pid = 0x480,
+		.name = "STM32H7A3xx/H7B3xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = { { 8 * KIB, 256 } },
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20004100, .ram_end = 0x20020000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF14000,
+		.write_unit = 16,
+		.quirks = FT_Q_VERIFY_AFTER_ALL | FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32H5.  Not in stm32flash.  IDs and system memory from AN2606
+	 * "STM32H503xx" and "STM32H56xxx/57xxx" as transcribed by
+	 * stm32loader; RM0492 (H503) and RM0481 (H56x/H57x): two banks of
+	 * 8 KiB sectors, 128-bit (quad-word) programming, option bytes only
+	 * as registers.  The ROM's free RAM on H56x/H57x is not stated
+	 * consistently, so none is claimed.
+	 */
+	{
+		.pid = 0x474,
+		.name = "STM32H503xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 8 * KIB, 16 } },
+		.bank2_base = 0x08010000,
+		.ram_start = 0x20004000, .ram_end = 0x20008000,
+		.sysmem_start = 0x0BF87000, .sysmem_end = 0x0BF90000,
+		.write_unit = 16,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		.pid = 0x484,
+		.name = "STM32H56xxx/H57xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = { { 8 * KIB, 256 } },
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20000000, .ram_end = 0x20000000,
+		.sysmem_start = 0x0BF97000, .sysmem_end = 0x0BFA0000,
+		.write_unit = 16,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32L0.  AN2606 STM32L01xxx/02xxx, L031xx/041xx, L05xxx/06xxx,
+	 * L07xxx/08xxx sections; RM0377/RM0367/RM0376: 128-byte pages, word
+	 * programming.  Checked against stm32flash.
+	 *
+	 * No mass erase: the ROM's mass erase does not work on these parts
+	 * (stm32flash F_NO_ME, reported for L0 and L1 from 2016 on), so
+	 * erase page by page.  Erased flash reads 0x00 on L0 and L1
+	 * (RM0377 and RM0038, "Flash program and erase operations").
+	 */
+	{
+		/* The ROM uses all 2 KiB of RAM. */
+		.pid = 0x457,
+		.name = "STM32L01xxx/L02xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 16 * KIB,
+		.runs = { { 128, 128 } },
+		.ram_start = 0x20000800, .ram_end = 0x20000800,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF01000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO,
+	},
+	{
+		.pid = 0x425,
+		.name = "STM32L031xx/L041xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 32 * KIB,
+		.runs = { { 128, 256 } },
+		.ram_start = 0x20001000, .ram_end = 0x20002000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF01000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO,
+	},
+	{
+		.pid = 0x417,
+		.name = "STM32L05xxx/L06xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 64 * KIB,
+		.runs = { { 128, 512 } },
+		.ram_start = 0x20001000, .ram_end = 0x20002000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF01000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO,
+	},
+	{
+		/*
+		 * 192 KiB in two banks of 96 KiB, bank 2 at 0x08018000
+		 * (RM0367 category 5).  The ROM has no bank erase here
+		 * either; the bank split matters only for read-while-write.
+		 */
+		.pid = 0x447,
+		.name = "STM32L07xxx/L08xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 192 * KIB,
+		.runs = { { 128, 1536 } },
+		.bank2_base = 0x08018000,
+		.ram_start = 0x20002000, .ram_end = 0x20005000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF02000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO | FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32L1.  AN2606 STM32L1xxx6/8/B, 6/8/BA, C, D, E sections; RM0038:
+	 * 256-byte pages, word programming.  No mass erase, as for L0.
+	 * Checked against stm32flash; categories 4 and 5 keep the wider
+	 * option-byte range of stm32flash 0.7 (their extra WRP bytes live
+	 * above 0x1FF8001F).
+	 */
+	{
+		.pid = 0x416,
+		.name = "STM32L1xxx6/8/B",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 256, 512 } },
+		.ram_start = 0x20000800, .ram_end = 0x20004000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF01000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO,
+	},
+	{
+		.pid = 0x429,
+		.name = "STM32L1xxx6/8/BA",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 256, 512 } },
+		.ram_start = 0x20001000, .ram_end = 0x20008000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF01000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO,
+	},
+	{
+		.pid = 0x427,
+		.name = "STM32L1xxxC",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 256, 1024 } },
+		.ram_start = 0x20001000, .ram_end = 0x20008000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF02000,
+		.opt_start = L0_L1_OPT_START, .opt_end = L0_L1_OPT_END,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO,
+	},
+	{
+		/* Category 4: two banks of 192 KiB (RM0038). */
+		.pid = 0x436,
+		.name = "STM32L1xxxD",
+		.flash_base = FLASH_BASE,
+		.flash_size = 384 * KIB,
+		.runs = { { 256, 1536 } },
+		.bank2_base = 0x08030000,
+		.ram_start = 0x20001000, .ram_end = 0x2000C000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF02000,
+		.opt_start = L0_L1_OPT_START, .opt_end = 0x1FF800A0,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO | FT_Q_DUAL_BANK,
+	},
+	{
+		/* Category 5: two banks of 256 KiB (RM0038). */
+		.pid = 0x437,
+		.name = "STM32L1xxxE",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 256, 2048 } },
+		.bank2_base = 0x08040000,
+		.ram_start = 0x20001000, .ram_end = 0x20014000,
+		.sysmem_start = 0x1FF00000, .sysmem_end = 0x1FF02000,
+		.opt_start = L0_L1_OPT_START, .opt_end = 0x1FF800A0,
+		.write_unit = 4,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO | FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32L4 and L4+.  AN2606 STM32L412/422, L43x/44x, L45x/46x,
+	 * L47x/48x, L496/4A6, L4Rx/4Sx, L4P5/Q5 sections; RM0394 (single
+	 * bank, 2 KiB pages), RM0351 (1 MiB parts: two banks of 2 KiB
+	 * pages), RM0432 (L4+: 4 KiB pages in the factory dual-bank mode).
+	 * 64-bit programming.  Checked against stm32flash except where noted.
+	 */
+	{
+		.pid = 0x464,
+		.name = "STM32L412xx/L422xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 2 * KIB, 64 } },
+		.ram_start = 0x20003100, .ram_end = 0x20008000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFF7810,
+		.write_unit = 8,
+	},
+	{
+		.pid = 0x435,
+		.name = "STM32L43xxx/L44xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20003100, .ram_end = 0x2000C000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFF7810,
+		.write_unit = 8,
+	},
+	{
+		.pid = 0x462,
+		.name = "STM32L45xxx/L46xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.ram_start = 0x20003100, .ram_end = 0x20020000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFF7810,
+		.write_unit = 8,
+		/*
+		 * The empty-check flag (FLASH_SR PEMPTY) survives a reset and
+		 * sends the part back to the ROM; the reset routine must
+		 * update it first (RM0394, stm32flash F_PEMPTY).
+		 */
+		.quirks = FT_Q_RESET_PEMPTY,
+	},
+	{
+		/*
+		 * 1 MiB parts are always dual bank, bank 2 at 0x08080000.
+		 * The option range spans both banks' bytes (0x1FFF7800 and
+		 * 0x1FFFF800), above the system memory.
+		 */
+		.pid = 0x415,
+		.name = "STM32L47xxx/L48xxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 2 * KIB, 512 } },
+		.bank2_base = 0x08080000,
+		.ram_start = 0x20003100, .ram_end = 0x20018000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFFF810,
+		.write_unit = 8,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		.pid = 0x461,
+		.name = "STM32L496xx/L4A6xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 2 * KIB, 512 } },
+		.bank2_base = 0x08080000,
+		.ram_start = 0x20003100, .ram_end = 0x20040000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFFF810,
+		.write_unit = 8,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		/*
+		 * L4R/L4S go to 2 MiB: factory DBANK = 1 gives two banks of
+		 * 256 x 4 KiB, bank 2 at 0x08100000 (RM0432).  stm32flash
+		 * stops at 1 MiB with 2 KiB pages.  RM0432 puts the L4+
+		 * option bytes at 0x1FF00000 (bank 1's block listed).
+		 */
+		.pid = 0x470,
+		.name = "STM32L4Rxx/L4Sxx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = { { 4 * KIB, 512 } },
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20003200, .ram_end = 0x200A0000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FF00000, .opt_end = 0x1FF00010,
+		.write_unit = 8,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		/* 1 MiB, factory dual bank: 2 x 128 x 4 KiB (RM0432). */
+		.pid = 0x471,
+		.name = "STM32L4P5xx/L4Q5xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 4 * KIB, 256 } },
+		.bank2_base = 0x08080000,
+		.ram_start = 0x20004000, .ram_end = 0x20050000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FF00000, .opt_end = 0x1FF00010,
+		.write_unit = 8,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32L5.  AN2606 STM32L552xx/562xx; RM0438: factory DBANK = 1,
+	 * two banks of 128 x 2 KiB, bank 2 at 0x08040000; 64-bit
+	 * programming; option bytes as registers only.  System memory
+	 * 0x0BF90000, 32 KiB.  Checked against stm32flash.
+	 */
+	{
+		.pid = 0x472,
+		.name = "STM32L552xx/L562xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 2 * KIB, 256 } },
+		.bank2_base = 0x08040000,
+		.ram_start = 0x20004000, .ram_end = 0x20040000,
+		.sysmem_start = TZ_SYSMEM_START, .sysmem_end = 0x0BF98000,
+		.write_unit = 8,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32U5.  AN2606 STM32U535/545, U575/585, U59x/5Ax sections (IDs
+	 * also in OpenOCD's stm32l4x driver); RM0456: full-size parts are
+	 * always dual bank, 8 KiB pages, 128-bit (quad-word) programming,
+	 * option bytes as registers only.  System memory 0x0BF90000, 64 KiB.
+	 * 0x482 checked against stm32flash; 0x481 and 0x455 are not in it.
+	 */
+	{
+		/*
+		 * AN2606's free-RAM end for U535/545 (as transcribed by
+		 * stm32loader) lies past the part's SRAM, so none is
+		 * claimed.
+		 */
+		.pid = 0x455,
+		.name = "STM32U535xx/U545xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 512 * KIB,
+		.runs = { { 8 * KIB, 64 } },
+		.bank2_base = 0x08040000,
+		.ram_start = 0x20004000, .ram_end = 0x20004000,
+		.sysmem_start = TZ_SYSMEM_START, .sysmem_end = 0x0BFA0000,
+		.write_unit = 16,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		.pid = 0x482,
+		.name = "STM32U575xx/U585xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 2 * MIB,
+		.runs = { { 8 * KIB, 256 } },
+		.bank2_base = 0x08100000,
+		.ram_start = 0x20004000, .ram_end = 0x200C0000,
+		.sysmem_start = TZ_SYSMEM_START, .sysmem_end = 0x0BFA0000,
+		.write_unit = 16,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+	{
+		.pid = 0x481,
+		.name = "STM32U595xx/U599xx/U5A5xx/U5A9xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 4 * MIB,
+		.runs = { { 8 * KIB, 512 } },
+		.bank2_base = 0x08200000,
+		.ram_start = 0x20004000, .ram_end = 0x20270000,
+		.sysmem_start = TZ_SYSMEM_START, .sysmem_end = 0x0BFA0000,
+		.write_unit = 16,
+		.quirks = FT_Q_DUAL_BANK,
+	},
+
+	/*
+	 * STM32WB and WL.  AN2606 STM32WB10xx/15xx, WB30xx/35xx/50xx/55xx and
+	 * STM32WLE5xx/WL55xx sections; RM0473/RM0478 (WB1x: 2 KiB pages),
+	 * RM0434 (WB5x: 4 KiB pages), RM0453/RM0461 (WL: 2 KiB pages); all
+	 * single bank, 64-bit programming.  Checked against stm32flash.
+	 */
+	{
+		/*
+		 * AN2606's free-RAM range for WB1x (0x20005000-0x2003FFFF, as
+		 * in stm32flash) runs across SRAM holes on these 48 KiB
+		 * parts, so none is claimed.
+		 */
+		.pid = 0x494,
+		.name = "STM32WB10xx/WB15xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 320 * KIB,
+		.runs = { { 2 * KIB, 160 } },
+		.ram_start = 0x20005000, .ram_end = 0x20005000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFF7880,
+		.write_unit = 8,
+	},
+	{
+		.pid = 0x495,
+		.name = "STM32WB30xx/WB35xx/WB50xx/WB55xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 1 * MIB,
+		.runs = { { 4 * KIB, 256 } },
+		.ram_start = 0x20004000, .ram_end = 0x2000C000,
+		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
+		.opt_start = 0x1FFF8000, .opt_end = 0x1FFF8080,
+		.write_unit = 8,
+	},
+	{
+		/*
+		 * Option bytes: the 2 KiB block 0x1FFF7800-0x1FFF7FFF
+		 * (stm32flash's inclusive end 0x1FFF8000 is one too far).
+		 */
+		.pid = 0x497,
+		.name = "STM32WLE5xx/WL55xx",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20002000, .ram_end = 0x20010000,
+		.sysmem_start = 0x1FFF0000, .sysmem_end = 0x1FFF4000,
+		.opt_start = 0x1FFF7800, .opt_end = 0x1FFF8000,
+		.write_unit = 8,
+	},
+
+	/*
+	 * Not in AN2606; kept because stm32flash knows them.
+	 *
+	 * 0x641: answered by some F103-compatible clones ("Medium_Density
+	 * PL" in stm32flash); the facts are the F103 medium-density ones.
+	 * 0x9A8/0x9B0: STM32W108 (EM357-based, discontinued), whose ROM
+	 * needs 8N1 framing; facts from stm32flash only.
+	 */
+	{
+		.pid = 0x641,
+		.name = "STM32F10xxx medium-density (0x641)",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 1 * KIB, 128 } },
+		.ram_start = 0x20000200, .ram_end = 0x20005000,
+		.sysmem_start = 0x1FFFF000, .sysmem_end = 0x1FFFF800,
+		.opt_start = F0_F1_F3_OPT_START, .opt_end = F0_F1_F3_OPT_END,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x9A8,
+		.name = "STM32W-128K",
+		.flash_base = FLASH_BASE,
+		.flash_size = 128 * KIB,
+		.runs = { { 1 * KIB, 128 } },
+		.ram_start = 0x20000200, .ram_end = 0x20002000,
+		.sysmem_start = 0x08040000, .sysmem_end = 0x08040800,
+		.opt_start = 0x08040800, .opt_end = 0x08040810,
+		.write_unit = 2,
+	},
+	{
+		.pid = 0x9B0,
+		.name = "STM32W-256K",
+		.flash_base = FLASH_BASE,
+		.flash_size = 256 * KIB,
+		.runs = { { 2 * KIB, 128 } },
+		.ram_start = 0x20000200, .ram_end = 0x20004000,
+		.sysmem_start = 0x08040000, .sysmem_end = 0x08040800,
+		.opt_start = 0x08040800, .opt_end = 0x08040810,
+		.write_unit = 2,
+	},
+};
+
+size_t
+ft_chip_count(void)
+{
+	return sizeof(chips) / sizeof(chips[0]);
+}
+
+const struct ft_chip *
+ft_chip_at(size_t index)
+{
+	if (index >= ft_chip_count())
+		return NULL;
+	return &chips[index];
+}
+
+const struct ft_chip *
+ft_chip_by_pid(uint16_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < ft_chip_count(); i++)
+		if (chips[i].pid == pid)
+			return &chips[i];
+	return NULL;
+}
+
+void
+ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out)
+{
+	unsigned i;
+
+	*out = (struct ft_layout){ .base = chip->flash_base };
+	/* The table ends its run list with the first empty run. */
+	for (i = 0; i < FT_MAX_RUNS && chip->runs[i].count != 0; i++)
+		out->runs[i] = chip->runs[i];
+	out->nruns = i;
+}
