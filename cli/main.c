@@ -600,6 +600,9 @@ validate(struct request *rq)
 		    "bootloader has no such request");
 	if (rq->stay && rq->open.transport != FT_TRANSPORT_DFU)
 		die_usage("--stay goes with --dfu");
+	/* DFU reads back cheaply, so a DFU write always verifies. */
+	if (rq->open.transport == FT_TRANSPORT_DFU && rq->action == ACT_WRITE)
+		rq->verify = 1;
 	if (rq->have_layout)
 		rq->open.layout = &rq->layout;
 	if (rq->have_range)
