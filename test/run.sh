@@ -6,6 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out="${FT_BUILD:-$top}/test/out"
 rm -rf "$out"
 mkdir -p "$out"
+export FT_TOP="$top" FT_OUT="$out" FT_BUILD="${FT_BUILD:-$top}"
 passed=0
 failed=0
 failures=""
@@ -34,7 +35,6 @@ for t in "$@"; do
 	fi
 done
 
-export FT_TOP="$top" FT_OUT="$out" FT_BUILD="${FT_BUILD:-$top}"
 for s in "$top"/test/e2e/*.sh; do
 	[ -f "$s" ] || continue
 	case "$s" in */lib.sh) continue ;; esac
