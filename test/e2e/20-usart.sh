@@ -157,7 +157,7 @@ sim_stop
 
 # Unknown chip: the message says exactly what to pass; --layout works.
 rm -f "$FT_OUT/unk.flash"
-sim_start unk --chip 0x4ff
+sim_start unk --chip f042 --report-pid 0x4ff
 expect_rc unknown-chip 2 "$FLASHTOOL" -r "$T/unk.bin" "$SIM_TTY"
 err_has unknown-chip "--layout 0x08000000:"
 expect_rc unknown-chip-layout 0 "$FLASHTOOL" --layout 0x08000000:16x1K -r "$T/unk.bin" "$SIM_TTY"

@@ -40,7 +40,7 @@ expect_rc() {
 
 # err_has NAME REGEX: the last run of NAME printed REGEX on stderr.
 err_has() {
-	if grep -Eq "$2" "$FT_OUT/$1.err"; then pass "$1 says /$2/"; else fail "$1 does not say /$2/"; fi
+	if grep -Eq -e "$2" "$FT_OUT/$1.err"; then pass "$1 says /$2/"; else fail "$1 does not say /$2/"; fi
 }
 
 # sim_start NAME SIM-ARGS...: start the USART simulator on a fresh pty.
@@ -73,10 +73,10 @@ sim_stop() {
 
 # log_lacks NAME REGEX: the simulator's log has no line matching REGEX.
 log_lacks() {
-	if grep -Eq "$2" "$SIM_LOG"; then fail "$1: simulator log has /$2/"; else pass "$1: no /$2/ in simulator log"; fi
+	if grep -Eq -e "$2" "$SIM_LOG"; then fail "$1: simulator log has /$2/"; else pass "$1: no /$2/ in simulator log"; fi
 }
 log_has() {
-	if grep -Eq "$2" "$SIM_LOG"; then pass "$1: simulator log has /$2/"; else fail "$1: simulator log lacks /$2/"; fi
+	if grep -Eq -e "$2" "$SIM_LOG"; then pass "$1: simulator log has /$2/"; else fail "$1: simulator log lacks /$2/"; fi
 }
 
 # same_bytes NAME FILE1 FILE2 [OFFSET LEN]: byte-for-byte comparison.

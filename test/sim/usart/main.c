@@ -1,0 +1,253 @@
+/*
+ * main.c - stm32-usart-sim: plays an STM32 ROM bootloader (ST AN3155) on
+ * the master side of a pseudo-terminal, for tests of flashtool and of
+ * stm32flash.  Options are parsed and checked here; everything else lives
+ * in link.c, chips.c, mem.c and proto.c.
+ *
+ * Log format, one line per command, flushed at once:
+ *   <ms-since-start> <NAME> [<args>] -> ACK|NACK
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define DEFAULT_BAUD 115200
+#define DEFAULT_LATENCY_MS 1.0
+#define BITS_PER_BYTE 11	/* start, 8 data, even parity, stop */
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: stm32-usart-sim --link PATH --flash FILE [--log FILE]\n"
+	    "    [--chip f103|f401|g0|f042|PID] [--timing] [--baud N]\n"
+	    "    [--latency-ms F] [--seed N] [--corrupt RATE] [--drop RATE]\n"
+	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
+	    "    [--no-checksum] [--exit-on-go] [--write-protect UNITS]\n"
+	    "    [--report-pid PID]\n");
+}
+
+static int
+parse_rate(const char *name, const char *text, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno != 0 || end == text || *end != '\0' || v < 0.0 || v > 1.0) {
+		fprintf(stderr, "stm32-usart-sim: %s wants a rate 0..1, not "
+		    "'%s'\n", name, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct sim_opts *o)
+{
+	enum {
+		OPT_LINK = 256, OPT_FLASH, OPT_LOG, OPT_CHIP, OPT_TIMING,
+		OPT_BAUD, OPT_LATENCY, OPT_SEED, OPT_CORRUPT, OPT_DROP,
+		OPT_NACK, OPT_STORM, OPT_RDP, OPT_CSUM, OPT_NO_CSUM,
+		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_HELP,
+	};
+	static const struct option longopts[] = {
+		{ "link", required_argument, NULL, OPT_LINK },
+		{ "flash", required_argument, NULL, OPT_FLASH },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "chip", required_argument, NULL, OPT_CHIP },
+		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ "baud", required_argument, NULL, OPT_BAUD },
+		{ "latency-ms", required_argument, NULL, OPT_LATENCY },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "corrupt", required_argument, NULL, OPT_CORRUPT },
+		{ "drop", required_argument, NULL, OPT_DROP },
+		{ "nack", required_argument, NULL, OPT_NACK },
+		{ "nack-storm", no_argument, NULL, OPT_STORM },
+		{ "rdp", no_argument, NULL, OPT_RDP },
+		{ "checksum", no_argument, NULL, OPT_CSUM },
+		{ "no-checksum", no_argument, NULL, OPT_NO_CSUM },
+		{ "exit-on-go", no_argument, NULL, OPT_EXIT_GO },
+		{ "write-protect", required_argument, NULL, OPT_WRP },
+		{ "report-pid", required_argument, NULL, OPT_REPORT_PID },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->chip = "f103";
+	o->baud = DEFAULT_BAUD;
+	o->latency_ms = DEFAULT_LATENCY_MS;
+	o->seed = 1;
+	o->checksum = -1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LINK: o->link_path = optarg; break;
+		case OPT_FLASH: o->flash_path = optarg; break;
+		case OPT_LOG: o->log_path = optarg; break;
+		case OPT_CHIP: o->chip = optarg; break;
+		case OPT_TIMING: o->timing = 1; break;
+		case OPT_BAUD:
+			o->baud = (unsigned)strtoul(optarg, &end, 10);
+			if (*end != '\0' || o->baud == 0) {
+				fprintf(stderr, "stm32-usart-sim: bad --baud "
+				    "'%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_LATENCY:
+			o->latency_ms = strtod(optarg, &end);
+			if (*end != '\0' || o->latency_ms < 0) {
+				fprintf(stderr, "stm32-usart-sim: bad "
+				    "--latency-ms '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_SEED:
+			o->seed = strtoull(optarg, &end, 0);
+			if (*end != '\0') {
+				fprintf(stderr, "stm32-usart-sim: bad --seed "
+				    "'%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_CORRUPT:
+			if (parse_rate("--corrupt", optarg, &o->corrupt))
+				return -1;
+			break;
+		case OPT_DROP:
+			if (parse_rate("--drop", optarg, &o->drop))
+				return -1;
+			break;
+		case OPT_NACK:
+			if (parse_rate("--nack", optarg, &o->nack))
+				return -1;
+			break;
+		case OPT_STORM: o->nack_storm = 1; break;
+		case OPT_RDP: o->rdp = 1; break;
+		case OPT_CSUM: o->checksum = 1; break;
+		case OPT_NO_CSUM: o->checksum = 0; break;
+		case OPT_EXIT_GO: o->exit_on_go = 1; break;
+		case OPT_WRP: o->write_protect = optarg; break;
+		case OPT_REPORT_PID:
+			/* A chip the host's table does not know: same
+			 * memory, another product ID in Get ID. */
+			o->report_pid = (unsigned)strtoul(optarg, &end, 0);
+			if (*end != '\0' || o->report_pid == 0 ||
+			    o->report_pid > 0xFFF) {
+				fprintf(stderr, "stm32-usart-sim: bad "
+				    "--report-pid '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc || o->link_path == NULL || o->flash_path == NULL) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: poll() and sleeps must return to see the flag. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct sim s;	/* large link buffers: keep off the stack */
+	struct sim_opts opts;
+	char err[512];
+	int rc = 1;
+
+	if (parse_args(argc, argv, &opts) != 0)
+		return 2;
+	install_signals();
+	/* Precise absolute sleeps for the wire-time model. */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+
+	s.opts = &opts;
+	s.t0_ns = now_ns();
+	s.state = ST_WAIT_SYNC;
+	s.rdp = opts.rdp;
+	s.rng.state = opts.seed;
+	s.link.master = s.link.slave = s.link.ino_fd = -1;
+	s.mem.flash_fd = -1;
+	if (model_init(&s.model, opts.chip, opts.checksum, err,
+	    sizeof(err)) != 0 ||
+	    mem_open(&s.mem, &s.model, opts.flash_path, err,
+	    sizeof(err)) != 0)
+		goto fail;
+	if (opts.write_protect != NULL &&
+	    mem_set_wrp_list(&s.mem, opts.write_protect, err,
+	    sizeof(err)) != 0)
+		goto fail;
+	if (opts.log_path != NULL) {
+		s.log = fopen(opts.log_path, "a");
+		if (s.log == NULL) {
+			snprintf(err, sizeof(err), "%s: %s", opts.log_path,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	s.link.stop = &stop_flag;
+	s.link.timing = opts.timing;
+	s.link.byte_ns = (uint64_t)BITS_PER_BYTE * NS_PER_S / opts.baud;
+	s.link.latency_ns = (uint64_t)(opts.latency_ms * (double)NS_PER_MS);
+	s.link.rng = &s.rng;
+	s.link.corrupt = opts.corrupt;
+	s.link.drop = opts.drop;
+	/* The link appears last: tests wait for it as "ready". */
+	if (link_open(&s.link, opts.link_path, err, sizeof(err)) != 0)
+		goto fail;
+	fprintf(stderr, "stm32-usart-sim: %s (%s, PID 0x%03x, bootloader "
+	    "v%d.%d) on %s -> %s\n", s.model.chip->name, s.model.key,
+	    s.model.chip->pid, s.model.bl_version >> 4,
+	    s.model.bl_version & 0xF, opts.link_path, s.link.slave_name);
+	rc = proto_run(&s);
+	(void)unlink(opts.link_path);
+	link_close(&s.link);
+	goto out;
+fail:
+	fprintf(stderr, "stm32-usart-sim: %s\n", err);
+out:
+	mem_close(&s.mem);
+	if (s.log != NULL)
+		fclose(s.log);
+	return rc;
+}

@@ -1,0 +1,248 @@
+/*
+ * sim.h - the STM32 USART ROM bootloader simulator (ST AN3155).
+ *
+ * The simulator plays the device end of a pseudo-terminal.  It is split
+ * into a link layer (link.c: pty, wire-time model, fault injection), chip
+ * models (chips.c), a memory map (mem.c) and the protocol state machine
+ * (proto.c); main.c parses options and wires them together.
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "flashtool.h"
+
+/* AN3155 framing bytes. */
+#define BL_ACK 0x79
+#define BL_NACK 0x1F
+#define BL_SYNC 0x7F
+
+/* AN3155 command codes. */
+#define CMD_GET 0x00
+#define CMD_GET_VERSION 0x01
+#define CMD_GET_ID 0x02
+#define CMD_READ 0x11
+#define CMD_GO 0x21
+#define CMD_WRITE 0x31
+#define CMD_ERASE 0x43
+#define CMD_EXT_ERASE 0x44
+#define CMD_WRITE_PROTECT 0x63
+#define CMD_WRITE_UNPROTECT 0x73
+#define CMD_READOUT_PROTECT 0x82
+#define CMD_READOUT_UNPROTECT 0x92
+#define CMD_GET_CHECKSUM 0xA1
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+
+/* Deterministic pseudo-random numbers for fault injection (splitmix64). */
+struct sim_rng {
+	uint64_t state;
+};
+
+static inline uint64_t
+rng_next(struct sim_rng *r)
+{
+	uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* True with probability p (0..1). */
+static inline int
+rng_chance(struct sim_rng *r, double p)
+{
+	if (p <= 0.0)
+		return 0;
+	return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+/*
+ * Chip model: the device-table row plus what only the ROM knows (its
+ * protocol version and command list) and datasheet flash timings.
+ */
+struct erase_time {
+	uint32_t unit_size;	/* bytes; 0 ends the table */
+	uint64_t ns;
+};
+
+struct sim_model {
+	const char *key;	/* "f103", or "0x468" for a table-only chip */
+	const struct ft_chip *chip;
+	uint8_t bl_version;	/* 0x22 = v2.2 */
+	int ext_erase;		/* 0x44 instead of 0x43 */
+	int has_checksum;	/* Get lists 0xA1 */
+	uint8_t ncmds;
+	uint8_t cmds[16];
+	uint32_t wrp_unit;	/* WRP unit bytes; 0: the erase unit */
+	uint32_t prog_unit;	/* bytes programmed in one step */
+	uint64_t prog_ns;	/* time per step */
+	struct erase_time erase[4];
+	uint64_t mass_erase_ns;
+};
+
+/*
+ * Build the model named by key ("f103", "f401", "g0", "f042" or a product
+ * ID such as "0x468").  checksum: -1 keep the ROM default, 0 hide 0xA1,
+ * 1 list 0xA1.  Returns -1 with a message in err when unknown.
+ */
+int model_init(struct sim_model *m, const char *key, int checksum,
+    char *err, size_t errlen);
+int model_has_cmd(const struct sim_model *m, uint8_t cmd);
+uint64_t model_erase_ns(const struct sim_model *m, uint32_t unit_size);
+uint64_t model_prog_ns(const struct sim_model *m, uint32_t len);
+
+/* Memory map. */
+enum region {
+	REG_NONE,
+	REG_FLASH,
+	REG_RAM,
+	REG_SYSMEM,
+	REG_OPT,
+};
+
+#define RAM_BASE 0x20000000u
+
+struct sim_mem {
+	const struct sim_model *model;
+	struct ft_layout layout;
+	uint32_t nunits;
+	uint32_t flash_base;
+	uint32_t flash_size;
+	uint8_t *flash;		/* mmap of the flash file, MAP_SHARED */
+	int flash_fd;
+	uint8_t *ram;		/* from RAM_BASE; the ROM owns the start */
+	uint32_t ram_start;
+	uint32_t ram_end;
+	uint8_t *sysmem;
+	uint8_t *opt;
+	uint32_t nwrp;		/* write-protect units */
+	uint8_t *wrp;		/* one flag per write-protect unit */
+};
+
+int mem_open(struct sim_mem *mem, const struct sim_model *model,
+    const char *flash_path, char *err, size_t errlen);
+void mem_close(struct sim_mem *mem);
+/* The region holding all of [addr, addr+len) that the ROM lets a host
+ * read, or REG_NONE. */
+enum region mem_readable(const struct sim_mem *mem, uint32_t addr,
+    uint32_t len);
+/* Same for Write Memory; option bytes only from their first byte. */
+enum region mem_writable(const struct sim_mem *mem, uint32_t addr,
+    uint32_t len);
+void mem_read(const struct sim_mem *mem, uint32_t addr, uint8_t *buf,
+    uint32_t len);
+/* Flash: AND into NOR cells, skipping write-protected units. */
+void mem_write(struct sim_mem *mem, uint32_t addr, const uint8_t *buf,
+    uint32_t len);
+/* Start and size of erase unit index; -1 past the end. */
+int mem_unit(const struct sim_mem *mem, uint32_t index, uint32_t *start,
+    uint32_t *size);
+/* Erase one unit (layout index) unless it is write protected; returns
+ * its size in bytes. */
+uint32_t mem_erase_unit(struct sim_mem *mem, uint32_t index);
+/* Erase every unit; force also erases write-protected ones. */
+void mem_erase_all(struct sim_mem *mem, int force);
+void mem_clear_ram(struct sim_mem *mem);
+/* Parse "0,1,5" into write-protect flags. */
+int mem_set_wrp_list(struct sim_mem *mem, const char *list, char *err,
+    size_t errlen);
+
+/* Link layer. */
+enum {
+	LINK_OK = 0,
+	LINK_STOP = -1,		/* SIGTERM/SIGINT or fatal I/O error */
+	LINK_NEWCLIENT = -2,	/* a client opened the slave */
+};
+
+struct link {
+	int master;
+	int slave;		/* kept open: the master never sees hangup */
+	int ino_fd;		/* inotify on the slave: client open/close */
+	int clients;		/* opens minus closes seen by inotify */
+	int new_client;
+	char slave_name[128];
+	const char *link_path;
+	volatile sig_atomic_t *stop;
+
+	/* Wire-time model (--timing). */
+	int timing;
+	uint64_t byte_ns;	/* 11 bit times (8E1) */
+	uint64_t latency_ns;	/* adapter latency per reply */
+	uint64_t rx_end_ns;	/* wire end of the last byte consumed */
+	uint64_t tx_free_ns;	/* device TX line idle from here */
+
+	uint8_t rxbuf[4096];
+	size_t rxlen;
+	size_t rxpos;
+	uint64_t rx_read_ns;	/* when the buffered batch was read */
+
+	/* Fault injection. */
+	struct sim_rng *rng;
+	double corrupt;
+	double drop;
+};
+
+uint64_t now_ns(void);
+int link_open(struct link *l, const char *link_path, char *err,
+    size_t errlen);
+void link_close(struct link *l);
+/* Next host byte (after drop/corrupt faults). */
+int link_getc(struct link *l, uint8_t *c);
+/*
+ * Send one reply burst.  With timing, it leaves at
+ * request end + work_ns + n byte times + latency (absolute deadline).
+ */
+int link_reply(struct link *l, const uint8_t *buf, size_t n,
+    uint64_t work_ns);
+
+/* Protocol engine. */
+struct sim_opts {
+	const char *link_path;
+	const char *flash_path;
+	const char *log_path;
+	const char *chip;
+	const char *write_protect;
+	int timing;
+	unsigned baud;
+	double latency_ms;
+	uint64_t seed;
+	double corrupt;
+	double drop;
+	double nack;
+	int nack_storm;
+	int rdp;
+	int checksum;		/* -1 default */
+	int exit_on_go;
+	unsigned report_pid;	/* answer Get ID with this; 0: the chip's */
+};
+
+enum bl_state {
+	ST_WAIT_SYNC,		/* after reset: only 0x7F means anything */
+	ST_READY,		/* synced, waiting for a command */
+	ST_GONE,		/* ran Go: deaf until a client opens */
+};
+
+struct sim {
+	const struct sim_opts *opts;
+	struct sim_model model;
+	struct sim_mem mem;
+	struct link link;
+	struct sim_rng rng;
+	FILE *log;
+	uint64_t t0_ns;
+	enum bl_state state;
+	int rdp;
+};
+
+/* Run until stopped; returns the process exit status. */
+int proto_run(struct sim *s);
+
+#endif /* SIM_H */
