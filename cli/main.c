@@ -193,14 +193,21 @@ exit_code_for(int err)
 	}
 }
 
-/* One message for a library failure: what we were doing, and the detail. */
+/*
+ * One message for a library failure: what we were doing (NULL when the
+ * detail already says it), and the detail.
+ */
 static int
 report(struct ft_ctx *ctx, int err, const char *doing)
 {
 	const char *detail = ft_errdetail(ctx);
 
-	fprintf(stderr, "%s: %s: %s\n", progname, doing,
-	    detail[0] != '\0' ? detail : ft_strerror(err));
+	if (detail[0] == '\0')
+		detail = ft_strerror(err);
+	if (doing != NULL)
+		fprintf(stderr, "%s: %s: %s\n", progname, doing, detail);
+	else
+		fprintf(stderr, "%s: %s\n", progname, detail);
 	return exit_code_for(err);
 }
 
@@ -1068,8 +1075,7 @@ main(int argc, char **argv)
 
 	rc = ft_open(ctx, &rq.open, &dev);
 	if (rc < 0) {
-		code = report(ctx, rc, rq.open.transport == FT_TRANSPORT_DFU ?
-		    "DFU device" : rq.open.port);
+		code = report(ctx, rc, NULL);
 	} else {
 		if (!rq.quiet && rq.action != ACT_IDENTIFY) {
 			const struct ft_devinfo *di = ft_dev_info(dev);

@@ -518,6 +518,22 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
 }
 
 static int
+crc_block(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *out)
+{
+	unsigned attempt;
+	int rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = dev->tr->crc(dev, addr, len, out);
+		if (rc >= 0 || rc == FT_E_NOT_SUPPORTED)
+			return rc;
+		rc = prepare_retry(dev, rc, attempt, "checksum", addr);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+static int
 verify_by_crc(struct ft_dev *dev, const struct ft_segment *s, int *matched)
 {
 	uint32_t want, got;
@@ -527,7 +543,7 @@ verify_by_crc(struct ft_dev *dev, const struct ft_segment *s, int *matched)
 	if (dev->tr->crc == NULL || !dev->info.has_checksum ||
 	    s->addr % 4 != 0 || s->len % 4 != 0)
 		return FT_E_NOT_SUPPORTED;
-	rc = dev->tr->crc(dev, s->addr, s->len, &got);
+	rc = crc_block(dev, s->addr, s->len, &got);
 	if (rc < 0)
 		return rc;
 	want = ft_crc32_stm(FT_CRC32_STM_INIT, s->data, s->len);
@@ -617,7 +633,7 @@ ft_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *crc)
 		    "CRC range 0x%08x+%u: address and length must be "
 		    "non-zero multiples of 4", addr, len);
 	if (dev->tr->crc != NULL && dev->info.has_checksum) {
-		rc = dev->tr->crc(dev, addr, len, crc);
+		rc = crc_block(dev, addr, len, crc);
 		if (rc != FT_E_NOT_SUPPORTED)
 			return rc;
 	}

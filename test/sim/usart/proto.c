@@ -34,7 +34,6 @@ struct command {
 	uint8_t code;
 	const char *name;
 	int rdp_ok;		/* allowed under readout protection */
-	int storm;		/* refused by --nack-storm */
 	int (*fn)(struct sim *s);
 };
 
@@ -206,6 +205,18 @@ cmd_get_id(struct sim *s)
 	return reply(s, out, sizeof(out), 0);
 }
 
+/*
+ * --nack-storm: the command byte is accepted, its first frame refused,
+ * as a failing flash or a corrupting line would; a refused command byte
+ * would look like readout protection instead.
+ */
+static int
+storm_nack(struct sim *s, const char *name, uint32_t addr)
+{
+	log_cmd(s, name, 0, "0x%08x nack-storm", addr);
+	return nack(s);
+}
+
 static int
 cmd_read(struct sim *s)
 {
@@ -216,6 +227,8 @@ cmd_read(struct sim *s)
 
 	if ((r = ack(s)) != 0 || (r = rx_word(s, &addr, &ok)) != 0)
 		return r;
+	if (s->opts->nack_storm)
+		return storm_nack(s, "READ", addr);
 	if (!ok || mem_readable(&s->mem, addr, 1) == REG_NONE) {
 		log_cmd(s, "READ", 0, "0x%08x %s", addr,
 		    ok ? "no-memory" : "bad-checksum");
@@ -271,6 +284,8 @@ cmd_write(struct sim *s)
 
 	if ((r = ack(s)) != 0 || (r = rx_word(s, &addr, &ok)) != 0)
 		return r;
+	if (s->opts->nack_storm)
+		return storm_nack(s, "WRITE", addr);
 	if (!ok || mem_writable(&s->mem, addr, 1) == REG_NONE) {
 		log_cmd(s, "WRITE", 0, "0x%08x %s", addr,
 		    ok ? "no-memory" : "bad-checksum");
@@ -351,6 +366,8 @@ cmd_erase(struct sim *s)
 	if (buf[0] == LEGACY_ERASE_MASS) {
 		if ((r = rx(s, buf + 1, 1)) != 0)
 			return r;
+		if (s->opts->nack_storm)
+			return storm_nack(s, "ERASE", 0);
 		/* AN3155 3.7: 0xFF, then not 0x00: ACK, nothing erased. */
 		if (buf[1] != 0x00) {
 			log_cmd(s, "ERASE", 1, "none(0xff 0x%02x)", buf[1]);
@@ -365,6 +382,8 @@ cmd_erase(struct sim *s)
 		return r;
 	for (i = 0; i < n; i++)
 		pages[i] = buf[1 + i];
+	if (s->opts->nack_storm)
+		return storm_nack(s, "ERASE", 0);
 	if (xor_of(buf, n + 1) != buf[n + 1] || !check_pages(s, pages, n)) {
 		log_cmd(s, "ERASE", 0, "count=%zu %s", n,
 		    xor_of(buf, n + 1) != buf[n + 1] ? "bad-checksum" :
@@ -442,6 +461,8 @@ cmd_ext_erase(struct sim *s)
 	if (code >= EXT_ERASE_SPECIAL) {
 		if ((r = rx(s, &cs, 1)) != 0)
 			return r;
+		if (s->opts->nack_storm)
+			return storm_nack(s, "EXT_ERASE", 0);
 		return ext_erase_special(s, code, cs);
 	}
 	n = (size_t)code + 1;
@@ -455,6 +476,10 @@ cmd_ext_erase(struct sim *s)
 		goto out;
 	for (i = 0; i < n; i++)
 		pages[i] = (uint32_t)buf[2 * i] << 8 | buf[2 * i + 1];
+	if (s->opts->nack_storm) {
+		r = storm_nack(s, "EXT_ERASE", 0);
+		goto out;
+	}
 	cs = (uint8_t)(hdr[0] ^ hdr[1] ^ xor_of(buf, 2 * n));
 	if (cs != buf[2 * n] || n > s->mem.nunits ||
 	    !check_pages(s, pages, n)) {
@@ -615,22 +640,22 @@ cmd_get_checksum(struct sim *s)
 }
 
 static const struct command commands[] = {
-	{ CMD_GET, "GET", 1, 0, cmd_get },
-	{ CMD_GET_VERSION, "GET_VERSION", 1, 0, cmd_get_version },
-	{ CMD_GET_ID, "GET_ID", 1, 0, cmd_get_id },
-	{ CMD_READ, "READ", 0, 1, cmd_read },
-	{ CMD_GO, "GO", 0, 0, cmd_go },
-	{ CMD_WRITE, "WRITE", 0, 1, cmd_write },
-	{ CMD_ERASE, "ERASE", 0, 1, cmd_erase },
-	{ CMD_EXT_ERASE, "EXT_ERASE", 0, 1, cmd_ext_erase },
-	{ CMD_WRITE_PROTECT, "WRITE_PROTECT", 0, 0, cmd_write_protect },
-	{ CMD_WRITE_UNPROTECT, "WRITE_UNPROTECT", 0, 0,
+	{ CMD_GET, "GET", 1, cmd_get },
+	{ CMD_GET_VERSION, "GET_VERSION", 1, cmd_get_version },
+	{ CMD_GET_ID, "GET_ID", 1, cmd_get_id },
+	{ CMD_READ, "READ", 0, cmd_read },
+	{ CMD_GO, "GO", 0, cmd_go },
+	{ CMD_WRITE, "WRITE", 0, cmd_write },
+	{ CMD_ERASE, "ERASE", 0, cmd_erase },
+	{ CMD_EXT_ERASE, "EXT_ERASE", 0, cmd_ext_erase },
+	{ CMD_WRITE_PROTECT, "WRITE_PROTECT", 0, cmd_write_protect },
+	{ CMD_WRITE_UNPROTECT, "WRITE_UNPROTECT", 0,
 	    cmd_write_unprotect },
-	{ CMD_READOUT_PROTECT, "READOUT_PROTECT", 0, 0,
+	{ CMD_READOUT_PROTECT, "READOUT_PROTECT", 0,
 	    cmd_readout_protect },
-	{ CMD_READOUT_UNPROTECT, "READOUT_UNPROTECT", 1, 0,
+	{ CMD_READOUT_UNPROTECT, "READOUT_UNPROTECT", 1,
 	    cmd_readout_unprotect },
-	{ CMD_GET_CHECKSUM, "GET_CHECKSUM", 0, 0, cmd_get_checksum },
+	{ CMD_GET_CHECKSUM, "GET_CHECKSUM", 0, cmd_get_checksum },
 };
 
 static int
@@ -654,10 +679,6 @@ do_command(struct sim *s)
 	/* Refusals answer the command byte itself (AN3155 3, RDP note). */
 	if (s->rdp && !cmd->rdp_ok) {
 		log_cmd(s, cmd->name, 0, "rdp");
-		return nack(s);
-	}
-	if (s->opts->nack_storm && cmd->storm) {
-		log_cmd(s, cmd->name, 0, "nack-storm");
 		return nack(s);
 	}
 	if (rng_chance(&s->rng, s->opts->nack)) {
