@@ -48,7 +48,8 @@ ft_dfu_crc(uint32_t crc, const uint8_t *buf, size_t len)
 	for (i = 0; i < len; i++) {
 		crc ^= buf[i];
 		for (b = 0; b < 8; b++)
-			crc = (crc >> 1) ^ ((crc & 1u) ? CRC_POLY_REFLECTED : 0);
+			crc = (crc >> 1) ^
+			    ((crc & 1u) != 0 ? CRC_POLY_REFLECTED : 0);
 	}
 	return crc;
 }

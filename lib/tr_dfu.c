@@ -19,6 +19,14 @@
  *  - Every wait is bounded: control transfers by CTRL_TIMEOUT_MS, polls
  *    by a per-operation budget, re-enumeration by a named timeout.
  *  - No writable globals: the libusb context lives in priv.
+ *
+ * Plain DFU 1.1 devices (no DfuSe) have no addresses on the wire: a
+ * download runs from block 0 and ends with manifestation.  The write op
+ * therefore accepts only one sequential run from the layout base (no
+ * skipped blank blocks, FT_E_NOT_SUPPORTED otherwise), erase is a no-op
+ * (the device erases as it downloads), manifestation happens before the
+ * next read, go or close, and a device that is not manifestation
+ * tolerant cannot be read back after a download.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,13 +144,14 @@ struct dfu_status {
 	uint8_t state;
 };
 
-static const char *const state_names[] = {
+/* Character arrays, not pointers: they stay in .rodata. */
+static const char state_names[][24] = {
 	"appIDLE", "appDETACH", "dfuIDLE", "dfuDNLOAD-SYNC", "dfuDNBUSY",
 	"dfuDNLOAD-IDLE", "dfuMANIFEST-SYNC", "dfuMANIFEST",
 	"dfuMANIFEST-WAIT-RESET", "dfuUPLOAD-IDLE", "dfuERROR",
 };
 
-static const char *const status_names[] = {
+static const char status_names[][16] = {
 	"OK", "errTARGET", "errFILE", "errWRITE", "errERASE",
 	"errCHECK_ERASED", "errPROG", "errVERIFY", "errADDRESS",
 	"errNOTDONE", "errFIRMWARE", "errVENDOR", "errUSBR", "errPOR",
@@ -676,6 +685,8 @@ dfu_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	return 0;
 }
 
+static int dfu_resync(struct ft_dev *dev);
+
 static int
 dfu_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 {
@@ -691,14 +702,28 @@ dfu_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 		unsigned budget = ERASE_BUDGET_MS +
 		    ERASE_MS_PER_KIB * (units[i].size / 1024u);
 
+		unsigned attempt;
+
 		/* Option bytes ('e'): written whole, never erased. */
 		if (g != NULL && !(g->attr & FT_DFU_ERASABLE))
 			continue;
-		r = dfuse_cmd(dev, FT_DFUSE_ERASE, &units[i].addr, "ERASE",
-		    budget);
-		p->ptr_ok = 0;
-		if (r < 0)
-			return r;
+		/*
+		 * Erasing a page twice is harmless, so a transient failure
+		 * (stall, timeout) is retried here, page by page, rather
+		 * than by the core re-erasing the whole batch.
+		 */
+		for (attempt = 0;; attempt++) {
+			r = dfuse_cmd(dev, FT_DFUSE_ERASE, &units[i].addr,
+			    "ERASE", budget);
+			p->ptr_ok = 0;
+			if (r == 0)
+				break;
+			if ((r != FT_E_PROTOCOL && r != FT_E_TIMEOUT) ||
+			    attempt >= dev->retries)
+				return r;
+			ft_dbg(dev->ctx, "%s; retrying", dev->ctx->detail);
+			(void)dfu_resync(dev);
+		}
 	}
 	return 0;
 }
@@ -1142,8 +1167,8 @@ select_one(struct ft_ctx *ctx, libusb_context *usb,
 		r = cs[0].open_err;
 		free_cands(cs, n);
 		if (r == LIBUSB_ERROR_ACCESS)
-			return ft_fail(ctx, FT_E_ACCESS, "no permission to open "
-			    "the USB device; " UDEV_HINT);
+			return ft_fail(ctx, FT_E_ACCESS, "no permission to "
+			    "open the USB device; " UDEV_HINT);
 		return ft_fail(ctx, usb_err(r), "cannot open the USB device: "
 		    "%s", libusb_error_name(r));
 	}
@@ -1532,60 +1557,115 @@ dfu_close(struct ft_dev *dev)
  * Then watch the bus: an F0 with BOOT0 still high comes straight back as
  * a DFU device.
  */
+/*
+ * One DfuSe leave request.  0: sent, the device is leaving (or already
+ * gone); 1: the device is demonstrably still here and refused it (stall,
+ * error status), worth another try; < 0: hard error.
+ */
+static int
+leave_once(struct ft_dev *dev, uint32_t addr)
+{
+	struct dfu_priv *p = dev->priv;
+	struct dfu_status st;
+	int r;
+
+	r = set_address(dev, addr);
+	if (r == FT_E_PROTOCOL || r == FT_E_TIMEOUT)
+		return 1;
+	if (r < 0)
+		return r;
+	r = dnload(p, FT_DFUSE_FIRST_BLOCK, NULL, 0);
+	if (r == LIBUSB_ERROR_PIPE || r == LIBUSB_ERROR_TIMEOUT) {
+		ft_fail(dev->ctx, FT_E_LEAVE, "zero-length DNLOAD: USB %s",
+		    libusb_error_name(r));
+		return 1;
+	}
+	if (r == LIBUSB_ERROR_NO_DEVICE || r == LIBUSB_ERROR_IO)
+		return 0;
+	if (r < 0)
+		return ft_fail(dev->ctx, FT_E_LEAVE, "zero-length DNLOAD: USB "
+		    "%s", libusb_error_name(r));
+	r = get_status(p, &st, CTRL_TIMEOUT_MS);
+	if (r < 0) {
+		/* Expected: the ROM resets before or while answering. */
+		ft_dbg(dev->ctx, "leave: final status failed (%s): the "
+		    "device left", libusb_error_name(r));
+		return 0;
+	}
+	ft_dbg(dev->ctx, "leave: %s, %s", ft_dfu_state_name(st.state),
+	    ft_dfu_status_name(st.status));
+	if (st.state == FT_DFU_ERROR || st.status != FT_DFU_OK) {
+		ft_fail(dev->ctx, FT_E_LEAVE, "the device answered the leave "
+		    "request with %s in %s", ft_dfu_status_name(st.status),
+		    ft_dfu_state_name(st.state));
+		return 1;
+	}
+	return 0;
+}
+
 static int
 dfu_go(struct ft_dev *dev, uint32_t addr)
 {
 	struct dfu_priv *p = dev->priv;
 	struct dfu_status st;
 	struct cand back;
-	int r, still;
+	unsigned attempt, tries = 0;
+	int r, still = 0;
 
-	if (!p->dfuse) {
-		r = plain_finish(dev);
-		if (r < 0)
-			return r;
-		/* A manifestation-tolerant device idles: reset starts it. */
-		if (!p->gone) {
-			(void)libusb_reset_device(p->h);
+	for (attempt = 0;; attempt++) {
+		if (!p->dfuse) {
+			r = plain_finish(dev);
+			if (r < 0)
+				return r;
+			/* A manifestation-tolerant device idles: reset. */
+			if (!p->gone)
+				(void)libusb_reset_device(p->h);
+		} else {
+			for (;; tries++) {
+				r = leave_once(dev, addr);
+				if (r <= 0 || tries >= dev->retries)
+					break;
+				ft_dbg(dev->ctx, "leave refused (%s); "
+				    "retrying", dev->ctx->detail);
+				(void)dfu_resync(dev);
+			}
+			if (r < 0)
+				return r;
+			if (r > 0)
+				return ft_fail(dev->ctx, FT_E_LEAVE,
+				    "leave: %s", dev->ctx->detail);
+		}
+		r = wait_reenum(dev->ctx, p->usb, p->c.e.path, p->devaddr,
+		    LEAVE_WATCH_MS, &back, &still);
+		if (r == 0) {
+			libusb_unref_device(back.udev);
 			p->gone = 1;
+			release(p);
+			return ft_fail(dev->ctx, FT_E_STAYED, "the device came "
+			    "back in DFU mode on %s: BOOT0 is still held high "
+			    "(remove the bridge or jumper and reset)",
+			    p->c.e.path);
 		}
-	} else {
-		r = set_address(dev, addr);
-		if (r < 0)
+		if (r != FT_E_NO_DEVICE)
 			return r;
-		r = dnload(p, FT_DFUSE_FIRST_BLOCK, NULL, 0);
-		if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE &&
-		    r != LIBUSB_ERROR_PIPE && r != LIBUSB_ERROR_IO)
-			return ft_fail(dev->ctx, FT_E_LEAVE, "leave (DNLOAD "
-			    "of 0 bytes): USB %s", libusb_error_name(r));
-		if (r >= 0) {
-			r = get_status(p, &st, CTRL_TIMEOUT_MS);
-			if (r == 0)
-				ft_dbg(dev->ctx, "leave: %s, %s",
-				    ft_dfu_state_name(st.state),
-				    ft_dfu_status_name(st.status));
-			else
-				ft_dbg(dev->ctx, "leave: final status failed "
-				    "(%s): the device left",
-				    libusb_error_name(r));
-		}
-		p->gone = 1;
+		if (!still)
+			break;
+		/*
+		 * Still there with the same address: the request was lost
+		 * (a stalled final status looks like a leave).  Ask again
+		 * while it still answers.
+		 */
+		if (!p->dfuse || attempt >= dev->retries ||
+		    get_status(p, &st, CTRL_TIMEOUT_MS) < 0)
+			return ft_fail(dev->ctx, FT_E_LEAVE, "the device is "
+			    "still on %s in DFU mode %d ms after the leave "
+			    "request", p->c.e.path, LEAVE_WATCH_MS);
+		ft_dbg(dev->ctx, "the device did not leave (%s); again",
+		    ft_dfu_state_name(st.state));
+		(void)dfu_resync(dev);
 	}
+	p->gone = 1;
 	release(p);
-	r = wait_reenum(dev->ctx, p->usb, p->c.e.path, p->devaddr,
-	    LEAVE_WATCH_MS, &back, &still);
-	if (r == 0) {
-		libusb_unref_device(back.udev);
-		return ft_fail(dev->ctx, FT_E_STAYED, "the device came back "
-		    "in DFU mode on %s: BOOT0 is still held high (remove the "
-		    "bridge or jumper and reset)", p->c.e.path);
-	}
-	if (r != FT_E_NO_DEVICE)
-		return r;
-	if (still)
-		return ft_fail(dev->ctx, FT_E_LEAVE, "the device is still on "
-		    "%s in DFU mode %d ms after the leave request",
-		    p->c.e.path, LEAVE_WATCH_MS);
 	ft_clear_detail(dev->ctx);
 	ft_dbg(dev->ctx, "left DFU mode, starting the code at 0x%08x", addr);
 	return 0;
