@@ -459,28 +459,141 @@ write_image(struct ft_dev *dev, const struct ft_image *img,
 	return rc;
 }
 
-/* Reject what cannot be written before anything is erased. */
-static int
-check_image(struct ft_dev *dev, const struct ft_image *img)
-{
-	const struct ft_layout *l = &dev->info.flash;
-	uint64_t end = (uint64_t)l->base + ft_layout_size(l);
-	size_t i;
+/*
+ * Images may name several memories (DfuSe targets on alt settings).  A
+ * group is a run of segments for one memory; segments are sorted by
+ * (alt, addr), so each group is a contiguous slice of the image.
+ */
+struct mem_group {
+	int alt;		/* -1: the memory opened */
+	struct ft_image view;	/* the group's segments */
+	struct ft_layout layout;
+	int erasable;
+};
 
+static int
+same_memory(const struct ft_dev *dev, int alt)
+{
+	return alt < 0 || alt == dev->info.dfu_alt;
+}
+
+/*
+ * Split img into memory groups and check every segment against its
+ * memory's layout: all before anything is erased.
+ */
+static int
+plan_groups(struct ft_dev *dev, const struct ft_image *img,
+    struct mem_group **out, size_t *ngroups)
+{
+	struct mem_group *g = NULL;
+	size_t n = 0, i, k;
+	int rc = 0;
+
+	*out = NULL;
+	*ngroups = 0;
 	if (img->nseg == 0)
 		return ft_fail(dev->ctx, FT_E_INVALID, "image is empty");
-	for (i = 0; i < img->nseg; i++) {
-		const struct ft_segment *s = &img->seg[i];
+	for (i = 0; i < img->nseg && rc == 0; i = k) {
+		struct mem_group *grown, *cur;
+		uint64_t end;
+		size_t j;
 
-		if (s->addr < l->base || (uint64_t)s->addr + s->len > end)
-			return ft_fail(dev->ctx, FT_E_RANGE,
-			    "image data at 0x%08x-0x%08llx lies outside flash "
-			    "0x%08x-0x%08llx (%llu KiB)", s->addr,
-			    (unsigned long long)s->addr + s->len - 1, l->base,
-			    (unsigned long long)end - 1,
-			    (unsigned long long)ft_layout_size(l) / 1024);
+		for (k = i; k < img->nseg && img->seg[k].alt == img->seg[i].alt;
+		    k++)
+			;
+		grown = realloc(g, (n + 1) * sizeof(*g));
+		if (grown == NULL) {
+			rc = ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+			break;
+		}
+		g = grown;
+		cur = &g[n++];
+		cur->alt = img->seg[i].alt;
+		cur->view.format = img->format;
+		cur->view.nseg = k - i;
+		cur->view.seg = &img->seg[i];
+		cur->layout = dev->info.flash;
+		cur->erasable = 1;
+		if (!same_memory(dev, cur->alt)) {
+			if (dev->tr->alt_layout == NULL) {
+				rc = ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
+				    "image targets alt setting %d, which %s "
+				    "devices do not have", cur->alt,
+				    dev->tr->name);
+				break;
+			}
+			rc = dev->tr->alt_layout(dev, cur->alt, &cur->layout,
+			    &cur->erasable);
+			if (rc < 0)
+				break;
+		}
+		end = (uint64_t)cur->layout.base +
+		    ft_layout_size(&cur->layout);
+		for (j = 0; j < cur->view.nseg; j++) {
+			const struct ft_segment *sg = &cur->view.seg[j];
+
+			if (sg->addr < cur->layout.base ||
+			    (uint64_t)sg->addr + sg->len > end) {
+				rc = ft_fail(dev->ctx, FT_E_RANGE,
+				    "image data at 0x%08x-0x%08llx lies "
+				    "outside %s 0x%08x-0x%08llx (%llu KiB)",
+				    sg->addr, (unsigned long long)sg->addr +
+				    sg->len - 1, same_memory(dev, cur->alt) ?
+				    "flash" : "the alt setting's memory",
+				    cur->layout.base,
+				    (unsigned long long)end - 1,
+				    (unsigned long long)ft_layout_size(
+				    &cur->layout) / 1024);
+				break;
+			}
+		}
 	}
+	if (rc < 0) {
+		free(g);
+		return rc;
+	}
+	*out = g;
+	*ngroups = n;
 	return 0;
+}
+
+/* Switch to the group's memory; *switched tells whether we moved. */
+static int
+enter_group(struct ft_dev *dev, const struct mem_group *g, int *switched)
+{
+	if (same_memory(dev, g->alt))
+		return 0;
+	*switched = 1;
+	return dev->tr->select_alt(dev, g->alt);
+}
+
+static int
+verify_segments(struct ft_dev *dev, const struct ft_image *img,
+    uint64_t *done, uint64_t total);
+
+static int
+write_group(struct ft_dev *dev, const struct mem_group *g,
+    const struct ft_write_opts *opts, struct ft_write_stats *st)
+{
+	struct ft_erase_unit *units = NULL;
+	size_t n = 0;
+	uint32_t erased = 0;
+	int rc = 0;
+
+	if (g->erasable && opts->mass_erase && same_memory(dev, g->alt)) {
+		rc = mass_erase(dev, &erased);
+	} else if (g->erasable && !opts->no_erase) {
+		rc = ft_plan_image(dev->ctx, &dev->info.flash, &g->view,
+		    &units, &n);
+		if (rc == 0 && n > 0)
+			rc = erase_units(dev, units, n);
+		erased = (uint32_t)n;
+	}
+	free(units);
+	if (rc < 0)
+		return rc;
+	st->units_erased += erased;
+	return write_image(dev, &g->view, st);
 }
 
 int
@@ -488,30 +601,39 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
     const struct ft_write_opts *opts, struct ft_write_stats *stats)
 {
 	struct ft_write_stats st;
-	struct ft_erase_unit *units = NULL;
-	size_t n = 0;
+	struct mem_group *groups = NULL;
+	size_t ngroups = 0, i;
+	int home_alt = dev->info.dfu_alt, switched = 0;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
 	ft_clear_detail(dev->ctx);
-	rc = check_image(dev, img);
-	if (rc == 0 && !opts->mass_erase && !opts->no_erase)
-		rc = ft_plan_image(dev->ctx, &dev->info.flash, img, &units,
-		    &n);
-	if (rc == 0 && opts->mass_erase)
-		rc = mass_erase(dev, &st.units_erased);
-	else if (rc == 0 && n > 0) {
-		rc = erase_units(dev, units, n);
+	rc = plan_groups(dev, img, &groups, &ngroups);
+	for (i = 0; rc == 0 && i < ngroups; i++) {
+		rc = enter_group(dev, &groups[i], &switched);
 		if (rc == 0)
-			st.units_erased = (uint32_t)n;
+			rc = write_group(dev, &groups[i], opts, &st);
 	}
-	free(units);
-	if (rc == 0)
-		rc = write_image(dev, img, &st);
 	if (rc == 0 && opts->verify) {
-		rc = ft_verify(dev, img);
+		uint64_t done = 0, total = ft_image_bytes(img);
+
+		ft_progress(dev->ctx, FT_STAGE_VERIFY, 0, total);
+		for (i = 0; rc == 0 && i < ngroups; i++) {
+			rc = enter_group(dev, &groups[i], &switched);
+			if (rc == 0)
+				rc = verify_segments(dev, &groups[i].view,
+				    &done, total);
+		}
 		st.verified = rc == 0;
 	}
+	/* Go back to the memory we opened, so that leaving starts it. */
+	if (switched && dev->info.dfu_alt != home_alt) {
+		int r = dev->tr->select_alt(dev, home_alt);
+
+		if (rc == 0)
+			rc = r;
+	}
+	free(groups);
 	if (stats != NULL)
 		*stats = st;
 	return rc;
@@ -590,33 +712,60 @@ verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
 	return rc;
 }
 
-int
-ft_verify(struct ft_dev *dev, const struct ft_image *img)
+static int
+verify_segments(struct ft_dev *dev, const struct ft_image *img,
+    uint64_t *done, uint64_t total)
 {
-	uint64_t total = ft_image_bytes(img), done = 0;
 	size_t i;
 	int rc;
 
-	ft_clear_detail(dev->ctx);
-	ft_progress(dev->ctx, FT_STAGE_VERIFY, 0, total);
 	for (i = 0; i < img->nseg; i++) {
 		const struct ft_segment *s = &img->seg[i];
 		int matched;
 
 		rc = verify_by_crc(dev, s, &matched);
 		if (rc == 0 && matched) {
-			done += s->len;
-			ft_progress(dev->ctx, FT_STAGE_VERIFY, done, total);
+			*done += s->len;
+			ft_progress(dev->ctx, FT_STAGE_VERIFY, *done, total);
 			continue;
 		}
 		if (rc < 0 && rc != FT_E_NOT_SUPPORTED && !retryable(rc))
 			return rc;
 		/* A CRC mismatch or failure: read back to name the address. */
-		rc = verify_by_reading(dev, s, &done, total);
+		rc = verify_by_reading(dev, s, done, total);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+int
+ft_verify(struct ft_dev *dev, const struct ft_image *img)
+{
+	struct mem_group *groups = NULL;
+	size_t ngroups = 0, i;
+	uint64_t done = 0, total = ft_image_bytes(img);
+	int home_alt = dev->info.dfu_alt, switched = 0;
+	int rc;
+
+	ft_clear_detail(dev->ctx);
+	rc = plan_groups(dev, img, &groups, &ngroups);
+	if (rc == 0)
+		ft_progress(dev->ctx, FT_STAGE_VERIFY, 0, total);
+	for (i = 0; rc == 0 && i < ngroups; i++) {
+		rc = enter_group(dev, &groups[i], &switched);
+		if (rc == 0)
+			rc = verify_segments(dev, &groups[i].view, &done,
+			    total);
+	}
+	if (switched && dev->info.dfu_alt != home_alt) {
+		int r = dev->tr->select_alt(dev, home_alt);
+
+		if (rc == 0)
+			rc = r;
+	}
+	free(groups);
+	return rc;
 }
 
 int

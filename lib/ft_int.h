@@ -144,6 +144,16 @@ struct ft_transport {
 	int (*write_protect)(struct ft_dev *dev,
 	    const struct ft_erase_unit *units, size_t n);
 	/*
+	 * Images can name other memories of the device (DfuSe targets: alt
+	 * settings).  alt_layout reports alt's layout and whether it can be
+	 * erased, without switching; select_alt switches to it, updating
+	 * dev->info.flash and dev->info.dfu_alt.  Optional (NULL: images
+	 * that name an alt setting are refused).
+	 */
+	int (*alt_layout)(struct ft_dev *dev, int alt, struct ft_layout *out,
+	    int *erasable);
+	int (*select_alt)(struct ft_dev *dev, int alt);
+	/*
 	 * Bring the link back to a known state after a failed block (NACK,
 	 * timeout, garbled reply) so that the block can be retried.
 	 * Optional (NULL: retry directly).
