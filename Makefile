@@ -3,6 +3,7 @@
 #   make check      every test; ends with "N passed, N failed"
 #   make check SAN=1  the same under AddressSanitizer and UBSan
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
+#   make install-udev  the udev rule for STM32 ROM DFU devices (as root)
 #   make lint       header boundary, library purity, man page lint
 #   make O=DIR ...  build into DIR instead of the source tree
 
@@ -44,7 +45,7 @@ USB_SIM = $(O)/test/sim/libusb-sim.so
 BIN = $(O)/flashtool
 HEADERS := $(wildcard lib/*.h)
 
-.PHONY: all check unit e2e lint install uninstall clean sims
+.PHONY: all check unit e2e lint install install-udev uninstall clean sims
 
 all: $(LIB) $(BIN)
 
@@ -94,6 +95,11 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/flashtool
 	install -m 644 man/flashtool.1 $(DESTDIR)$(MANDIR)/man1/flashtool.1
+
+# USB DFU access without sudo: scripts/50-flashtool.rules into
+# /etc/udev/rules.d (under DESTDIR if set), then udev reloads it.
+install-udev:
+	DESTDIR="$(DESTDIR)" sh scripts/install-udev-rules
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/flashtool $(DESTDIR)$(MANDIR)/man1/flashtool.1

@@ -46,6 +46,7 @@ enum action {
 	ACT_WRITE_UNPROTECT,
 	ACT_READOUT_PROTECT,
 	ACT_READOUT_UNPROTECT,
+	ACT_WRITE_PROTECT,
 	ACT_LIST,
 };
 
@@ -55,6 +56,7 @@ struct request {
 	const char *file;	/* -r / -w */
 	enum ft_image_format format;
 	int verify;
+	int verify_implicit;	/* DFU default verify, no -v given */
 	int mass_erase;
 	int no_erase;
 	int have_range;
@@ -91,7 +93,8 @@ usage(void)
 "usage: flashtool [-cfhjkoquvR] [-b baud] [-m mode] [-r file | -w file]\n"
 "                 [-S addr[:len]] [-s page] [-e pages] [-n retries]\n"
 "                 [-g addr] [-F rx[:tx]] [-C] [--layout base:runs]\n"
-"                 [--format fmt] [--mass-erase] [--debug] port\n"
+"                 [--format fmt] [--mass-erase] [--write-protect]\n"
+"                 [--debug] port\n"
 "       flashtool --dfu [-d vid:pid[,vid:pid]] [--path path] [--serial sn]\n"
 "                 [-a alt] [--wait[=sec]] [--stay] [options] [-r|-w file]\n"
 "       flashtool --dfu --list\n"
@@ -318,7 +321,8 @@ static void
 set_action(struct request *rq, enum action a)
 {
 	if (rq->nactions > 0 && rq->action != a)
-		die_usage("choose one of -r, -w, -o, -C, -u, -j, -k, --list");
+		die_usage("choose one of -r, -w, -o, -C, -u, -j, -k, "
+		    "--write-protect, --list");
 	rq->action = a;
 	rq->nactions = 1;
 }
@@ -335,6 +339,7 @@ enum long_only {
 	OPT_WAIT,
 	OPT_LIST,
 	OPT_STAY,
+	OPT_WRITE_PROTECT,
 };
 
 static const struct option long_options[] = {
@@ -372,6 +377,7 @@ static const struct option long_options[] = {
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "stay", no_argument, NULL, OPT_STAY },
+	{ "write-protect", no_argument, NULL, OPT_WRITE_PROTECT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -537,6 +543,9 @@ parse_args(struct request *rq, int argc, char **argv)
 		case OPT_STAY:
 			rq->stay = 1;
 			break;
+		case OPT_WRITE_PROTECT:
+			set_action(rq, ACT_WRITE_PROTECT);
+			break;
 		default:
 			usage();
 			exit(EXIT_USAGE);
@@ -602,14 +611,18 @@ validate(struct request *rq)
 		die_usage("-b, -m and -c are serial options; --dfu has none");
 	if (rq->open.transport == FT_TRANSPORT_DFU &&
 	    (rq->action == ACT_WRITE_UNPROTECT ||
-	    rq->action == ACT_READOUT_PROTECT))
-		die_usage("-u and -j are USART bootloader commands; the DFU "
-		    "bootloader has no such request");
+	    rq->action == ACT_READOUT_PROTECT ||
+	    rq->action == ACT_WRITE_PROTECT))
+		die_usage("-u, -j and --write-protect are USART bootloader "
+		    "commands; the DFU bootloader has no such request");
 	if (rq->stay && rq->open.transport != FT_TRANSPORT_DFU)
 		die_usage("--stay goes with --dfu");
 	/* DFU reads back cheaply, so a DFU write always verifies. */
-	if (rq->open.transport == FT_TRANSPORT_DFU && rq->action == ACT_WRITE)
+	if (rq->open.transport == FT_TRANSPORT_DFU &&
+	    rq->action == ACT_WRITE && !rq->verify) {
 		rq->verify = 1;
+		rq->verify_implicit = 1;
+	}
 	if (rq->have_layout)
 		rq->open.layout = &rq->layout;
 	if (rq->have_range)
@@ -909,6 +922,24 @@ do_write(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 	rc = ft_write(dev, rq->image, &wo, &st);
 	if (rc < 0)
 		return report(ctx, rc, "write");
+	/*
+	 * Some DFU devices cannot be read back after a download (plain DFU
+	 * without manifestation tolerance, option bytes that reset the
+	 * chip).  The default verify then gives way and says so; an
+	 * explicit -v fails.
+	 */
+	if (st.bytes_unverified > 0) {
+		if (!rq->verify_implicit) {
+			fprintf(stderr, "%s: verify: %" PRIu64 " bytes could "
+			    "not be read back: %s\n", progname,
+			    st.bytes_unverified, st.unverified_why);
+			return EXIT_FAILED;
+		}
+		if (!rq->quiet)
+			fprintf(stderr, "%s: not verified (%" PRIu64 " bytes): "
+			    "%s\n", progname, st.bytes_unverified,
+			    st.unverified_why);
+	}
 	if (!rq->quiet) {
 		double s = seconds_since(&t0);
 
@@ -916,7 +947,8 @@ do_write(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 		    " blank bytes skipped, %u erase units) in %.1f s "
 		    "(%.1f KiB/s)%s\n", st.bytes_written, st.bytes_skipped,
 		    st.units_erased, s, s > 0 ? (double)st.bytes_written /
-		    1024.0 / s : 0.0, st.verified ? ", verified" : "");
+		    1024.0 / s : 0.0, !rq->verify ? "" : st.verified ?
+		    ", verified" : ", not verified");
 	}
 	return EXIT_OK;
 }
@@ -962,6 +994,22 @@ do_crc(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 }
 
 static int
+do_write_protect(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
+{
+	uint32_t addr, len;
+	int rc, code;
+
+	code = action_range(ctx, rq, ft_dev_info(dev), &addr, &len);
+	if (code != EXIT_OK)
+		return code;
+	if (!rq->quiet)
+		fprintf(stderr, "Write-protecting 0x%08x-0x%08x\n", addr,
+		    addr + len - 1);
+	rc = ft_write_protect(dev, addr, len);
+	return rc < 0 ? report(ctx, rc, "write protect") : EXIT_OK;
+}
+
+static int
 do_action(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 {
 	int rc;
@@ -988,6 +1036,8 @@ do_action(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 		rc = ft_protect(dev, FT_READOUT_UNPROTECT);
 		return rc < 0 ? report(ctx, rc, "readout unprotect") :
 		    EXIT_OK;
+	case ACT_WRITE_PROTECT:
+		return do_write_protect(ctx, dev, rq);
 	case ACT_LIST:
 		break;
 	}

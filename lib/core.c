@@ -400,7 +400,7 @@ align_down(uint32_t v, uint32_t a)
 
 /* Walk the image in write blocks; write every block that is not blank. */
 static int
-write_image(struct ft_dev *dev, const struct ft_image *img,
+write_image(struct ft_dev *dev, const struct ft_image *img, int skip_blank,
     struct ft_write_stats *st)
 {
 	uint32_t block = align_down(dev->max_write, dev->write_align);
@@ -439,7 +439,7 @@ write_image(struct ft_dev *dev, const struct ft_image *img,
 		rc = check_cancel(dev, "write", (uint32_t)a + wstart);
 		if (rc < 0)
 			break;
-		if (all_bytes(buf + wstart, wlen, erased)) {
+		if (skip_blank && all_bytes(buf + wstart, wlen, erased)) {
 			st->bytes_skipped += wlen;
 		} else {
 			rc = write_block(dev, (uint32_t)a + wstart,
@@ -493,6 +493,11 @@ plan_groups(struct ft_dev *dev, const struct ft_image *img,
 	*ngroups = 0;
 	if (img->nseg == 0)
 		return ft_fail(dev->ctx, FT_E_INVALID, "image is empty");
+	if (dev->tr->check_image != NULL) {
+		rc = dev->tr->check_image(dev, img);
+		if (rc < 0)
+			return rc;
+	}
 	for (i = 0; i < img->nseg && rc == 0; i = k) {
 		struct mem_group *grown, *cur;
 		uint64_t end;
@@ -593,7 +598,37 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 	if (rc < 0)
 		return rc;
 	st->units_erased += erased;
-	return write_image(dev, &g->view, st);
+	/* Blank blocks need no programming only where erased means blank. */
+	return write_image(dev, &g->view, g->erasable, st);
+}
+
+/*
+ * Write order: erasable memories (flash) first, then the others (option
+ * bytes, OTP), whose writes may reset the chip; each memory is verified
+ * right after it is written, while the device can still be read.
+ */
+static void
+copy_truncated(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int
+group_order(const struct mem_group *groups, size_t n, size_t *order)
+{
+	size_t i, k = 0;
+	int pass;
+
+	for (pass = 1; pass >= 0; pass--)
+		for (i = 0; i < n; i++)
+			if (groups[i].erasable == pass)
+				order[k++] = i;
+	return 0;
 }
 
 int
@@ -602,37 +637,47 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
 {
 	struct ft_write_stats st;
 	struct mem_group *groups = NULL;
-	size_t ngroups = 0, i;
+	size_t ngroups = 0, i, *order = NULL;
 	int home_alt = dev->info.dfu_alt, switched = 0;
+	uint64_t done = 0, total = ft_image_bytes(img);
 	int rc;
 
 	memset(&st, 0, sizeof(st));
 	ft_clear_detail(dev->ctx);
 	rc = plan_groups(dev, img, &groups, &ngroups);
+	if (rc == 0) {
+		order = calloc(ngroups, sizeof(*order));
+		if (order == NULL)
+			rc = ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+		else
+			group_order(groups, ngroups, order);
+	}
 	for (i = 0; rc == 0 && i < ngroups; i++) {
-		rc = enter_group(dev, &groups[i], &switched);
-		if (rc == 0)
-			rc = write_group(dev, &groups[i], opts, &st);
-	}
-	if (rc == 0 && opts->verify) {
-		uint64_t done = 0, total = ft_image_bytes(img);
+		const struct mem_group *g = &groups[order[i]];
 
-		ft_progress(dev->ctx, FT_STAGE_VERIFY, 0, total);
-		for (i = 0; rc == 0 && i < ngroups; i++) {
-			rc = enter_group(dev, &groups[i], &switched);
-			if (rc == 0)
-				rc = verify_segments(dev, &groups[i].view,
-				    &done, total);
+		rc = enter_group(dev, g, &switched);
+		if (rc == 0)
+			rc = write_group(dev, g, opts, &st);
+		if (rc < 0 || !opts->verify)
+			continue;
+		rc = verify_segments(dev, &g->view, &done, total);
+		if (rc == FT_E_NOT_SUPPORTED) {
+			/* Written, but this device cannot show it back. */
+			st.bytes_unverified += ft_image_bytes(&g->view);
+			copy_truncated(st.unverified_why,
+			    sizeof(st.unverified_why), dev->ctx->detail);
+			rc = 0;
 		}
-		st.verified = rc == 0;
 	}
+	st.verified = rc == 0 && opts->verify && st.bytes_unverified == 0;
 	/* Go back to the memory we opened, so that leaving starts it. */
 	if (switched && dev->info.dfu_alt != home_alt) {
 		int r = dev->tr->select_alt(dev, home_alt);
 
-		if (rc == 0)
+		if (rc == 0 && r != FT_E_NOT_SUPPORTED)
 			rc = r;
 	}
+	free(order);
 	free(groups);
 	if (stats != NULL)
 		*stats = st;
@@ -673,10 +718,22 @@ verify_by_crc(struct ft_dev *dev, const struct ft_segment *s, int *matched)
 	return 0;
 }
 
+static uint32_t
+first_difference(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	uint32_t k;
+
+	for (k = 0; k < n; k++)
+		if (a[k] != b[k])
+			break;
+	return k;
+}
+
 static int
 verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
     uint64_t *done, uint64_t total)
 {
+	unsigned again;
 	uint8_t *buf = malloc(dev->max_read);
 	uint32_t off = 0;
 	int rc = 0;
@@ -695,9 +752,19 @@ verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
 			rc = read_block(dev, a, buf, n);
 		if (rc < 0)
 			break;
-		for (k = 0; k < n; k++)
-			if (buf[k] != s->data[off + k])
+		k = first_difference(buf, s->data + off, n);
+		/*
+		 * Read Memory data carries no checksum, so a difference may be
+		 * the line's: only one that reading again confirms counts.
+		 */
+		for (again = 0; k < n && again < dev->retries; again++) {
+			rc = read_block(dev, a, buf, n);
+			if (rc < 0)
 				break;
+			k = first_difference(buf, s->data + off, n);
+		}
+		if (rc < 0)
+			break;
 		if (k < n) {
 			rc = ft_fail(dev->ctx, FT_E_VERIFY,
 			    "verify failed at 0x%08x: flash has 0x%02x, image "

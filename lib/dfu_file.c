@@ -7,9 +7,12 @@
  * (alt, addr); a file with a suffix and no prefix (plain DFU) becomes one
  * segment at the caller's base with alt -1.  A buffer without the suffix
  * signature is not ours: FT_E_NOT_SUPPORTED, so the image reader can try
- * other formats.  Every length field is checked against the bytes that
- * are really there before it is used; nothing is read past len.
+ * other formats.  The suffix's VID/PID stay with the image (has_usb_ids)
+ * for the transport to check against the device.  Every length field is
+ * checked against the bytes that are really there before it is used;
+ * nothing is read past len.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,6 +278,20 @@ parse_dfuse(struct ft_ctx *ctx, const char *name, const uint8_t *p,
 	return 0;
 }
 
+/*
+ * Keep the suffix's IDs with the image: the device is not known yet, so
+ * the transport checks them before it erases anything.
+ */
+static void
+note_ids(struct ft_image *img, const char *name,
+    const struct ft_dfu_suffix *s)
+{
+	img->has_usb_ids = 1;
+	img->usb_vid = s->vid;
+	img->usb_pid = s->pid;
+	snprintf(img->name, sizeof(img->name), "%s", name);
+}
+
 int
 ft_dfu_file_parse(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
     size_t len, uint32_t base, struct ft_image **out,
@@ -294,8 +311,12 @@ ft_dfu_file_parse(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 	if (suffix != NULL)
 		*suffix = sfx;
 	plen = len - sfx.length;
-	if (plen >= 5 && memcmp(buf, "DfuSe", 5) == 0)
-		return parse_dfuse(ctx, name, buf, plen, out);
+	if (plen >= 5 && memcmp(buf, "DfuSe", 5) == 0) {
+		rc = parse_dfuse(ctx, name, buf, plen, out);
+		if (rc == 0)
+			note_ids(*out, name, &sfx);
+		return rc;
+	}
 	if (sfx.bcd_dfu == FT_DFU_BCD_DFUSE)
 		return ft_fail(ctx, FT_E_FORMAT,
 		    "%s: DfuSe suffix (bcdDFU 0x011a) but no DfuSe prefix",
@@ -319,6 +340,7 @@ ft_dfu_file_parse(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 		img->seg[0].alt = -1;
 		img->nseg = 1;
 	}
+	note_ids(img, name, &sfx);
 	*out = img;
 	return 0;
 }

@@ -336,7 +336,14 @@ struct ft_write_stats {
 	uint64_t bytes_written;	/* bytes sent to the device */
 	uint64_t bytes_skipped;	/* all-0xFF blocks not sent after erase */
 	uint32_t units_erased;
-	int verified;
+	int verified;		/* every byte was compared */
+	/*
+	 * Bytes the device could not read back (FT_E_NOT_SUPPORTED from a
+	 * plain DFU device, or memory that resets the chip when written),
+	 * and why; ft_write still returns 0 for them.
+	 */
+	uint64_t bytes_unverified;
+	char unverified_why[160];
 };
 
 /*

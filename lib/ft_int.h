@@ -57,10 +57,21 @@ uint64_t ft_now_ms(void);
 void ft_sleep_us(uint64_t us);
 
 /* Image internals (lib/image.c). */
+#define FT_IMAGE_NAME_MAX 256
+
 struct ft_image {
 	enum ft_image_format format;
 	size_t nseg;
 	struct ft_segment *seg;	/* sorted by (alt, addr), no overlaps */
+	/*
+	 * The USB IDs a .dfu file's suffix names (0xFFFF: any), set by
+	 * lib/dfu_file.c; the DFU transport's check_image compares them
+	 * with the device before anything is erased.  name is the file's
+	 * name for that message (truncated).
+	 */
+	int has_usb_ids;
+	uint16_t usb_vid, usb_pid;
+	char name[FT_IMAGE_NAME_MAX];
 };
 
 /*
@@ -153,6 +164,12 @@ struct ft_transport {
 	int (*alt_layout)(struct ft_dev *dev, int alt, struct ft_layout *out,
 	    int *erasable);
 	int (*select_alt)(struct ft_dev *dev, int alt);
+	/*
+	 * Is img meant for this device (a .dfu file's USB IDs)?  Called by
+	 * the core before anything is erased; FT_E_INVALID naming the file
+	 * and both IDs when not.  Optional (NULL: every image is).
+	 */
+	int (*check_image)(struct ft_dev *dev, const struct ft_image *img);
 	/*
 	 * Bring the link back to a known state after a failed block (NACK,
 	 * timeout, garbled reply) so that the block can be retried.

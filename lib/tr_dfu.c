@@ -20,6 +20,13 @@
  *    by a per-operation budget, re-enumeration by a named timeout.
  *  - No writable globals: the libusb context lives in priv.
  *
+ * Images with DfuSe targets reach other alt settings through alt_layout
+ * and select_alt (the core writes one memory at a time); memories whose
+ * type lacks the erase bit (option bytes) are never erased, and a ROM
+ * that resets after such a write to load it is followed, not reported as
+ * lost.  check_image refuses a .dfu file whose suffix names another
+ * device, or an alt setting the device lacks, before anything is erased.
+ *
  * Plain DFU 1.1 devices (no DfuSe) have no addresses on the wire: a
  * download runs from block 0 and ends with manifestation.  The write op
  * therefore accepts only one sequential run from the layout base (no
@@ -86,9 +93,11 @@
 /* Plain DFU has no layout; the window we pretend to have. */
 #define PLAIN_WINDOW_BYTES (16u * 1024 * 1024)
 
-#define UDEV_HINT "install our udev rule: sudo cp scripts/50-flashtool.rules " \
-	"/etc/udev/rules.d/ && sudo udevadm control --reload && " \
-	"sudo udevadm trigger (or: sudo make install-udev), then replug"
+#define UDEV_HINT "install the udev rule scripts/50-flashtool.rules from " \
+	"flashtool's sources with 'sudo sh scripts/install-udev-rules' (or " \
+	"'sudo make install-udev'), add yourself to the plugdev group " \
+	"('sudo usermod -aG plugdev $USER', then log in again) and replug " \
+	"the device"
 #define DFU_ENTRY_HINT "to enter DFU mode, short BOOT0 and reset, or hold " \
 	"BOOT0 while plugging in"
 
@@ -121,6 +130,11 @@ struct dfu_priv {
 	int have_layout;
 	struct ft_dfu_layout layout;	/* of the alt in use */
 	int gone;			/* the device left (go/unprotect) */
+	int reset_away;			/* it reset by itself after a
+					 * write (option bytes) and runs
+					 * its application now */
+	uint16_t rt_vid, rt_pid;	/* runtime IDs before a detach */
+	int detached;
 	int strict_poll;		/* device stalls early polls */
 	unsigned poll_mult;		/* its timeouts were this short */
 
@@ -585,10 +599,10 @@ plain_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	int r;
 
 	if (p->plain_active && !(p->c.attrs & DFU_ATTR_MANIFEST_TOLERANT))
-		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "this plain DFU "
-		    "device is not manifestation tolerant: it starts the new "
-		    "firmware after a download and cannot be read back "
-		    "(skip the verify)");
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "the plain DFU "
+		    "device at %s is not manifestation tolerant: it starts "
+		    "the new firmware after a download and cannot be read "
+		    "back", p->c.e.path);
 	r = plain_finish(dev);
 	if (r < 0)
 		return r;
@@ -619,6 +633,38 @@ plain_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+/*
+ * Can the device still be read?  Not when it reset itself into its
+ * application after an option-byte write, nor when its functional
+ * descriptor says it cannot upload.
+ */
+static int
+can_read(struct ft_dev *dev)
+{
+	struct dfu_priv *p = dev->priv;
+
+	if (p->reset_away)
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "the device at %s "
+		    "reset to load its option bytes and left DFU mode: it "
+		    "cannot be read back", p->c.e.path);
+	if (!(p->c.attrs & DFU_ATTR_CAN_UPLOAD))
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "the DFU device "
+		    "at %s cannot upload (bitCanUpload is 0): it cannot be "
+		    "read back", p->c.e.path);
+	return 0;
+}
+
+/* Writing, erasing, switching after the device went away by itself. */
+static int
+fail_away(struct ft_dev *dev, const char *what)
+{
+	struct dfu_priv *p = dev->priv;
+
+	return ft_fail(dev->ctx, FT_E_NO_DEVICE, "%s: the device at %s reset "
+	    "after an option-byte write and left DFU mode", what,
+	    p->c.e.path);
+}
+
 static int
 dfu_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 {
@@ -626,6 +672,9 @@ dfu_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	uint16_t block;
 	int r;
 
+	r = can_read(dev);
+	if (r < 0)
+		return r;
 	if (!p->dfuse)
 		return plain_read(dev, addr, buf, len);
 	r = block_for(dev, addr, MODE_UPLOAD, &block);
@@ -657,14 +706,74 @@ dfu_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+static int wait_reenum(struct ft_ctx *ctx, libusb_context *usb,
+    const char *path, uint8_t old_addr, unsigned timeout_ms,
+    struct cand *out, int *still_there);
+static int attach(struct ft_dev *dev, const struct ft_open_opts *opts);
+static void release(struct dfu_priv *p);
+
+/* Open options that find the device at the same path and alt again. */
+static void
+reopen_opts(const struct ft_dev *dev, struct ft_open_opts *o)
+{
+	const struct dfu_priv *p = dev->priv;
+
+	memset(o, 0, sizeof(*o));
+	o->transport = FT_TRANSPORT_DFU;
+	o->dfu.vid = o->dfu.pid = o->dfu.dfu_vid = o->dfu.dfu_pid = -1;
+	o->dfu.alt = p->alt;
+	o->target_addr = dev->info.flash.base;
+}
+
+/*
+ * A DfuSe ROM reloads its option bytes by resetting right after writing
+ * them (AN3156), so the device vanishing after a write to memory that
+ * cannot be erased is that reset, not a failure.  It comes back in DFU
+ * mode when BOOT0 is held or the flash is empty; then carry on with it.
+ * Otherwise it runs its application: nothing more can be done, which
+ * later reads (verify) and the leave report.
+ */
+static int
+write_reset(struct ft_dev *dev, uint32_t addr)
+{
+	struct dfu_priv *p = dev->priv;
+	struct ft_open_opts o;
+	int r;
+
+	ft_info(dev->ctx, "the device resets to load what was written at "
+	    "0x%08x (alt %d)", addr, p->alt);
+	p->gone = 1;
+	release(p);
+	p->gone = 0;
+	reopen_opts(dev, &o);
+	r = wait_reenum(dev->ctx, p->usb, p->c.e.path, p->devaddr,
+	    LEAVE_WATCH_MS, &p->c, NULL);
+	if (r == FT_E_NO_DEVICE) {
+		ft_clear_detail(dev->ctx);
+		ft_info(dev->ctx, "the device left DFU mode and runs its "
+		    "application");
+		p->gone = 1;
+		p->reset_away = 1;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	ft_info(dev->ctx, "the device came back in DFU mode on %s",
+	    p->c.e.path);
+	return attach(dev, &o);
+}
+
 static int
 dfu_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
     uint32_t len)
 {
 	struct dfu_priv *p = dev->priv;
+	const struct ft_dfu_seg *g;
 	uint16_t block;
 	int r;
 
+	if (p->reset_away)
+		return fail_away(dev, "DNLOAD");
 	if (!p->dfuse)
 		return plain_write(dev, addr, buf, len);
 	r = block_for(dev, addr, MODE_DNLOAD, &block);
@@ -679,6 +788,11 @@ dfu_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	r = wait_idle(dev, "DNLOAD", addr, WRITE_BUDGET_MS, NULL);
 	if (r < 0) {
 		p->ptr_ok = 0;
+		g = p->have_layout ? ft_dfu_layout_find(&p->layout, addr) :
+		    NULL;
+		if ((r == FT_E_NO_DEVICE || r == FT_E_IO) && g != NULL &&
+		    !(g->attr & FT_DFU_ERASABLE))
+			return write_reset(dev, addr);
 		return r;
 	}
 	advance(p, len);
@@ -694,6 +808,8 @@ dfu_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 	size_t i;
 	int r;
 
+	if (p->reset_away)
+		return fail_away(dev, "ERASE");
 	if (!p->dfuse)
 		return 0;	/* plain DFU devices erase as they download */
 	for (i = 0; i < n; i++) {
@@ -734,6 +850,8 @@ dfu_mass_erase(struct ft_dev *dev)
 	struct dfu_priv *p = dev->priv;
 	int r;
 
+	if (p->reset_away)
+		return fail_away(dev, "mass ERASE");
 	if (!p->dfuse)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 		    "mass erase needs a DfuSe device");
@@ -750,6 +868,8 @@ dfu_resync(struct ft_dev *dev)
 	struct dfu_status st;
 	int r;
 
+	if (p->h == NULL)
+		return fail_away(dev, "GETSTATUS");
 	p->ptr_ok = 0;
 	r = get_status(p, &st, CTRL_TIMEOUT_MS);
 	if (r == LIBUSB_ERROR_PIPE) {
@@ -927,6 +1047,13 @@ static int
 id_ok(int want, uint16_t have)
 {
 	return want < 0 || want == have;
+}
+
+/* A DFU suffix ID: FT_DFU_ANY_ID (0xFFFF) matches every device. */
+static int
+id_match(uint16_t want, uint16_t have)
+{
+	return want == FT_DFU_ANY_ID || want == have;
 }
 
 /* The ID and path part of a match, decided without opening. */
@@ -1108,11 +1235,56 @@ describe_list(const struct cand *cs, size_t n, char *out, size_t len)
 		    "serial %s", i > 0 ? "; " : "", cs[i].e.path,
 		    cs[i].e.vid, cs[i].e.pid, cs[i].e.serial[0] != '\0' ?
 		    cs[i].e.serial : "?");
-		for (a = 0; a < cs[i].e.nalts && o < len; a++)
-			o += (size_t)snprintf(out + o, len - o, "%s%d=%s",
-			    a == 0 ? " alts " : ", ", cs[i].e.alts[a].alt,
-			    cs[i].e.alts[a].name);
+		/* Layout names ("Internal Flash") keep the list short. */
+		for (a = 0; a < cs[i].e.nalts && o < len; a++) {
+			struct ft_dfu_layout l;
+			const char *name = cs[i].e.alts[a].name;
+
+			if (ft_dfu_layout_parse(NULL, name, &l) == 0)
+				name = l.name;
+			o += (size_t)snprintf(out + o, len - o, "%s%d \"%s\"",
+			    a == 0 ? ", alt " : ", ", cs[i].e.alts[a].alt,
+			    name);
+		}
 	}
+}
+
+/*
+ * No device matched m, but did one match all but the alt setting?  Then
+ * the alt is wrong (a usage error), not the device missing: say which
+ * alt settings there are.
+ */
+static int
+wrong_alt(struct ft_ctx *ctx, libusb_context *usb,
+    const struct ft_dfu_match *m)
+{
+	struct ft_dfu_match any;
+	char list[FT_DETAIL_MAX];
+	char want[32];
+	struct cand *cs;
+	size_t n;
+	int r;
+
+	if (m == NULL || (m->alt < 0 && m->alt_name == NULL))
+		return 0;
+	any = *m;
+	any.alt = -1;
+	any.alt_name = NULL;
+	r = scan(ctx, usb, &any, 1, &cs, &n);
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		free(cs);
+		return 0;
+	}
+	describe_list(cs, n, list, sizeof(list));
+	free_cands(cs, n);
+	if (m->alt_name != NULL)
+		snprintf(want, sizeof(want), "\"%.24s\"", m->alt_name);
+	else
+		snprintf(want, sizeof(want), "%d", m->alt);
+	return ft_fail(ctx, FT_E_INVALID, "no alt setting %s on %s", want,
+	    list);
 }
 
 /*
@@ -1135,6 +1307,9 @@ select_one(struct ft_ctx *ctx, libusb_context *usb,
 		if (n > 0)
 			break;
 		free(cs);
+		r = wrong_alt(ctx, usb, m);
+		if (r < 0)
+			return r;
 		if (ft_now_ms() - start >= wait_ms)
 			return ft_fail(ctx, FT_E_NO_DEVICE, "no USB device in "
 			    "DFU mode found%s; %s", wait_ms > 0 ?
@@ -1159,18 +1334,22 @@ select_one(struct ft_ctx *ctx, libusb_context *usb,
 		describe_list(cs, n, list, sizeof(list));
 		free_cands(cs, n);
 		return ft_fail(ctx, FT_E_MULTIPLE, "%zu DFU devices match: %s. "
-		    "Choose one by USB path%s", n, list, same_serial ?
-		    " (their serials are identical, the path tells them "
-		    "apart)" : " or serial");
+		    "Choose one with --path%s", n, list, same_serial ?
+		    " (their serials are identical, the USB path tells "
+		    "them apart)" : " (USB path), --serial or -d vid:pid");
 	}
 	if (cs[0].open_err != 0) {
+		struct ft_dfu_entry e = cs[0].e;
+
 		r = cs[0].open_err;
 		free_cands(cs, n);
 		if (r == LIBUSB_ERROR_ACCESS)
 			return ft_fail(ctx, FT_E_ACCESS, "no permission to "
-			    "open the USB device; " UDEV_HINT);
-		return ft_fail(ctx, usb_err(r), "cannot open the USB device: "
-		    "%s", libusb_error_name(r));
+			    "open USB device %04x:%04x at %s; " UDEV_HINT,
+			    e.vid, e.pid, e.path);
+		return ft_fail(ctx, usb_err(r), "cannot open USB device "
+		    "%04x:%04x at %s: %s", e.vid, e.pid, e.path,
+		    libusb_error_name(r));
 	}
 	*out = cs[0];
 	free(cs);
@@ -1341,7 +1520,7 @@ choose_alt(struct ft_dev *dev, const struct ft_open_opts *opts,
 				*index = i;
 				return 0;
 			}
-		return ft_fail(dev->ctx, FT_E_NO_DEVICE, "%s has no alt "
+		return ft_fail(dev->ctx, FT_E_INVALID, "%s has no alt "
 		    "setting %s", p->c.e.path, m->alt_name != NULL ?
 		    m->alt_name : "with that number");
 	}
@@ -1517,6 +1696,9 @@ dfu_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 			libusb_unref_device(p->c.udev);
 			r = fail_xfer(dev, r, "opening the runtime device", 0);
 		} else {
+			p->rt_vid = p->c.e.vid;
+			p->rt_pid = p->c.e.pid;
+			p->detached = 1;
 			r = detach(dev, &p->c);
 		}
 	}
@@ -1547,6 +1729,169 @@ dfu_close(struct ft_dev *dev)
 	libusb_exit(p->usb);
 	free(p);
 	dev->priv = NULL;
+}
+
+/*
+ * Other memories of the device (DfuSe targets in .dfu files).
+ */
+
+/* The index of alt setting number alt in the device's list, or -1. */
+static int
+alt_index(const struct dfu_priv *p, int alt)
+{
+	unsigned i;
+
+	for (i = 0; i < p->c.e.nalts; i++)
+		if (p->c.e.alts[i].alt == alt)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The writable memory of alt setting index idx: its first writable
+ * segment and those contiguous with it, as a layout, and whether any of
+ * it can be erased (option bytes, OTP and feature words cannot: the ROM
+ * writes them whole).
+ */
+static int
+alt_memory(struct ft_dev *dev, int idx, struct ft_dfu_layout *l,
+    struct ft_layout *out, int *erasable)
+{
+	struct dfu_priv *p = dev->priv;
+	const char *name = p->c.e.alts[idx].name;
+	uint64_t end;
+	size_t i;
+	int r;
+
+	if (ft_dfu_layout_parse(NULL, name, l) != 0)
+		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "alt setting %d "
+		    "(\"%s\") of %s has no DfuSe memory layout",
+		    p->c.e.alts[idx].alt, name, p->c.e.path);
+	for (i = 0; i < l->nseg; i++)
+		if (l->seg[i].attr & FT_DFU_WRITABLE)
+			break;
+	if (i == l->nseg)
+		return ft_fail(dev->ctx, FT_E_RANGE, "alt setting %d (\"%s\") "
+		    "of %s has no writable memory", p->c.e.alts[idx].alt,
+		    name, p->c.e.path);
+	r = ft_dfu_layout_flash(dev->ctx, l, l->seg[i].start, out);
+	if (r < 0)
+		return r;
+	end = (uint64_t)out->base + ft_layout_size(out);
+	*erasable = 0;
+	for (i = 0; i < l->nseg; i++)
+		if (l->seg[i].start >= out->base && l->seg[i].start < end &&
+		    (l->seg[i].attr & FT_DFU_ERASABLE))
+			*erasable = 1;
+	return 0;
+}
+
+/* "0 \"@Internal Flash ...\", 1 \"@Option Bytes ...\"" */
+static void
+alt_names(const struct dfu_priv *p, char *out, size_t len)
+{
+	size_t o = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; i < p->c.e.nalts && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%d \"%s\"",
+		    i > 0 ? ", " : "", p->c.e.alts[i].alt,
+		    p->c.e.alts[i].name);
+}
+
+static int
+dfu_alt_layout(struct ft_dev *dev, int alt, struct ft_layout *out,
+    int *erasable)
+{
+	struct dfu_priv *p = dev->priv;
+	struct ft_dfu_layout l;
+	char names[FT_DETAIL_MAX / 2];
+	int idx = alt_index(p, alt);
+
+	if (idx < 0) {
+		alt_names(p, names, sizeof(names));
+		return ft_fail(dev->ctx, FT_E_INVALID, "the image has data for "
+		    "alt setting %d, which the device at %s does not have "
+		    "(it has %s)", alt, p->c.e.path, names);
+	}
+	return alt_memory(dev, idx, &l, out, erasable);
+}
+
+static int
+dfu_select_alt(struct ft_dev *dev, int alt)
+{
+	struct dfu_priv *p = dev->priv;
+	struct ft_dfu_layout l;
+	struct ft_layout flash;
+	int idx = alt_index(p, alt), erasable, r;
+
+	if (idx < 0)
+		return dfu_alt_layout(dev, alt, &flash, &erasable);
+	r = alt_memory(dev, idx, &l, &flash, &erasable);
+	if (r < 0)
+		return r;
+	/* Gone by itself: only the bookkeeping (for leave's address). */
+	if (!p->reset_away) {
+		r = to_idle(dev);
+		if (r < 0)
+			return r;
+		r = libusb_set_interface_alt_setting(p->h, p->c.iface, alt);
+		if (r != 0)
+			return fail_xfer(dev, r, "selecting the alt setting",
+			    0);
+		ft_dbg(dev->ctx, "alt setting %d: %s", alt,
+		    p->c.e.alts[idx].name);
+	}
+	p->alt = alt;
+	p->layout = l;
+	p->have_layout = 1;
+	p->ptr_ok = 0;
+	p->mode = MODE_IDLE;
+	dev->info.flash = flash;
+	dev->info.dfu_alt = alt;
+	return 0;
+}
+
+/*
+ * A .dfu file names the device it is for in its suffix.  Refuse a file
+ * for another device before anything is erased.  A runtime device that
+ * was detached may be named by its application's IDs too.
+ */
+static int
+dfu_check_image(struct ft_dev *dev, const struct ft_image *img)
+{
+	struct dfu_priv *p = dev->priv;
+	const char *file = img->name[0] != '\0' ? img->name : "the image";
+	size_t i;
+
+	if (img->has_usb_ids && !(id_match(img->usb_vid, p->c.e.vid) &&
+	    id_match(img->usb_pid, p->c.e.pid)) && !(p->detached &&
+	    id_match(img->usb_vid, p->rt_vid) &&
+	    id_match(img->usb_pid, p->rt_pid)))
+		return ft_fail(dev->ctx, FT_E_INVALID, "%s is for USB device "
+		    "%04x:%04x (its DFU suffix says so), but the device at %s "
+		    "is %04x:%04x; nothing was erased", img->name,
+		    img->usb_vid, img->usb_pid, p->c.e.path, p->c.e.vid,
+		    p->c.e.pid);
+	for (i = 0; i < img->nseg; i++) {
+		char names[FT_DETAIL_MAX / 2];
+		int alt = img->seg[i].alt;
+
+		if (alt < 0)
+			continue;
+		if (!p->dfuse)
+			return ft_fail(dev->ctx, FT_E_INVALID, "%s is a DfuSe "
+			    "file, but the device at %s speaks plain DFU 1.1 "
+			    "(no addresses, no targets)", file, p->c.e.path);
+		if (alt_index(p, alt) >= 0)
+			continue;
+		alt_names(p, names, sizeof(names));
+		return ft_fail(dev->ctx, FT_E_INVALID, "%s has data for alt "
+		    "setting %d, which the device at %s does not have (it has "
+		    "%s); nothing was erased", file, alt, p->c.e.path, names);
+	}
+	return 0;
 }
 
 /*
@@ -1612,6 +1957,10 @@ dfu_go(struct ft_dev *dev, uint32_t addr)
 	unsigned attempt, tries = 0;
 	int r, still = 0;
 
+	if (p->reset_away) {
+		ft_dbg(dev->ctx, "the device already left DFU mode");
+		return 0;
+	}
 	for (attempt = 0;; attempt++) {
 		if (!p->dfuse) {
 			r = plain_finish(dev);
@@ -1655,7 +2004,13 @@ dfu_go(struct ft_dev *dev, uint32_t addr)
 		 * (a stalled final status looks like a leave).  Ask again
 		 * while it still answers.
 		 */
-		if (!p->dfuse || attempt >= dev->retries ||
+		if (!p->dfuse)
+			return ft_fail(dev->ctx, FT_E_STAYED, "the download is "
+			    "manifested, but the device stays in DFU mode on "
+			    "%s after a USB reset (it is manifestation "
+			    "tolerant); power-cycle it to start the new "
+			    "firmware", p->c.e.path);
+		if (attempt >= dev->retries ||
 		    get_status(p, &st, CTRL_TIMEOUT_MS) < 0)
 			return ft_fail(dev->ctx, FT_E_LEAVE, "the device is "
 			    "still on %s in DFU mode %d ms after the leave "
@@ -1683,6 +2038,8 @@ dfu_protect(struct ft_dev *dev, enum ft_protect_op op)
 	if (op != FT_READOUT_UNPROTECT || !p->dfuse)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "DfuSe ROMs only "
 		    "offer read-out unprotect");
+	if (p->reset_away)
+		return fail_away(dev, "READ_UNPROTECT");
 	r = to_idle(dev);
 	if (r < 0)
 		return r;
@@ -1722,5 +2079,8 @@ const struct ft_transport ft_transport_dfu = {
 	.reset = NULL,
 	.protect = dfu_protect,
 	.write_protect = NULL,
+	.alt_layout = dfu_alt_layout,
+	.select_alt = dfu_select_alt,
+	.check_image = dfu_check_image,
 	.resync = dfu_resync,
 };

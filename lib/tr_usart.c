@@ -89,7 +89,11 @@ struct usart {
 	unsigned baud;
 	unsigned char_bits;
 	struct an_get get;
+	/* Byte values sent since the current command began (a bitmap). */
+	uint8_t sent_values[32];
 };
+
+static int usart_resync(struct ft_dev *dev);
 
 struct op {
 	const char *cmd;	/* "Write Memory" */
@@ -172,7 +176,10 @@ static int
 tx(struct ft_dev *dev, const uint8_t *b, size_t n)
 {
 	struct usart *u = U(dev);
+	size_t i;
 
+	for (i = 0; i < n; i++)
+		u->sent_values[b[i] >> 3] |= (uint8_t)(1u << (b[i] & 7));
 	trace_bytes(dev, ">", b, n);
 	return ft_serial_write(u->port, b, n, TX_TIMEOUT_MS + wire_ms(u, n));
 }
@@ -232,6 +239,7 @@ command(struct ft_dev *dev, const struct op *op, uint8_t cmd)
 	int rc;
 
 	an_cmd_frame(f, cmd);
+	memset(u->sent_values, 0, sizeof(u->sent_values));
 	rc = tx(dev, f, sizeof(f));
 	if (rc < 0)
 		return rc;
@@ -242,22 +250,27 @@ command(struct ft_dev *dev, const struct op *op, uint8_t cmd)
 /*
  * A memory command (read, write, erase, go, checksum).  Under readout
  * protection the ROM NACKs these at the command byte (AN3155 table 2);
- * a NACK there leaves it waiting for the next command, so ask once more:
- * a second NACK is protection, not noise, and no retry will help.
+ * a NACK there leaves it waiting for the next command, so ask again.
+ * A bad line NACKs a command now and then (a few percent); several
+ * refusals in a row are protection, and no retry will help.
  */
+#define PROTECTED_AFTER_REFUSALS 4u
+
 static int
 mem_command(struct ft_dev *dev, const struct op *op, uint8_t cmd)
 {
-	int rc = command(dev, op, cmd);
+	unsigned i;
+	int rc = 0;
 
-	if (rc != FT_E_NACK)
-		return rc;
-	rc = command(dev, op, cmd);
-	if (rc != FT_E_NACK)
-		return rc;
+	for (i = 0; i < PROTECTED_AFTER_REFUSALS; i++) {
+		rc = command(dev, op, cmd);
+		if (rc != FT_E_NACK)
+			return rc;
+	}
 	return op_fail(dev, FT_E_PROTECTED, op, "command 0x%02x refused "
-	    "twice: readout protection is active (removing it with "
-	    "Readout Unprotect erases the flash)", cmd);
+	    "%u times in a row: readout protection is active (removing it "
+	    "with Readout Unprotect erases the flash)", cmd,
+	    PROTECTED_AFTER_REFUSALS);
 }
 
 /* Send a 32-bit value frame (address or length), wait for its ACK. */
@@ -456,6 +469,36 @@ copy_commands(struct ft_dev *dev)
 	dev->info.extended_erase = u->get.erase_cmd == AN_CMD_EXT_ERASE;
 }
 
+/*
+ * Get Version, Get and Get ID, retried after a resync like any block:
+ * a bad line hits these exchanges as often as the data that follows.
+ */
+static int
+ask_identity(struct ft_dev *dev, uint8_t *version, uint16_t *pid)
+{
+	unsigned attempt;
+	int rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = get_version(dev, version);
+		if (rc == 0)
+			rc = get_commands(dev);
+		if (rc == 0)
+			rc = get_id(dev, pid);
+		if (rc == 0)
+			return 0;
+		if ((rc != FT_E_NACK && rc != FT_E_TIMEOUT &&
+		    rc != FT_E_PROTOCOL) || attempt >= dev->retries)
+			return rc;
+		ft_warn(dev->ctx, "identifying the bootloader failed (%s); "
+		    "resyncing and retrying", dev->ctx->detail);
+		rc = usart_resync(dev);
+		if (rc < 0 && rc != FT_E_NACK && rc != FT_E_TIMEOUT &&
+		    rc != FT_E_PROTOCOL)
+			return rc;
+	}
+}
+
 static int
 identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 {
@@ -465,13 +508,7 @@ identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 	uint32_t align, maxw;
 	int rc;
 
-	rc = get_version(dev, &version);
-	if (rc < 0)
-		return rc;
-	rc = get_commands(dev);
-	if (rc < 0)
-		return rc;
-	rc = get_id(dev, &pid);
+	rc = ask_identity(dev, &version, &pid);
 	if (rc < 0)
 		return rc;
 	copy_commands(dev);
@@ -1004,8 +1041,30 @@ probe(struct ft_dev *dev, uint8_t byte, size_t count, int *answered,
 }
 
 /*
+ * The first resync probe: a value the failed command never sent.  When
+ * the ROM lost one byte of a frame it waits for one more, takes it as the
+ * frame's checksum, and accepts the frame exactly when that byte equals
+ * the lost one (the XOR of the rest is the lost byte).  A value absent
+ * from the command therefore always draws a NACK instead of, one time in
+ * 256, a write of shifted data.  0x80 is avoided too: after it, 0x7F
+ * would complete a valid command pair.
+ */
+static uint8_t
+unsent_value(const struct usart *u)
+{
+	unsigned v;
+
+	for (v = 0; v < 256; v++)
+		if (v != 0x80 && v != AN_SYNC &&
+		    !(u->sent_values[v >> 3] & (1u << (v & 7))))
+			return (uint8_t)v;
+	return RESYNC_PROBE;
+}
+
+/*
  * Bring the ROM back to "waiting for a command" after a failed exchange.
- * First 0x7F: a chip that reset answers ACK (synced again), a ROM in the
+ * First a byte the failed command never sent (see unsent_value), then
+ * 0x7F: a chip that reset answers ACK (synced again), a ROM in the
  * middle of a frame takes it as data.  Then probe bytes in growing
  * bursts until something answers: every state of the ROM's parser ends in
  * a NACK within 258 bytes.  A single byte that gets an answer completed
@@ -1029,7 +1088,9 @@ usart_resync(struct ft_dev *dev)
 	n = ft_serial_discard(u->port, RESYNC_QUIET_MS, RESYNC_TIMEOUT_MS);
 	if (n < 0)
 		return n;
-	rc = probe(dev, AN_SYNC, 1, &answered, &nack);
+	rc = probe(dev, unsent_value(u), 1, &answered, &nack);
+	if (rc == 0 && !answered)
+		rc = probe(dev, AN_SYNC, 1, &answered, &nack);
 	if (rc < 0)
 		return rc;
 	while (!answered) {

@@ -177,3 +177,39 @@ expect_rc usage-directory 2 "$FLASHTOOL" -w "$T" /dev/null
 expect_rc usage-unwritable-dir 2 "$FLASHTOOL" -r /proc/x/y.bin /dev/null
 expect_rc no-such-port 4 "$FLASHTOOL" "$T/no-such-tty"
 err_has no-such-port "no-such-tty"
+
+# Write protection: protected sectors take writes without changing, and
+# only the verify notices (exit 3); -u lifts it.
+rm -f "$FT_OUT/wrp.flash"
+sim_start wrp --chip f401
+expect_rc wrp-protect 0 "$FLASHTOOL" --write-protect -S 0x08004000:0x4000 "$SIM_TTY"
+log_has wrp-protect-cmd "WRITE_PROTECT sectors=1 -> ACK"
+head -c 32768 /dev/urandom >"$T/wrp.bin"
+expect_rc wrp-write-verify-fails 3 "$FLASHTOOL" -w "$T/wrp.bin" -v "$SIM_TTY"
+err_has wrp-write-verify-fails "verify failed at 0x08004000"
+expect_rc wrp-unprotect 0 "$FLASHTOOL" -u "$SIM_TTY"
+expect_rc wrp-write-after 0 "$FLASHTOOL" -w "$T/wrp.bin" -v "$SIM_TTY"
+same_bytes wrp-flash "$T/wrp.bin" "$SIM_FLASH" 0 32768
+expect_rc wrp-dfu-refused 2 "$FLASHTOOL" --dfu --write-protect
+sim_stop
+
+# A ROM that lists Get Checksum: verify and -C use it instead of reading.
+rm -f "$FT_OUT/csum.flash"
+sim_start csum --chip g0 --checksum
+head -c 10000 /dev/urandom >"$T/csum.bin"
+expect_rc csum-write 0 "$FLASHTOOL" -w "$T/csum.bin" -v "$SIM_TTY"
+log_has csum-verify-by-crc "GET_CHECKSUM 0x08000000"
+log_lacks csum-no-readback "READ 0x0800"
+expect_rc csum-crc 0 "$FLASHTOOL" -C -S 0x08000000:10000 "$SIM_TTY"
+same_bytes csum-flash "$T/csum.bin" "$SIM_FLASH" 0 10000
+sim_stop
+
+# A bad line: NACKs, corrupted and dropped bytes; resync and retry carry
+# the write through, and the flash holds exactly the image.
+rm -f "$FT_OUT/noisy.flash"
+sim_start noisy --chip f103 --seed 5 --nack 0.03 --corrupt 0.0002 --drop 0.0001
+head -c 20000 /dev/urandom >"$T/noisy.bin"
+expect_rc noisy-write 0 "$FLASHTOOL" -n 10 -w "$T/noisy.bin" -v "$SIM_TTY"
+same_bytes noisy-flash "$T/noisy.bin" "$SIM_FLASH" 0 20000
+err_has noisy-write "retrying"
+sim_stop

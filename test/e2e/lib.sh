@@ -87,6 +87,18 @@ same_bytes() {
 	elif cmp -s "$2" "$3"; then pass "$_n"; else fail "$_n: $2 and $3 differ"; fi
 }
 
+# usb_preload: the LD_PRELOAD list that puts the simulated libusb under
+# $FLASHTOOL.  A sanitizer build (SAN=1) needs the ASan runtime first in
+# the list, or ASan aborts; dfu-util and other plain programs take
+# $USB_SIM alone.
+usb_preload() {
+	if ldd "$FLASHTOOL" 2>/dev/null | grep -q libasan; then
+		printf '%s:%s\n' "$(${CC:-cc} -print-file-name=libasan.so)" "$USB_SIM"
+	else
+		printf '%s\n' "$USB_SIM"
+	fi
+}
+
 cleanup_sims() {
 	for _p in $SIM_PIDS; do kill "$_p" 2>/dev/null; done
 	wait 2>/dev/null

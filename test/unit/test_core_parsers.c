@@ -198,7 +198,7 @@ test_plan_image(void **state)
 		{ 0x08000100, 8, data, -1 },
 		{ 0x08010000, 8, data, -1 },
 	};
-	struct ft_image img = { FT_FMT_IHEX, 2, seg };
+	struct ft_image img = { .format = FT_FMT_IHEX, .nseg = 2, .seg = seg };
 	struct ft_erase_unit *u = NULL;
 	size_t n = 0;
 

@@ -216,7 +216,8 @@ static int parse_path(struct sim_dev *sd, const char *s)
 
 	if (strlen(s) >= sizeof(sd->path))
 		return -1;
-	strcpy(sd->path, s);
+	/* s may be sd->path itself (the default path). */
+	memmove(sd->path, s, strlen(s) + 1);
 	v = strtoul(s, &end, 10);
 	if (end == s || *end != '-' || v == 0 || v > 255)
 		return -1;
