@@ -109,6 +109,16 @@ EOT
 		expect_rc "$chip-reset" 0 "$FLASHTOOL" -R "$SIM_TTY"
 		log_has "$chip-reset-go" "GO 0x2000"
 	fi
+
+	# Protection commands: -u, -j (reads then fail, status 9), -k (the
+	# chip erases itself and resets; the session carries on).
+	expect_rc "$chip-write-unprotect" 0 "$FLASHTOOL" -u "$SIM_TTY"
+	log_has "$chip-write-unprotect-cmd" "WRITE_UNPROTECT.*-> ACK"
+	expect_rc "$chip-readout-protect" 0 "$FLASHTOOL" -j "$SIM_TTY"
+	expect_rc "$chip-protected-read" 9 "$FLASHTOOL" -r - -S 0x08000000:256 "$SIM_TTY"
+	expect_rc "$chip-readout-unprotect" 0 "$FLASHTOOL" -k "$SIM_TTY"
+	ok "$chip-unprotect-erased" erased "$SIM_FLASH" "$size"
+	expect_rc "$chip-read-after-unprotect" 0 "$FLASHTOOL" -r - -S 0x08000000:256 "$SIM_TTY"
 	sim_stop
 done
 
