@@ -42,6 +42,8 @@ USART_SIM_SRC := $(sort $(wildcard test/sim/usart/*.c))
 USART_SIM = $(O)/test/sim/stm32-usart-sim
 USB_SIM_SRC := $(sort $(wildcard test/sim/usb/*.c))
 USB_SIM = $(O)/test/sim/libusb-sim.so
+SHIM_SRC := $(sort $(wildcard test/sim/shim/*.c))
+SHIM = $(O)/test/sim/libft-shim.so
 BIN = $(O)/flashtool
 HEADERS := $(wildcard lib/*.h)
 
@@ -80,7 +82,14 @@ $(USB_SIM): $(USB_SIM_SRC) $(wildcard test/sim/usb/*.h)
 	$(CC) $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) $(CFLAGS) -fPIC -shared \
 		-o $@ $(USB_SIM_SRC) $(LDFLAGS) -ldl
 
-SIMS = $(if $(USART_SIM_SRC),$(USART_SIM)) $(if $(USB_SIM_SRC),$(USB_SIM))
+# The pty/GPIO shim, preloaded like the simulated libusb: no sanitizers.
+$(SHIM): $(SHIM_SRC) $(wildcard test/sim/shim/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) -fPIC -shared \
+		-o $@ $(SHIM_SRC) $(LDFLAGS) -ldl
+
+SIMS = $(if $(USART_SIM_SRC),$(USART_SIM)) $(if $(USB_SIM_SRC),$(USB_SIM)) \
+	$(if $(SHIM_SRC),$(SHIM))
 sims: $(SIMS)
 
 check: all $(UNIT_BIN) $(SIMS)
@@ -105,5 +114,5 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/flashtool $(DESTDIR)$(MANDIR)/man1/flashtool.1
 
 clean:
-	rm -f $(LIB) $(LIB_OBJ) $(CLI_OBJ) $(BIN) $(UNIT_BIN) $(USART_SIM) $(USB_SIM)
+	rm -f $(LIB) $(LIB_OBJ) $(CLI_OBJ) $(BIN) $(UNIT_BIN) $(USART_SIM) $(USB_SIM) $(SHIM)
 	rm -rf $(O)/test/out
