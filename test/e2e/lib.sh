@@ -9,6 +9,7 @@ mkdir -p "$FT_OUT"
 FLASHTOOL="$FT_BUILD/flashtool"
 USART_SIM="$FT_BUILD/test/sim/stm32-usart-sim"
 USB_SIM="$FT_BUILD/test/sim/libusb-sim.so"
+SHIM="$FT_BUILD/test/sim/libft-shim.so"
 SIM_PIDS=""
 
 pass() { echo "PASS $*" >>"$FT_RESULTS"; echo "PASS $*"; }
@@ -96,6 +97,86 @@ usb_preload() {
 		printf '%s:%s\n' "$(${CC:-cc} -print-file-name=libasan.so)" "$USB_SIM"
 	else
 		printf '%s\n' "$USB_SIM"
+	fi
+}
+
+# board_sim_start NAME SIM-ARGS...: sim_start with the board model's
+# socket and sysfs tree (see test/sim/usart/README).  Sets BOARD_SOCK and
+# SYSFS_DIR besides what sim_start sets.  Pass --board SPEC and
+# --board-start app|bootloader in SIM-ARGS.
+board_sim_start() {
+	_n=$1; shift
+	BOARD_SOCK="$FT_OUT/$_n.sock"
+	SYSFS_DIR="$FT_OUT/$_n.sysfs"
+	rm -rf "$SYSFS_DIR" "$FT_OUT/$_n.simlog"
+	sim_start "$_n" --board-socket "$BOARD_SOCK" --sysfs-gpio "$SYSFS_DIR" "$@"
+}
+
+# shim_env [PROGRAM]: words for env(1) that put libft-shim.so under a
+# program and report to the running board: `env $(shim_env) cmd ...`.
+# With PROGRAM an ASan build (flashtool with SAN=1), the ASan runtime
+# goes first, as usb_preload does.
+shim_env() {
+	_pre="$SHIM"
+	if [ -n "$1" ] && ldd "$1" 2>/dev/null | grep -q libasan; then
+		_pre="$(${CC:-cc} -print-file-name=libasan.so):$SHIM"
+	fi
+	printf 'LD_PRELOAD=%s FT_BOARD_SOCKET=%s\n' "$_pre" "$BOARD_SOCK"
+}
+
+# gpio_ns_ok: can this machine give a command its own /sys/class/gpio?
+gpio_ns_ok() {
+	unshare -m true 2>/dev/null
+}
+
+# in_gpio_ns DIR CMD...: run CMD in a private mount namespace where DIR
+# (the simulator's --sysfs-gpio tree) is /sys/class/gpio; the rest of
+# /sys/class stays as it is.  Needs root (unshare -m).  Where the kernel
+# has no /sys/class/gpio (no mount point, and sysfs takes no mkdir), a
+# tmpfs replaces /sys/class and each real class is bound back into it.
+in_gpio_ns() {
+	_d=$1; shift
+	mkdir -p "$_d.orig"
+	unshare -m sh -c '
+		d=$1 o=$1.orig; shift
+		if [ -d /sys/class/gpio ]; then
+			mount --bind "$d" /sys/class/gpio || exit 125
+		else
+			mount --bind /sys/class "$o" &&
+			mount -t tmpfs -o mode=0755 sim-class /sys/class ||
+				exit 125
+			for e in "$o"/*; do
+				b=${e##*/}
+				mkdir "/sys/class/$b" &&
+				mount --bind "$e" "/sys/class/$b" || exit 125
+			done
+			mkdir /sys/class/gpio &&
+			mount --bind "$d" /sys/class/gpio || exit 125
+		fi
+		exec "$@"' sh "$_d" "$@"
+}
+
+# board_t REGEX [N]: the time (ms) of the Nth (default first) line of the
+# simulator log matching REGEX; empty if there is none.
+board_t() {
+	grep -E -e "$1" "$SIM_LOG" | sed -n "${2:-1}p" | cut -d' ' -f1
+}
+
+# board_t_after T REGEX: the time of the first line matching REGEX that
+# was logged at T ms or later.
+board_t_after() {
+	grep -E -e "$2" "$SIM_LOG" |
+		awk -v t="$1" '$1 + 0 >= t + 0 { print $1; exit }'
+}
+
+# near NAME FROM TO WANT TOL: pass if TO - FROM is WANT ms within TOL ms.
+near() {
+	if [ -n "$2" ] && [ -n "$3" ] && awk -v a="$2" -v b="$3" -v w="$4" \
+		-v t="$5" 'BEGIN { d = b - a - w; if (d < 0) d = -d; exit !(d <= t) }'
+	then
+		pass "$1: $(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", b - a }') ms (want $4 +-$5)"
+	else
+		fail "$1: from '$2' to '$3' ms, wanted $4 +-$5"
 	fi
 }
 

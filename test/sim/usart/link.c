@@ -117,12 +117,27 @@ link_open(struct link *l, const char *link_path, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
-	if (publish(l, err, errlen) != 0)
-		goto fail;
 	return 0;
 fail:
 	link_close(l);
 	return -1;
+}
+
+int
+link_publish(struct link *l, char *err, size_t errlen)
+{
+	return publish(l, err, errlen);
+}
+
+/* Bytes sent before a reset never reach the chip that comes out of it. */
+static void
+discard_input(struct link *l)
+{
+	uint8_t junk[4096];
+
+	l->rxpos = l->rxlen;
+	while (read(l->master, junk, sizeof(junk)) > 0)
+		;
 }
 
 void
@@ -174,8 +189,9 @@ int
 link_getc(struct link *l, uint8_t *c)
 {
 	for (;;) {
-		struct pollfd pfd[2];
+		struct pollfd pfd[2 + BOARD_POLLFDS];
 		ssize_t n;
+		int nb;
 
 		if (*l->stop)
 			return LINK_STOP;
@@ -201,7 +217,8 @@ link_getc(struct link *l, uint8_t *c)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = l->master;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
+		nb = l->board != NULL ? board_pollfds(l->board, pfd + 2) : 0;
+		if (poll(pfd, (nfds_t)(2 + nb), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return LINK_STOP;
@@ -211,6 +228,15 @@ link_getc(struct link *l, uint8_t *c)
 			drain_inotify(l);
 		if (l->new_client)
 			continue;
+		/* Board changes before the bytes: the host waited for them. */
+		if (nb > 0) {
+			board_service(l->board, pfd + 2, nb);
+			if (l->board->resets != l->board_resets) {
+				l->board_resets = l->board->resets;
+				discard_input(l);
+				return LINK_BOARD;
+			}
+		}
 		if (!(pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		n = read(l->master, l->rxbuf, sizeof(l->rxbuf));

@@ -6,6 +6,11 @@
  *
  * Log format, one line per command, flushed at once:
  *   <ms-since-start> <NAME> [<args>] -> ACK|NACK
+ * With a board (--board and friends, board.c), also one line per board
+ * change and per reset, stamped in ms with 0.1 ms:
+ *   <ms> BOARD <change> -> nrst=N boot0=B
+ *   <ms> RESET boot0=1 -> bootloader | boot0=0 -> application |
+ *        nrst=0 -> held
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,7 +45,17 @@ usage(FILE *f)
 	    "    [--latency-ms F] [--seed N] [--corrupt RATE] [--drop RATE]\n"
 	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
 	    "    [--no-checksum] [--exit-on-go] [--write-protect UNITS]\n"
-	    "    [--report-pid PID]\n");
+	    "    [--report-pid PID] [--board SPEC] [--board-start "
+	    "app|bootloader]\n"
+	    "    [--board-socket PATH] [--sysfs-gpio DIR]\n"
+	    "  SPEC: PIN=SOURCE[:MOD]... joined by ',', PIN nrst or boot0,\n"
+	    "    SOURCE dtr, rts, N (sysfs GPIO), gpiochipN:LINE (offset or"
+	    " name),\n"
+	    "    high or low; MOD active-low, active-high, inverted, "
+	    "pull-up, pull-down.\n"
+	    "    dtr/rts default to active-low (pin at 0 V while asserted),"
+	    "\n"
+	    "    GPIO to active-high; see test/sim/usart/README.\n");
 }
 
 static int
@@ -67,7 +82,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		OPT_LINK = 256, OPT_FLASH, OPT_LOG, OPT_CHIP, OPT_TIMING,
 		OPT_BAUD, OPT_LATENCY, OPT_SEED, OPT_CORRUPT, OPT_DROP,
 		OPT_NACK, OPT_STORM, OPT_RDP, OPT_CSUM, OPT_NO_CSUM,
-		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_HELP,
+		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_BOARD,
+		OPT_BOARD_START, OPT_BOARD_SOCKET, OPT_SYSFS_GPIO, OPT_HELP,
 	};
 	static const struct option longopts[] = {
 		{ "link", required_argument, NULL, OPT_LINK },
@@ -88,6 +104,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "exit-on-go", no_argument, NULL, OPT_EXIT_GO },
 		{ "write-protect", required_argument, NULL, OPT_WRP },
 		{ "report-pid", required_argument, NULL, OPT_REPORT_PID },
+		{ "board", required_argument, NULL, OPT_BOARD },
+		{ "board-start", required_argument, NULL, OPT_BOARD_START },
+		{ "board-socket", required_argument, NULL, OPT_BOARD_SOCKET },
+		{ "sysfs-gpio", required_argument, NULL, OPT_SYSFS_GPIO },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,6 +180,25 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 				return -1;
 			}
 			break;
+		case OPT_BOARD: o->board = optarg; o->board_on = 1; break;
+		case OPT_BOARD_START:
+			if (strcmp(optarg, "app") != 0 &&
+			    strcmp(optarg, "bootloader") != 0) {
+				fprintf(stderr, "stm32-usart-sim: --board-start "
+				    "wants app or bootloader\n");
+				return -1;
+			}
+			o->board_start_bootloader = optarg[0] == 'b';
+			o->board_on = 1;
+			break;
+		case OPT_BOARD_SOCKET:
+			o->board_socket = optarg;
+			o->board_on = 1;
+			break;
+		case OPT_SYSFS_GPIO:
+			o->sysfs_gpio = optarg;
+			o->board_on = 1;
+			break;
 		case OPT_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -208,6 +247,22 @@ main(int argc, char **argv)
 	s.rng.state = opts.seed;
 	s.link.master = s.link.slave = s.link.ino_fd = -1;
 	s.mem.flash_fd = -1;
+	s.board.listen_fd = s.board.ino_fd = -1;
+	s.board.nrst.pin = "nrst";
+	s.board.nrst.pull = 1;		/* internal pull-up on NRST */
+	s.board.nrst.src = s.board.nrst.owner = -1;
+	s.board.boot0.pin = "boot0";
+	s.board.boot0.pull = 0;		/* boards pull BOOT0 down */
+	s.board.boot0.src = s.board.boot0.owner = -1;
+	if (opts.board_on) {
+		s.board.active = 1;
+		s.board.start_bootloader = opts.board_start_bootloader;
+		s.board.sock_path = opts.board_socket;
+		s.board.sysfs_dir = opts.sysfs_gpio;
+		if (opts.board != NULL && board_parse(&s.board, opts.board,
+		    err, sizeof(err)) != 0)
+			goto fail;
+	}
 	if (model_init(&s.model, opts.chip, opts.checksum, err,
 	    sizeof(err)) != 0 ||
 	    mem_open(&s.mem, &s.model, opts.flash_path, err,
@@ -235,14 +290,28 @@ main(int argc, char **argv)
 	/* The link appears last: tests wait for it as "ready". */
 	if (link_open(&s.link, opts.link_path, err, sizeof(err)) != 0)
 		goto fail;
+	if (s.board.active) {
+		if (board_open(&s.board, s.link.slave, s.log, s.t0_ns, err,
+		    sizeof(err)) != 0)
+			goto fail_link;
+		s.link.board = &s.board;
+		s.state = s.board.run == RUN_BOOTLOADER ? ST_WAIT_SYNC :
+		    s.board.run == RUN_APP ? ST_APP : ST_HELD;
+	}
+	if (link_publish(&s.link, err, sizeof(err)) != 0)
+		goto fail_link;
 	fprintf(stderr, "stm32-usart-sim: %s (%s, PID 0x%03x, bootloader "
 	    "v%d.%d) on %s -> %s\n", s.model.chip->name, s.model.key,
 	    s.model.chip->pid, s.model.bl_version >> 4,
 	    s.model.bl_version & 0xF, opts.link_path, s.link.slave_name);
 	rc = proto_run(&s);
 	(void)unlink(opts.link_path);
+	board_close(&s.board);
 	link_close(&s.link);
 	goto out;
+fail_link:
+	board_close(&s.board);
+	link_close(&s.link);
 fail:
 	fprintf(stderr, "stm32-usart-sim: %s\n", err);
 out:

@@ -9,7 +9,10 @@
  * so a client that has its answer also finds the line; only Write Memory
  * and the two erase commands produce WRITE/ERASE/EXT_ERASE lines; after
  * a reset (0x63, 0x73, 0x82, 0x92, option-byte write) only 0x7F is heard;
- * after Go nothing is heard until a client opens the port again.
+ * after Go nothing is heard until a client opens the port again.  With
+ * a board (board.c) Go starts the application, which stays deaf until
+ * NRST rises again with BOOT0 high; a client opening the port changes
+ * nothing.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -269,8 +272,10 @@ cmd_go(struct sim *s)
 	log_cmd(s, "GO", 1, "0x%08x", addr);
 	if ((r = ack(s)) != 0)
 		return r;
-	/* Gone to the application: deaf until a client opens the port. */
-	s->state = ST_GONE;
+	/* Gone to the application: deaf until a client opens the port,
+	 * or with a board until it resets the chip. */
+	s->state = s->board.active ? ST_APP : ST_GONE;
+	board_go(&s->board);
 	return s->opts->exit_on_go ? RESULT_EXIT : 0;
 }
 
@@ -719,11 +724,20 @@ proto_run(struct sim *s)
 			r = do_command(s);
 			break;
 		case ST_GONE:
+		case ST_APP:
+		case ST_HELD:
 			r = link_getc(&s->link, &c);
 			break;
 		}
 		if (r == LINK_STOP || r == RESULT_EXIT)
 			return 0;
+		/* The board reset the chip or let it run: start over. */
+		if (r == LINK_BOARD) {
+			s->state = s->board.run == RUN_BOOTLOADER ?
+			    ST_WAIT_SYNC : s->board.run == RUN_APP ? ST_APP :
+			    ST_HELD;
+			continue;
+		}
 		/*
 		 * A new client: a half-received command is dropped (so a
 		 * killed client cannot wedge the next one), and a chip that

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "board.h"
 #include "flashtool.h"
 
 /* AN3155 framing bytes. */
@@ -160,6 +161,7 @@ enum {
 	LINK_OK = 0,
 	LINK_STOP = -1,		/* SIGTERM/SIGINT or fatal I/O error */
 	LINK_NEWCLIENT = -2,	/* a client opened the slave */
+	LINK_BOARD = -3,	/* the board reset or released the chip */
 };
 
 struct link {
@@ -171,6 +173,8 @@ struct link {
 	char slave_name[128];
 	const char *link_path;
 	volatile sig_atomic_t *stop;
+	struct board *board;	/* NULL without --board */
+	unsigned board_resets;	/* board->resets already reported */
 
 	/* Wire-time model (--timing). */
 	int timing;
@@ -193,6 +197,8 @@ struct link {
 uint64_t now_ns(void);
 int link_open(struct link *l, const char *link_path, char *err,
     size_t errlen);
+/* Make --link appear (last: tests wait for it as "ready"). */
+int link_publish(struct link *l, char *err, size_t errlen);
 void link_close(struct link *l);
 /* Next host byte (after drop/corrupt faults). */
 int link_getc(struct link *l, uint8_t *c);
@@ -222,12 +228,19 @@ struct sim_opts {
 	int checksum;		/* -1 default */
 	int exit_on_go;
 	unsigned report_pid;	/* answer Get ID with this; 0: the chip's */
+	const char *board;	/* --board SPEC */
+	const char *board_socket;
+	const char *sysfs_gpio;
+	int board_start_bootloader;
+	int board_on;		/* any board option given */
 };
 
 enum bl_state {
 	ST_WAIT_SYNC,		/* after reset: only 0x7F means anything */
 	ST_READY,		/* synced, waiting for a command */
 	ST_GONE,		/* ran Go: deaf until a client opens */
+	ST_APP,			/* board: the application runs, deaf */
+	ST_HELD,		/* board: NRST is low */
 };
 
 struct sim {
@@ -235,6 +248,7 @@ struct sim {
 	struct sim_model model;
 	struct sim_mem mem;
 	struct link link;
+	struct board board;
 	struct sim_rng rng;
 	FILE *log;
 	uint64_t t0_ns;
