@@ -59,6 +59,7 @@ struct request {
 	int verify_implicit;	/* DFU default verify, no -v given */
 	int mass_erase;
 	int no_erase;
+	int no_diff;		/* --no-diff: erase and write every unit */
 	int have_range;
 	uint32_t range_addr;
 	uint32_t range_len;
@@ -76,6 +77,9 @@ struct request {
 	int have_layout;
 	struct ft_layout layout;
 	struct ft_open_opts open;
+	const char *preset;	/* --entry NAME */
+	int have_seq;		/* -i or --entry given */
+	int seq_has_exit;	/* the sequence has a non-empty exit half */
 	char mode[4];
 	struct ft_image *image;
 	/* -r FILE: written to tmp_path, renamed to file when complete */
@@ -86,6 +90,20 @@ struct request {
 static const char *progname = "flashtool";
 static volatile sig_atomic_t interrupted;
 
+/* The entry presets, one per line and its wiring below it. */
+static void
+print_presets(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < ft_seq_preset_count(); i++) {
+		const struct ft_seq_preset *p = ft_seq_preset_at(i);
+
+		fprintf(f, "  %-10s %s\n  %-10s %s\n", p->name, p->seq, "",
+		    p->wiring);
+	}
+}
+
 static void
 usage(void)
 {
@@ -94,11 +112,15 @@ usage(void)
 "                 [-S addr[:len]] [-s page] [-e pages] [-n retries]\n"
 "                 [-g addr] [-F rx[:tx]] [-C] [--layout base:runs]\n"
 "                 [--format fmt] [--mass-erase] [--write-protect]\n"
+"                 [-i seq | --entry preset] [--settle ms]\n"
 "                 [--debug] port\n"
 "       flashtool --dfu [-d vid:pid[,vid:pid]] [--path path] [--serial sn]\n"
 "                 [-a alt] [--wait[=sec]] [--stay] [options] [-r|-w file]\n"
 "       flashtool --dfu --list\n"
-"Run 'man flashtool' for the options and exit codes.\n");
+"Entry presets (--entry NAME; 'dtr' asserted is 0 V on most adapters):\n");
+	print_presets(stderr);
+	fprintf(stderr,
+"Run 'man flashtool' for the options, ENTRY SEQUENCES and exit codes.\n");
 }
 
 static void
@@ -340,6 +362,9 @@ enum long_only {
 	OPT_LIST,
 	OPT_STAY,
 	OPT_WRITE_PROTECT,
+	OPT_NO_DIFF,
+	OPT_ENTRY,
+	OPT_SETTLE,
 };
 
 static const struct option long_options[] = {
@@ -378,6 +403,10 @@ static const struct option long_options[] = {
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "stay", no_argument, NULL, OPT_STAY },
 	{ "write-protect", no_argument, NULL, OPT_WRITE_PROTECT },
+	{ "no-diff", no_argument, NULL, OPT_NO_DIFF },
+	{ "sequence", required_argument, NULL, 'i' },
+	{ "entry", required_argument, NULL, OPT_ENTRY },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -403,13 +432,40 @@ parse_format(const char *arg)
 	return FT_FMT_AUTO;
 }
 
+/* --entry NAME: a preset is just a named sequence; "list" shows them. */
+static void
+parse_entry_preset(struct request *rq, const char *arg)
+{
+	const struct ft_seq_preset *p;
+
+	if (strcmp(arg, "list") == 0) {
+		printf("Entry presets ('dtr' and 'rts' mean asserted, which "
+		    "is 0 V on most USB-serial adapters):\n");
+		print_presets(stdout);
+		exit(EXIT_OK);
+	}
+	if (rq->have_seq)
+		die_usage("give one entry sequence: -i SEQ or --entry NAME");
+	p = ft_seq_preset_find(arg);
+	if (p == NULL) {
+		fprintf(stderr, "%s: --entry: no preset '%s'; the presets "
+		    "are:\n", progname, arg);
+		print_presets(stderr);
+		exit(EXIT_USAGE);
+	}
+	rq->preset = p->name;
+	rq->open.entry_seq = p->seq;
+	rq->have_seq = 1;
+}
+
 static void
 parse_args(struct request *rq, int argc, char **argv)
 {
 	int c;
 
 	while ((c = getopt_long(argc, argv,
-	    "a:b:Ccd:e:F:fg:hjkm:n:oqRr:S:s:uvw:", long_options, NULL)) != -1) {
+	    "a:b:Ccd:e:F:fg:hi:jkm:n:oqRr:S:s:uvw:", long_options,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (ft_parse_u32(optarg, 0, &(uint32_t){0}) == 0)
@@ -452,6 +508,13 @@ parse_args(struct request *rq, int argc, char **argv)
 		case 'h':
 			usage();
 			exit(EXIT_OK);
+		case 'i':
+			if (rq->have_seq)
+				die_usage("give one entry sequence: -i SEQ or "
+				    "--entry NAME");
+			rq->open.entry_seq = optarg;
+			rq->have_seq = 1;
+			break;
 		case 'j':
 			set_action(rq, ACT_READOUT_PROTECT);
 			break;
@@ -546,6 +609,23 @@ parse_args(struct request *rq, int argc, char **argv)
 		case OPT_WRITE_PROTECT:
 			set_action(rq, ACT_WRITE_PROTECT);
 			break;
+		case OPT_NO_DIFF:
+			rq->no_diff = 1;
+			break;
+		case OPT_ENTRY:
+			parse_entry_preset(rq, optarg);
+			break;
+		case OPT_SETTLE:
+			rq->open.settle_ms = (int)parse_num_opt("--settle",
+			    optarg, 0);
+			if (rq->open.settle_ms < 0 ||
+			    rq->open.settle_ms > 10000)
+				die_usage("--settle: %s ms is outside 0-10000",
+				    optarg);
+			/* 0 in the options means the default: none is < 0. */
+			if (rq->open.settle_ms == 0)
+				rq->open.settle_ms = -1;
+			break;
 		default:
 			usage();
 			exit(EXIT_USAGE);
@@ -617,6 +697,31 @@ validate(struct request *rq)
 		    "commands; the DFU bootloader has no such request");
 	if (rq->stay && rq->open.transport != FT_TRANSPORT_DFU)
 		die_usage("--stay goes with --dfu");
+	if (rq->open.transport == FT_TRANSPORT_DFU && (rq->have_seq ||
+	    rq->open.settle_ms != 0))
+		die_usage("-i, --entry and --settle drive a serial port's "
+		    "lines; --dfu has none");
+	if (rq->open.settle_ms != 0 && !rq->have_seq)
+		die_usage("--settle is the wait after an entry sequence: give "
+		    "one with -i or --entry");
+	/* The whole sequence is checked here; GPIO lines at ft_open, still
+	 * before the port is opened. */
+	if (rq->have_seq) {
+		struct ft_ctx *ctx = ft_ctx_new();
+		struct ft_seq seq;
+
+		if (ctx == NULL)
+			die_usage("out of memory");
+		if (ft_seq_parse(ctx, rq->open.entry_seq, &seq) != 0) {
+			fprintf(stderr, "%s: %s: %s\n", progname,
+			    rq->preset != NULL ? "--entry" : "-i",
+			    ft_errdetail(ctx));
+			ft_ctx_free(ctx);
+			exit(EXIT_USAGE);
+		}
+		ft_ctx_free(ctx);
+		rq->seq_has_exit = seq.exit.nsteps > 0;
+	}
 	/* DFU reads back cheaply, so a DFU write always verifies. */
 	if (rq->open.transport == FT_TRANSPORT_DFU &&
 	    rq->action == ACT_WRITE && !rq->verify) {
@@ -629,8 +734,25 @@ validate(struct request *rq)
 		rq->open.target_addr = rq->range_addr;
 }
 
-/* Load the image and prepare the output file: all before the device. */
-static void
+/* As die_usage, but returned, so that the caller can free what it holds. */
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * Load the image and prepare the output file: all before the device.
+ * Returns EXIT_OK or the exit code, the message printed.
+ */
+static int
 prepare_files(struct ft_ctx *ctx, struct request *rq)
 {
 	if (rq->action == ACT_WRITE) {
@@ -642,13 +764,14 @@ prepare_files(struct ft_ctx *ctx, struct request *rq)
 			fprintf(stderr, "%s: %s\n", progname,
 			    ft_errdetail(ctx)[0] != '\0' ? ft_errdetail(ctx) :
 			    ft_strerror(rc));
-			exit(exit_code_for(rc) == EXIT_FAILED ? EXIT_USAGE :
-			    exit_code_for(rc));
+			return exit_code_for(rc) == EXIT_FAILED ? EXIT_USAGE :
+			    exit_code_for(rc);
 		}
 		if (rq->have_range && ft_image_format(rq->image) !=
 		    FT_FMT_BINARY && ft_image_relocate(ctx, rq->image,
 		    rq->range_addr) != 0)
-			die_usage("%s: %s", rq->file, ft_errdetail(ctx));
+			return usage_error("%s: %s", rq->file,
+			    ft_errdetail(ctx));
 		if (rq->open.target_addr == 0 &&
 		    ft_image_nsegments(rq->image) > 0)
 			rq->open.target_addr =
@@ -661,15 +784,17 @@ prepare_files(struct ft_ctx *ctx, struct request *rq)
 		int n;
 
 		if (stat(rq->file, &st) == 0 && !S_ISREG(st.st_mode))
-			die_usage("-r: '%s' exists and is not a regular file",
-			    rq->file);
+			return usage_error("-r: '%s' exists and is not a "
+			    "regular file", rq->file);
 		if (slash != NULL && slash[1] == '\0')
-			die_usage("-r: '%s' is a directory", rq->file);
+			return usage_error("-r: '%s' is a directory",
+			    rq->file);
 		/* The temporary lives beside the target so rename is atomic. */
 		n = snprintf(rq->tmp_path, sizeof(rq->tmp_path),
 		    "%s.XXXXXX", rq->file);
 		if (n < 0 || (size_t)n >= sizeof(rq->tmp_path))
-			die_usage("-r: path '%s' is too long", rq->file);
+			return usage_error("-r: path '%s' is too long",
+			    rq->file);
 		rq->out_fd = mkstemp(rq->tmp_path);
 		if (rq->out_fd >= 0)
 			(void)fcntl(rq->out_fd, F_SETFD, FD_CLOEXEC);
@@ -677,9 +802,10 @@ prepare_files(struct ft_ctx *ctx, struct request *rq)
 			fprintf(stderr, "%s: -r: cannot create a file beside "
 			    "'%s': %s\n", progname, rq->file,
 			    strerror(errno));
-			exit(EXIT_USAGE);
+			return EXIT_USAGE;
 		}
 	}
+	return EXIT_OK;
 }
 
 static void
@@ -913,6 +1039,7 @@ do_write(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 		.verify = rq->verify,
 		.mass_erase = rq->mass_erase,
 		.no_erase = rq->no_erase,
+		.no_diff = rq->no_diff,
 	};
 	struct ft_write_stats st;
 	struct timespec t0;
@@ -943,12 +1070,13 @@ do_write(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 	if (!rq->quiet) {
 		double s = seconds_since(&t0);
 
-		fprintf(stderr, "Wrote %" PRIu64 " bytes (%" PRIu64
-		    " blank bytes skipped, %u erase units) in %.1f s "
-		    "(%.1f KiB/s)%s\n", st.bytes_written, st.bytes_skipped,
-		    st.units_erased, s, s > 0 ? (double)st.bytes_written /
-		    1024.0 / s : 0.0, !rq->verify ? "" : st.verified ?
-		    ", verified" : ", not verified");
+		fprintf(stderr, "Wrote %" PRIu64 " bytes in %.1f s (%.1f "
+		    "KiB/s): %u erase units erased, %u unchanged (%" PRIu64
+		    " bytes), %" PRIu64 " blank bytes skipped%s\n",
+		    st.bytes_written, s, s > 0 ? (double)st.bytes_written /
+		    1024.0 / s : 0.0, st.units_erased, st.units_unchanged,
+		    st.bytes_unchanged, st.bytes_skipped, !rq->verify ? "" :
+		    st.verified ? ", verified" : ", not verified");
 	}
 	return EXIT_OK;
 }
@@ -1077,9 +1205,28 @@ do_exit_step(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 			    exit_code_for(rc);
 		}
 		if (!rq->quiet)
-			fprintf(stderr, "Reset the chip\n");
+			fprintf(stderr, "Reset the chip through %s\n",
+			    rq->seq_has_exit ? "the exit sequence" :
+			    "a routine in RAM");
 	}
 	return EXIT_OK;
+}
+
+/*
+ * What the end of the session does with the chip, said before the exit
+ * half runs in ft_close (which warns if it fails).
+ */
+static void
+report_exit(const struct request *rq)
+{
+	if (rq->quiet || !rq->have_seq ||
+	    rq->open.transport != FT_TRANSPORT_USART)
+		return;
+	if (rq->seq_has_exit && !rq->reset)
+		fprintf(stderr, "Running the exit sequence\n");
+	else if (!rq->seq_has_exit && !rq->reset && !rq->have_go)
+		fprintf(stderr, "The chip stays in the bootloader (the "
+		    "sequence has no exit half; -g ADDR or -R leave it)\n");
 }
 
 int
@@ -1115,7 +1262,12 @@ main(int argc, char **argv)
 		ft_ctx_free(ctx);
 		return code;
 	}
-	prepare_files(ctx, &rq);
+	code = prepare_files(ctx, &rq);
+	if (code != EXIT_OK) {
+		ft_image_free(rq.image);
+		ft_ctx_free(ctx);
+		return code;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1137,6 +1289,8 @@ main(int argc, char **argv)
 		code = do_action(ctx, dev, &rq);
 		if (code == EXIT_OK)
 			code = do_exit_step(ctx, dev, &rq);
+		if (code == EXIT_OK)
+			report_exit(&rq);
 		ft_close(dev);
 	}
 	discard_output(&rq);

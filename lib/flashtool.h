@@ -228,6 +228,91 @@ int ft_parse_u32(const char *text, int allow_suffix, uint32_t *out);
 int ft_parse_addr_len(struct ft_ctx *ctx, const char *text, uint32_t *addr,
     uint32_t *len, int *has_len);
 
+/*
+ * Entry and exit sequences (lib/seq.c): stm32flash's -i grammar.
+ *
+ *   SEQ    := [ENTRY] [':' [EXIT]]
+ *   ENTRY, EXIT := item*
+ *   item   := ['-'] signal | ',' | '&'
+ *   signal := dtr | rts | brk          modem lines, BREAK (lower case)
+ *           | NUMBER                   sysfs GPIO number
+ *           | gpiochipN:LINE           character-device line
+ *           | NAME                     line name ([A-Za-z_][A-Za-z0-9_.]*)
+ *
+ * A signal alone sets it high (dtr/rts: asserted), '-' sets it low
+ * (de-asserted); ',' waits 100 ms (runs of commas add up), '&' waits
+ * nothing.  A ':' directly after gpiochipN always joins chip and line;
+ * every other ':' separates entry from exit.  Keywords win: a name never
+ * starts with lower-case dtr, rts or brk ("rts1" is rts, then GPIO 1).
+ */
+#define FT_SEQ_MAX_SIGNALS 16
+#define FT_SEQ_MAX_STEPS 64
+#define FT_SEQ_NAME_MAX 32	/* with the NUL, as the kernel's names */
+#define FT_SEQ_COMMA_MS 100u
+#define FT_SEQ_BREAK_MS 100u	/* how long brk holds the line in BREAK */
+
+enum ft_sig_kind {
+	FT_SIG_DTR,
+	FT_SIG_RTS,
+	FT_SIG_BRK,
+	FT_SIG_SYSFS,		/* /sys/class/gpio/gpioN */
+	FT_SIG_CHIP_LINE,	/* /dev/gpiochipN, line offset */
+	FT_SIG_LINE_NAME,	/* a line name, looked up on every chip */
+};
+
+struct ft_seq_signal {
+	enum ft_sig_kind kind;
+	unsigned chip;		/* FT_SIG_CHIP_LINE: N of gpiochipN */
+	unsigned num;		/* sysfs GPIO number or line offset */
+	char name[FT_SEQ_NAME_MAX]; /* FT_SIG_LINE_NAME */
+};
+
+enum ft_seq_op {
+	FT_SEQ_SET,		/* drive signal to level */
+	FT_SEQ_BREAK,		/* BREAK for FT_SEQ_BREAK_MS */
+	FT_SEQ_WAIT,		/* sleep ms */
+};
+
+struct ft_seq_step {
+	enum ft_seq_op op;
+	unsigned signal;	/* SET, BREAK: index into signals[] */
+	int level;		/* SET: 1 high/asserted, 0 low/de-asserted */
+	unsigned ms;		/* WAIT */
+	unsigned col;		/* 1-based column in the text */
+};
+
+struct ft_seq_half {
+	unsigned nsteps;
+	struct ft_seq_step steps[FT_SEQ_MAX_STEPS];
+};
+
+struct ft_seq {
+	unsigned nsignals;	/* every signal of both halves, once */
+	struct ft_seq_signal signals[FT_SEQ_MAX_SIGNALS];
+	struct ft_seq_half entry;
+	struct ft_seq_half exit;
+	int has_exit;		/* the text had a ':' */
+	unsigned err_col;	/* after FT_E_INVALID: the column at fault */
+};
+
+/* FT_E_INVALID with "column N: ..." in the detail and out->err_col. */
+int ft_seq_parse(struct ft_ctx *ctx, const char *text, struct ft_seq *out);
+/* "dtr", "17", "gpiochip1:14", "GPIO17"; returns buf. */
+const char *ft_seq_signal_str(const struct ft_seq_signal *sig, char *buf,
+    size_t len);
+
+/* Named sequences for common wirings (--entry NAME). */
+struct ft_seq_preset {
+	const char *name;
+	const char *seq;	/* in the grammar above, with its exit half */
+	const char *wiring;	/* one line: what it assumes */
+};
+
+size_t ft_seq_preset_count(void);
+const struct ft_seq_preset *ft_seq_preset_at(size_t index);
+/* NULL when there is no such preset. */
+const struct ft_seq_preset *ft_seq_preset_find(const char *name);
+
 /* ST's CRC-32 (poly 0x04C11DB7, init 0xFFFFFFFF, 32-bit LE words, MSB
  * first, no reflection, no final XOR), as Get Checksum computes it. */
 uint32_t ft_crc32_stm(uint32_t crc, const uint8_t *buf, size_t len);
@@ -287,6 +372,16 @@ struct ft_open_opts {
 	int no_sync;		/* -c: the bootloader is already synced */
 	unsigned max_read;	/* -F rx: 0 default (256) */
 	unsigned max_write;	/* -F tx payload: 0 default (256) */
+	/*
+	 * Entry/exit sequence (ft_seq_parse grammar; NULL: none).  It is
+	 * parsed and its GPIO lines requested before the port is opened;
+	 * the entry half runs after the port is opened (not with no_sync),
+	 * the exit half when the device is closed, after failures too,
+	 * or at ft_reset().
+	 */
+	const char *entry_seq;
+	int settle_ms;		/* after the entry half: 0 default
+				 * (50 ms), negative: none */
 
 	/* DFU */
 	struct ft_dfu_match dfu;
@@ -330,12 +425,20 @@ struct ft_write_opts {
 	int verify;		/* compare the flash with the image afterwards */
 	int mass_erase;		/* mass erase instead of the erase plan */
 	int no_erase;		/* the flash is already erased */
+	/*
+	 * By default each erase unit is compared with the image first:
+	 * units that already hold it are left alone, blank ones are written
+	 * without an erase.  no_diff erases and writes every unit.
+	 */
+	int no_diff;
 };
 
 struct ft_write_stats {
 	uint64_t bytes_written;	/* bytes sent to the device */
 	uint64_t bytes_skipped;	/* all-0xFF blocks not sent after erase */
 	uint32_t units_erased;
+	uint32_t units_unchanged; /* already held the image: not touched */
+	uint64_t bytes_unchanged; /* image bytes in those units */
 	int verified;		/* every byte was compared */
 	/*
 	 * Bytes the device could not read back (FT_E_NOT_SUPPORTED from a
@@ -366,7 +469,12 @@ int ft_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *crc);
  * came back in DFU mode (BOOT0 still held).
  */
 int ft_go(struct ft_dev *dev, uint32_t addr);
-/* Reset the chip through a routine in RAM (no exit sequence). */
+/*
+ * Reset the chip: through the session's exit sequence when it has a
+ * non-empty one (which then does not run again at close), otherwise
+ * through a routine in RAM (FT_E_NOT_SUPPORTED on chips without free RAM,
+ * such as the F04x).
+ */
 int ft_reset(struct ft_dev *dev);
 
 enum ft_protect_op {

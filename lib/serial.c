@@ -7,7 +7,9 @@
  *    everybody else.  TIOCEXCL is set only once the flock is ours, so a
  *    failed open never clears another program's exclusivity.
  *  - The original termios and modem lines are saved before anything is
- *    changed and put back on every path out (close and failed open).
+ *    changed and put back on every path out (close and failed open);
+ *    the modem lines not once an entry/exit sequence has set them, since
+ *    their old levels could reset the target again.
  *  - VMIN/VTIME are both 0: every wait is a poll() with a deadline, so no
  *    read can hang on a silent device whatever the port was left in.
  *  - Reads go through a small buffer so that a reply arriving in one piece
@@ -37,6 +39,7 @@ struct ft_serial {
 	struct termios saved;
 	int modem_saved;	/* TIOCMGET worked: restore the lines */
 	int modem;		/* saved modem lines */
+	int keep_lines;		/* a sequence set DTR/RTS: keep them */
 	int excl;		/* we set TIOCEXCL */
 	unsigned baud;
 	unsigned char_bits;
@@ -270,7 +273,7 @@ serial_release(struct ft_serial *s, int restore)
 {
 	if (s->fd >= 0) {
 		if (restore) {
-			if (s->modem_saved)
+			if (s->modem_saved && !s->keep_lines)
 				(void)ioctl(s->fd, TIOCMSET, &s->modem);
 			(void)tcsetattr(s->fd, TCSANOW, &s->saved);
 		}
@@ -582,6 +585,12 @@ ft_serial_set_lines(struct ft_serial *s, int dtr, int rts)
 		return ft_fail(s->ctx, FT_E_IO, "%s: TIOCMSET: %s", s->path,
 		    strerror(errno));
 	return 0;
+}
+
+void
+ft_serial_keep_lines(struct ft_serial *s)
+{
+	s->keep_lines = 1;
 }
 
 int

@@ -60,6 +60,11 @@ int ft_serial_drain(struct ft_serial *s);
  * modem lines (ptys).
  */
 int ft_serial_set_lines(struct ft_serial *s, int dtr, int rts);
+/*
+ * Leave DTR and RTS as they are at close instead of restoring the levels
+ * found at open (an exit sequence has put them where the target wants).
+ */
+void ft_serial_keep_lines(struct ft_serial *s);
 /* Hold the line in BREAK for ms milliseconds. */
 int ft_serial_break(struct ft_serial *s, unsigned ms);
 

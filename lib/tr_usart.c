@@ -14,6 +14,9 @@
  *    ever truncated to fit.
  *  - The hot path (read, write) is three round trips per block with no
  *    sleeps, no flushes and block-sized reads.
+ *  - An entry/exit sequence is parsed and its GPIO lines claimed before
+ *    the port is opened; its exit half runs before the port is closed on
+ *    every path out (failed open included), at most once.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "an3155.h"
+#include "entry.h"
 #include "serial.h"
 
 /*
@@ -86,6 +90,8 @@
 
 struct usart {
 	struct ft_serial *port;
+	struct ft_entry *entry;	/* NULL: no entry/exit sequence */
+	unsigned settle_ms;	/* after the entry half */
 	unsigned baud;
 	unsigned char_bits;
 	struct an_get get;
@@ -552,6 +558,33 @@ identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 	return 0;
 }
 
+/*
+ * The exit half, before the port closes.  A failure here is reported as a
+ * warning and does not replace the detail of what failed before it.
+ */
+static void
+run_exit(struct ft_dev *dev)
+{
+	struct usart *u = U(dev);
+	char saved[FT_DETAIL_MAX];
+	int rc;
+
+	if (u->entry == NULL || u->port == NULL ||
+	    ft_entry_exit_done(u->entry))
+		return;
+	if (dev->ctx != NULL)
+		memcpy(saved, dev->ctx->detail, sizeof(saved));
+	if (ft_entry_has_exit(u->entry))
+		ft_dbg(dev->ctx, "running the exit sequence");
+	rc = ft_entry_run_exit(u->entry, u->port);
+	if (dev->ctx != NULL) {
+		if (rc < 0)
+			ft_warn(dev->ctx, "the exit sequence failed: %s",
+			    dev->ctx->detail);
+		memcpy(dev->ctx->detail, saved, sizeof(saved));
+	}
+}
+
 static void
 usart_release(struct ft_dev *dev)
 {
@@ -559,9 +592,46 @@ usart_release(struct ft_dev *dev)
 
 	if (u == NULL)
 		return;
+	run_exit(dev);
 	ft_serial_close(u->port);
+	ft_entry_free(u->entry);
 	free(u);
 	dev->priv = NULL;
+}
+
+/*
+ * Entry half, settle, sync (which flushes the input first).  A chip that
+ * does not answer gets the entry half once more: the first run may have
+ * raced a board still powering up, or the chip was busy in an
+ * application that ignored the first reset pulse.
+ */
+#define ENTRY_ATTEMPTS 2u
+
+static int
+enter_and_sync(struct ft_dev *dev)
+{
+	struct usart *u = U(dev);
+	unsigned attempt;
+	int rc;
+
+	if (u->entry == NULL || ft_entry_seq(u->entry)->entry.nsteps == 0)
+		return sync_link(dev, SYNC_TRIES);
+	for (attempt = 1;; attempt++) {
+		ft_dbg(dev->ctx, "running the entry sequence (attempt %u of "
+		    "%u), then %u ms settle", attempt, ENTRY_ATTEMPTS,
+		    u->settle_ms);
+		rc = ft_entry_run_entry(u->entry, u->port);
+		if (rc < 0)
+			return rc;
+		ft_sleep_us((uint64_t)u->settle_ms * 1000u);
+		rc = sync_link(dev, SYNC_TRIES);
+		if (rc == 0 || attempt == ENTRY_ATTEMPTS ||
+		    (rc != FT_E_NO_DEVICE && rc != FT_E_PROTOCOL &&
+		    rc != FT_E_TIMEOUT))
+			return rc;
+		ft_warn(dev->ctx, "%s; running the entry sequence once more",
+		    dev->ctx != NULL ? dev->ctx->detail : "no sync");
+	}
 }
 
 static int
@@ -575,6 +645,17 @@ usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	if (u == NULL)
 		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
 	dev->priv = u;
+	u->settle_ms = opts->settle_ms < 0 ? 0u : opts->settle_ms == 0 ?
+	    FT_ENTRY_SETTLE_MS : (unsigned)opts->settle_ms;
+	/* Everything about the sequence is checked before the port opens. */
+	if (opts->entry_seq != NULL) {
+		rc = ft_entry_prepare(dev->ctx, opts->entry_seq, NULL,
+		    &u->entry);
+		if (rc < 0) {
+			usart_release(dev);
+			return rc;
+		}
+	}
 	cfg.baud = opts->baud;
 	cfg.data_bits = opts->data_bits;
 	cfg.parity = opts->parity;
@@ -587,7 +668,7 @@ usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	u->baud = ft_serial_baud(u->port);
 	u->char_bits = ft_serial_char_bits(u->port);
 	if (!opts->no_sync)
-		rc = sync_link(dev, SYNC_TRIES);
+		rc = enter_and_sync(dev);
 	else
 		rc = ft_serial_flush_input(u->port);
 	if (rc == 0)
@@ -879,22 +960,28 @@ static int
 usart_reset(struct ft_dev *dev)
 {
 	const struct ft_chip *chip = dev->info.chip;
+	struct usart *u = U(dev);
 	uint8_t code[AN_RESET_CODE_MAX];
 	enum an_reset_kind kind = AN_RESET_SYSRESETREQ;
 	uint32_t ram;
 	int n, rc;
 
+	if (ft_entry_has_exit(u->entry)) {
+		ft_dbg(dev->ctx, "reset: through the exit sequence");
+		return ft_entry_run_exit(u->entry, u->port);
+	}
 	if (chip == NULL)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 		    "product ID 0x%03x is not in the device table, so no "
 		    "free RAM is known for a reset routine; use -g "
-		    "0x%08x or an exit sequence", dev->info.pid,
-		    (unsigned)dev->info.flash.base);
+		    "0x%08x or an exit sequence (-i ENTRY:EXIT)",
+		    dev->info.pid, (unsigned)dev->info.flash.base);
 	ram = (chip->ram_start + 3u) & ~3u;
 	if (chip->ram_end <= ram)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
-		    "%s has no RAM free for a reset routine; use -g 0x%08x "
-		    "or an exit sequence", chip->name,
+		    "%s has no RAM free for a reset routine (its "
+		    "bootloader uses all of it): use -g 0x%08x, or reset "
+		    "through an exit sequence (-i ENTRY:EXIT)", chip->name,
 		    (unsigned)chip->flash_base);
 	if (chip->quirks & FT_Q_RESET_OBL_LAUNCH)
 		kind = AN_RESET_OBL_LAUNCH;
