@@ -576,30 +576,222 @@ static int
 verify_segments(struct ft_dev *dev, const struct ft_image *img,
     uint64_t *done, uint64_t total);
 
+static int crc_block(struct ft_dev *dev, uint32_t addr, uint32_t len,
+    uint32_t *out);
+
+enum unit_state {
+	UNIT_DIFFERENT,		/* erase and write */
+	UNIT_BLANK,		/* write without erasing */
+	UNIT_UNCHANGED,		/* already holds the image: leave alone */
+};
+
+/* The device can checksum ranges, so comparing costs no reading. */
+static int
+can_checksum(const struct ft_dev *dev)
+{
+	return dev->tr->crc != NULL && dev->info.has_checksum;
+}
+
+/*
+ * Compare one erase unit with the image by device checksums: the image's
+ * pieces inside the unit, then the whole unit against blank.  Pieces
+ * that are not word aligned cannot be checksummed: FT_E_NOT_SUPPORTED.
+ */
+static int
+compare_unit_by_crc(struct ft_dev *dev, const struct ft_image *view,
+    const struct ft_erase_unit *u, uint8_t erased, enum unit_state *state)
+{
+	uint64_t end = (uint64_t)u->addr + u->size;
+	uint8_t *blank;
+	uint32_t got, want;
+	int all_equal = 1;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < view->nseg && all_equal; i++) {
+		const struct ft_segment *sg = &view->seg[i];
+		uint64_t lo = sg->addr > u->addr ? sg->addr : u->addr;
+		uint64_t hi = (uint64_t)sg->addr + sg->len;
+
+		if (hi > end)
+			hi = end;
+		if (hi <= lo)
+			continue;
+		if (lo % 4 != 0 || hi % 4 != 0)
+			return FT_E_NOT_SUPPORTED;
+		rc = crc_block(dev, (uint32_t)lo, (uint32_t)(hi - lo), &got);
+		if (rc < 0)
+			return rc;
+		want = ft_crc32_stm(FT_CRC32_STM_INIT,
+		    sg->data + (lo - sg->addr), (size_t)(hi - lo));
+		all_equal = got == want;
+	}
+	if (all_equal) {
+		*state = UNIT_UNCHANGED;
+		return 0;
+	}
+	rc = crc_block(dev, u->addr, u->size, &got);
+	if (rc < 0)
+		return rc;
+	blank = malloc(u->size);
+	if (blank == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	memset(blank, erased, u->size);
+	want = ft_crc32_stm(FT_CRC32_STM_INIT, blank, u->size);
+	free(blank);
+	*state = got == want ? UNIT_BLANK : UNIT_DIFFERENT;
+	return 0;
+}
+
+/* Compare one erase unit with the image by reading it back. */
+static int
+compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
+    const struct ft_erase_unit *u, uint8_t erased, enum unit_state *state)
+{
+	uint8_t *buf = malloc(u->size);
+	uint32_t off = 0;
+	int all_equal = 1;
+	size_t i;
+	int rc = 0;
+
+	if (buf == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	while (off < u->size && rc == 0) {
+		uint32_t n = dev->max_read;
+
+		if (n > u->size - off)
+			n = u->size - off;
+		rc = check_cancel(dev, "compare", u->addr + off);
+		if (rc == 0)
+			rc = read_block(dev, u->addr + off, buf + off, n);
+		off += n;
+	}
+	for (i = 0; rc == 0 && i < view->nseg && all_equal; i++) {
+		const struct ft_segment *sg = &view->seg[i];
+		uint64_t lo = sg->addr > u->addr ? sg->addr : u->addr;
+		uint64_t hi = (uint64_t)sg->addr + sg->len;
+
+		if (hi > (uint64_t)u->addr + u->size)
+			hi = (uint64_t)u->addr + u->size;
+		if (hi > lo)
+			all_equal = memcmp(buf + (lo - u->addr),
+			    sg->data + (lo - sg->addr), (size_t)(hi - lo)) == 0;
+	}
+	if (rc == 0)
+		*state = all_equal ? UNIT_UNCHANGED :
+		    all_bytes(buf, u->size, erased) ? UNIT_BLANK :
+		    UNIT_DIFFERENT;
+	free(buf);
+	return rc;
+}
+
+/*
+ * Read before erase.  Where comparing is cheap (device checksums, USB
+ * uploads) every unit is compared.  Where it means reading the unit over
+ * a slow line, comparing stops at the first unit that differs and is not
+ * blank: that is a new image, and reading the rest would only add time.
+ */
+static int
+classify_units(struct ft_dev *dev, const struct ft_image *view,
+    const struct ft_erase_unit *units, size_t n, enum unit_state *state)
+{
+	uint8_t erased = erased_byte(dev);
+	int cheap = dev->tr->read_is_cheap || can_checksum(dev);
+	int comparing = 1;
+	uint64_t total = units_bytes(units, n), done = 0;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		state[i] = UNIT_DIFFERENT;
+		if (!comparing)
+			continue;
+		rc = FT_E_NOT_SUPPORTED;
+		if (can_checksum(dev))
+			rc = compare_unit_by_crc(dev, view, &units[i], erased,
+			    &state[i]);
+		if (rc == FT_E_NOT_SUPPORTED)
+			rc = compare_unit_by_reading(dev, view, &units[i],
+			    erased, &state[i]);
+		if (rc == FT_E_NOT_SUPPORTED) {
+			/* Cannot read before writing (plain DFU): write all. */
+			state[i] = UNIT_DIFFERENT;
+			ft_clear_detail(dev->ctx);
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		done += units[i].size;
+		ft_progress(dev->ctx, FT_STAGE_READ, done, total);
+		if (state[i] == UNIT_DIFFERENT && !cheap)
+			comparing = 0;
+	}
+	return 0;
+}
+
+/*
+ * Erase and write one memory group.  *rest receives the part of the image
+ * that was written (and so still needs verifying): units found unchanged
+ * were compared already.  Free rest->seg.
+ */
 static int
 write_group(struct ft_dev *dev, const struct mem_group *g,
-    const struct ft_write_opts *opts, struct ft_write_stats *st)
+    const struct ft_write_opts *opts, struct ft_write_stats *st,
+    struct ft_image *rest)
 {
-	struct ft_erase_unit *units = NULL;
-	size_t n = 0;
+	struct ft_erase_unit *units = NULL, *keep = NULL, *wipe = NULL;
+	enum unit_state *state = NULL;
+	size_t n = 0, nkeep = 0, nwipe = 0, i;
 	uint32_t erased = 0;
 	int rc = 0;
 
+	rest->format = g->view.format;
+	rest->nseg = 0;
+	rest->seg = NULL;
 	if (g->erasable && opts->mass_erase && same_memory(dev, g->alt)) {
 		rc = mass_erase(dev, &erased);
 	} else if (g->erasable && !opts->no_erase) {
 		rc = ft_plan_image(dev->ctx, &dev->info.flash, &g->view,
 		    &units, &n);
-		if (rc == 0 && n > 0)
-			rc = erase_units(dev, units, n);
-		erased = (uint32_t)n;
+		if (rc == 0 && n > 0) {
+			state = calloc(n, sizeof(*state));
+			keep = calloc(n, sizeof(*keep));
+			wipe = calloc(n, sizeof(*wipe));
+			if (state == NULL || keep == NULL || wipe == NULL)
+				rc = ft_fail(dev->ctx, FT_E_NOMEM,
+				    "out of memory");
+		}
+		if (rc == 0 && n > 0 && !opts->no_diff &&
+		    !dev->sequential_write)
+			rc = classify_units(dev, &g->view, units, n, state);
+		for (i = 0; rc == 0 && i < n; i++) {
+			if (state[i] == UNIT_UNCHANGED) {
+				keep[nkeep++] = units[i];
+				st->bytes_unchanged += ft_image_bytes_in(
+				    &g->view, units[i].addr, units[i].size);
+			} else if (state[i] == UNIT_DIFFERENT) {
+				wipe[nwipe++] = units[i];
+			}
+		}
+		if (rc == 0 && nwipe > 0)
+			rc = erase_units(dev, wipe, nwipe);
+		erased = (uint32_t)nwipe;
+		st->units_unchanged += (uint32_t)nkeep;
 	}
+	if (rc == 0)
+		rc = ft_image_without_units(&g->view, keep, nkeep, rest);
+	if (rc == FT_E_NOMEM)
+		rc = ft_fail(dev->ctx, rc, "out of memory");
 	free(units);
+	free(keep);
+	free(wipe);
+	free(state);
 	if (rc < 0)
 		return rc;
 	st->units_erased += erased;
 	/* Blank blocks need no programming only where erased means blank. */
-	return write_image(dev, &g->view, g->erasable, st);
+	return write_image(dev, rest, g->erasable && !dev->sequential_write,
+	    st);
 }
 
 /*
@@ -654,20 +846,26 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
 	}
 	for (i = 0; rc == 0 && i < ngroups; i++) {
 		const struct mem_group *g = &groups[order[i]];
+		struct ft_image rest = { 0 };
 
 		rc = enter_group(dev, g, &switched);
 		if (rc == 0)
-			rc = write_group(dev, g, opts, &st);
-		if (rc < 0 || !opts->verify)
-			continue;
-		rc = verify_segments(dev, &g->view, &done, total);
-		if (rc == FT_E_NOT_SUPPORTED) {
-			/* Written, but this device cannot show it back. */
-			st.bytes_unverified += ft_image_bytes(&g->view);
-			copy_truncated(st.unverified_why,
-			    sizeof(st.unverified_why), dev->ctx->detail);
-			rc = 0;
+			rc = write_group(dev, g, opts, &st, &rest);
+		if (rc == 0 && opts->verify) {
+			/* Units found unchanged were compared already. */
+			done += ft_image_bytes(&g->view) -
+			    ft_image_bytes(&rest);
+			rc = verify_segments(dev, &rest, &done, total);
+			if (rc == FT_E_NOT_SUPPORTED) {
+				/* Written; this device cannot show it back. */
+				st.bytes_unverified += ft_image_bytes(&rest);
+				copy_truncated(st.unverified_why,
+				    sizeof(st.unverified_why),
+				    dev->ctx->detail);
+				rc = 0;
+			}
 		}
+		free(rest.seg);
 	}
 	st.verified = rc == 0 && opts->verify && st.bytes_unverified == 0;
 	/* Go back to the memory we opened, so that leaving starts it. */

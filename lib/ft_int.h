@@ -100,6 +100,15 @@ int ft_plan_range(struct ft_ctx *ctx, const struct ft_layout *layout,
 /* The units every segment of img touches. */
 int ft_plan_image(struct ft_ctx *ctx, const struct ft_layout *layout,
     const struct ft_image *img, struct ft_erase_unit **units, size_t *n);
+/*
+ * out = the parts of img outside the given units (ascending, unique):
+ * a new segment array pointing into img's data.  Free out->seg only.
+ */
+int ft_image_without_units(const struct ft_image *img,
+    const struct ft_erase_unit *units, size_t n, struct ft_image *out);
+/* Bytes of img inside [addr, addr + len). */
+uint64_t ft_image_bytes_in(const struct ft_image *img, uint32_t addr,
+    uint32_t len);
 
 /*
  * A transport: a const table of operations plus private state (dev->priv).
@@ -113,6 +122,11 @@ struct ft_dev;
 
 struct ft_transport {
 	const char *name;
+	/*
+	 * Reading back costs little next to programming (USB DFU uploads),
+	 * so comparing every unit before erasing always pays.
+	 */
+	int read_is_cheap;
 
 	/*
 	 * Claim the port or interface exclusively, sync with the bootloader
@@ -187,6 +201,11 @@ struct ft_dev {
 	uint32_t max_read;	/* bytes per read op */
 	uint32_t max_write;	/* bytes per write op */
 	uint32_t write_align;	/* addr/len granularity of write op */
+	/*
+	 * Plain DFU 1.1: the image goes down as one run from the layout
+	 * base, so nothing can be compared first or skipped.
+	 */
+	int sequential_write;
 };
 
 extern const struct ft_transport ft_transport_usart;

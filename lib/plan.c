@@ -78,3 +78,71 @@ ft_plan_image(struct ft_ctx *ctx, const struct ft_layout *layout,
 	}
 	return 0;
 }
+
+int
+ft_image_without_units(const struct ft_image *img,
+    const struct ft_erase_unit *units, size_t n, struct ft_image *out)
+{
+	struct ft_segment *seg;
+	size_t i, k = 0, u = 0;
+
+	out->format = img->format;
+	out->nseg = 0;
+	out->seg = NULL;
+	/* Each unit can split at most one segment in two. */
+	seg = calloc(img->nseg + n + 1, sizeof(*seg));
+	if (seg == NULL)
+		return FT_E_NOMEM;
+	for (i = 0; i < img->nseg; i++) {
+		const struct ft_segment *s = &img->seg[i];
+		uint64_t a = s->addr, end = (uint64_t)s->addr + s->len;
+
+		/* Units that end before this segment starts stay behind. */
+		while (u < n && (uint64_t)units[u].addr + units[u].size <= a)
+			u++;
+		while (a < end) {
+			size_t j = u;
+			uint64_t cut = end;
+
+			while (j < n && (uint64_t)units[j].addr +
+			    units[j].size <= a)
+				j++;
+			if (j < n && units[j].addr <= a) {
+				/* Inside a unit: skip to its end. */
+				a = (uint64_t)units[j].addr + units[j].size;
+				continue;
+			}
+			if (j < n && units[j].addr < cut)
+				cut = units[j].addr;
+			seg[k] = *s;
+			seg[k].addr = (uint32_t)a;
+			seg[k].len = (uint32_t)(cut - a);
+			seg[k].data = s->data + (a - s->addr);
+			k++;
+			a = cut;
+		}
+	}
+	out->nseg = k;
+	out->seg = seg;
+	return 0;
+}
+
+uint64_t
+ft_image_bytes_in(const struct ft_image *img, uint32_t addr, uint32_t len)
+{
+	uint64_t end = (uint64_t)addr + len, total = 0;
+	size_t i;
+
+	for (i = 0; i < img->nseg; i++) {
+		uint64_t lo = img->seg[i].addr;
+		uint64_t hi = lo + img->seg[i].len;
+
+		if (lo < addr)
+			lo = addr;
+		if (hi > end)
+			hi = end;
+		if (hi > lo)
+			total += hi - lo;
+	}
+	return total;
+}

@@ -20,6 +20,10 @@
  *    by a per-operation budget, re-enumeration by a named timeout.
  *  - No writable globals: the libusb context lives in priv.
  *
+ * The protocol decisions (what a status calls for, which device and alt
+ * a match selects, poll pacing, DfuSe block numbering) are pure functions
+ * in lib/dfu_state.c, tested by tables; this file does their I/O.
+ *
  * Images with DfuSe targets reach other alt settings through alt_layout
  * and select_alt (the core writes one memory at a time); memories whose
  * type lacks the erase bit (option bytes) are never erased, and a ROM
@@ -70,8 +74,6 @@
 
 /* Timeouts and poll pacing. */
 #define CTRL_TIMEOUT_MS 5000		/* any single control transfer */
-#define POLL_FIRST_MS 1			/* first re-poll of a busy device */
-#define POLL_STEP_MAX_MS 8		/* longest back-off between polls */
 #define POLL_STALL_RETRIES 5		/* stalled polls tolerated per op */
 #define POLL_MULT_MAX 8			/* most we stretch a poll timeout */
 #define SET_ADDRESS_BUDGET_MS 2000	/* ROMs report ~104 ms */
@@ -88,8 +90,6 @@
 #define REENUM_SCAN_MS 100
 #define NORMALISE_TRIES 5
 
-/* wBlockNum is 16 bits; set the pointer again before it would wrap. */
-#define DFUSE_MAX_BLOCK 0xFFFFu
 /* Plain DFU has no layout; the window we pretend to have. */
 #define PLAIN_WINDOW_BYTES (16u * 1024 * 1024)
 
@@ -100,12 +100,6 @@
 	"the device"
 #define DFU_ENTRY_HINT "to enter DFU mode, short BOOT0 and reset, or hold " \
 	"BOOT0 while plugging in"
-
-enum xfer_mode {
-	MODE_IDLE,
-	MODE_DNLOAD,
-	MODE_UPLOAD,
-};
 
 /* A DFU-capable device found by a scan. */
 struct cand {
@@ -138,12 +132,8 @@ struct dfu_priv {
 	int strict_poll;		/* device stalls early polls */
 	unsigned poll_mult;		/* its timeouts were this short */
 
-	/* DfuSe addressing. */
-	enum xfer_mode mode;
-	int ptr_ok;
-	uint32_t ptr;			/* device address pointer */
-	uint32_t next_addr;		/* address block next_block covers */
-	uint32_t next_block;
+	/* DfuSe addressing, and the transfer open (plain DFU too). */
+	struct ft_dfuse_run run;
 
 	/* Plain DFU 1.1: one sequential transfer from block 0. */
 	uint32_t plain_base;
@@ -157,38 +147,6 @@ struct dfu_status {
 	uint32_t poll_ms;
 	uint8_t state;
 };
-
-/* Character arrays, not pointers: they stay in .rodata. */
-static const char state_names[][24] = {
-	"appIDLE", "appDETACH", "dfuIDLE", "dfuDNLOAD-SYNC", "dfuDNBUSY",
-	"dfuDNLOAD-IDLE", "dfuMANIFEST-SYNC", "dfuMANIFEST",
-	"dfuMANIFEST-WAIT-RESET", "dfuUPLOAD-IDLE", "dfuERROR",
-};
-
-static const char status_names[][16] = {
-	"OK", "errTARGET", "errFILE", "errWRITE", "errERASE",
-	"errCHECK_ERASED", "errPROG", "errVERIFY", "errADDRESS",
-	"errNOTDONE", "errFIRMWARE", "errVENDOR", "errUSBR", "errPOR",
-	"errUNKNOWN", "errSTALLEDPKT",
-};
-
-const char *
-ft_dfu_state_name(int state)
-{
-	if (state < 0 || (size_t)state >= sizeof(state_names) /
-	    sizeof(state_names[0]))
-		return "unknown state";
-	return state_names[state];
-}
-
-const char *
-ft_dfu_status_name(int status)
-{
-	if (status < 0 || (size_t)status >= sizeof(status_names) /
-	    sizeof(status_names[0]))
-		return "unknown status";
-	return status_names[status];
-}
 
 /* A libusb error as ours; the detail is the caller's. */
 static int
@@ -274,29 +232,10 @@ fail_status(struct ft_dev *dev, const struct dfu_status *st,
     const char *what, uint32_t addr)
 {
 	struct dfu_priv *p = dev->priv;
-	int err;
+	int err = ft_dfu_status_err(st->status);
 
-	switch (st->status) {
-	case FT_DFU_ERR_VENDOR:
-		err = FT_E_PROTECTED;
-		break;
-	case FT_DFU_ERR_TARGET:
-	case FT_DFU_ERR_ADDRESS:
-		err = FT_E_RANGE;
-		break;
-	case FT_DFU_ERR_WRITE:
-	case FT_DFU_ERR_ERASE:
-	case FT_DFU_ERR_CHECK_ERASED:
-	case FT_DFU_ERR_PROG:
-	case FT_DFU_ERR_VERIFY:
-		err = FT_E_NACK;
-		break;
-	default:
-		err = FT_E_PROTOCOL;
-		break;
-	}
-	p->ptr_ok = 0;
-	p->mode = MODE_IDLE;
+	p->run.ptr_ok = 0;
+	p->run.mode = FT_DFU_MODE_IDLE;
 	(void)simple_req(p, FT_DFU_CLRSTATUS);
 	if (err == FT_E_PROTECTED)
 		return ft_fail(dev->ctx, err, "%s at 0x%08x: %s (read-out "
@@ -322,8 +261,8 @@ wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
 {
 	struct dfu_priv *p = dev->priv;
 	struct dfu_status st;
-	uint64_t start = ft_now_ms(), deadline = 0;
-	uint32_t backoff = POLL_FIRST_MS, cap = 0;
+	struct ft_dfu_pace pace = { 0, 0, p->strict_poll, p->poll_mult };
+	uint64_t start = ft_now_ms(), deadline = 0, wait;
 	unsigned stalls = 0;
 	int r;
 
@@ -346,16 +285,18 @@ wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
 			p->strict_poll = 1;
 			ft_dbg(dev->ctx, "%s at 0x%08x: poll stalled, backing "
 			    "off", what, addr);
-			sleep_ms(cap > 0 ? cap : backoff);
-			if (backoff < POLL_STEP_MAX_MS)
-				backoff *= 2;
+			sleep_ms(ft_dfu_poll_next(&pace, FT_DFU_POLL_STALLED,
+			    0));
 			continue;
 		}
 		if (r < 0)
 			return fail_xfer(dev, r, what, addr);
 		if (out != NULL)
 			*out = st;
-		if (st.status != FT_DFU_OK || st.state == FT_DFU_ERROR) {
+		switch (ft_dfu_poll_verdict(st.state, st.status)) {
+		case FT_DFU_ACT_DONE:
+			return 0;
+		case FT_DFU_ACT_FAIL:
 			/*
 			 * The stall cost us the operation: its poll timeout
 			 * is shorter than its work, so wait longer next time
@@ -365,35 +306,24 @@ wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
 			    p->poll_mult < POLL_MULT_MAX)
 				p->poll_mult *= 2;
 			return fail_status(dev, &st, what, addr);
-		}
-		if (st.state == FT_DFU_DNLOAD_IDLE || st.state == FT_DFU_IDLE ||
-		    st.state == FT_DFU_UPLOAD_IDLE)
-			return 0;
-		if (st.state != FT_DFU_DNBUSY &&
-		    st.state != FT_DFU_DNLOAD_SYNC &&
-		    st.state != FT_DFU_MANIFEST_SYNC &&
-		    st.state != FT_DFU_MANIFEST) {
-			p->ptr_ok = 0;
+		case FT_DFU_ACT_WAIT:
+			break;
+		default:
+			p->run.ptr_ok = 0;
 			return ft_fail(dev->ctx, FT_E_PROTOCOL, "%s at 0x%08x: "
 			    "unexpected state %s", what, addr,
 			    ft_dfu_state_name(st.state));
 		}
-		if (cap == 0) {
-			cap = st.poll_ms > 0 ? st.poll_ms : POLL_FIRST_MS;
-			deadline = start + budget_ms + 2 * (uint64_t)cap;
-		}
+		/* The first busy status sets the cap, and with it the end. */
+		wait = ft_dfu_poll_next(&pace, FT_DFU_POLL_BUSY, st.poll_ms);
+		if (deadline == 0)
+			deadline = start + budget_ms +
+			    2 * (uint64_t)pace.cap_ms;
 		if (now >= deadline)
 			return ft_fail(dev->ctx, FT_E_TIMEOUT, "%s at 0x%08x: "
 			    "device still busy after %llu ms", what, addr,
 			    (unsigned long long)(now - start));
-		if (p->strict_poll) {
-			sleep_ms((uint64_t)(st.poll_ms > 0 ? st.poll_ms :
-			    backoff) * p->poll_mult);
-		} else {
-			sleep_ms(backoff < cap ? backoff : cap);
-			if (backoff < POLL_STEP_MAX_MS)
-				backoff *= 2;
-		}
+		sleep_ms(wait);
 	}
 }
 
@@ -412,13 +342,13 @@ to_idle(struct ft_dev *dev)
 	struct dfu_priv *p = dev->priv;
 	int r;
 
-	if (p->mode == MODE_IDLE)
+	if (p->run.mode == FT_DFU_MODE_IDLE)
 		return 0;
 	r = simple_req(p, FT_DFU_ABORT);
-	p->mode = MODE_IDLE;
+	p->run.mode = FT_DFU_MODE_IDLE;
 	if (r < 0) {
-		p->ptr_ok = 0;
-		return fail_xfer(dev, r, "ABORT", p->ptr);
+		p->run.ptr_ok = 0;
+		return fail_xfer(dev, r, "ABORT", p->run.ptr);
 	}
 	return 0;
 }
@@ -434,7 +364,7 @@ dfuse_cmd(struct ft_dev *dev, uint8_t cmd, const uint32_t *addr,
 	uint32_t a = addr != NULL ? *addr : 0;
 	int r;
 
-	if (p->mode == MODE_UPLOAD) {
+	if (p->run.mode == FT_DFU_MODE_UPLOAD) {
 		r = to_idle(dev);
 		if (r < 0)
 			return r;
@@ -446,10 +376,10 @@ dfuse_cmd(struct ft_dev *dev, uint8_t cmd, const uint32_t *addr,
 	}
 	r = dnload(p, 0, b, n);
 	if (r < 0) {
-		p->ptr_ok = 0;
+		p->run.ptr_ok = 0;
 		return fail_xfer(dev, r, what, a);
 	}
-	p->mode = MODE_DNLOAD;
+	p->run.mode = FT_DFU_MODE_DNLOAD;
 	return wait_idle(dev, what, a, budget_ms, NULL);
 }
 
@@ -459,59 +389,46 @@ set_address(struct ft_dev *dev, uint32_t addr)
 	struct dfu_priv *p = dev->priv;
 	int r;
 
-	p->ptr_ok = 0;
+	p->run.ptr_ok = 0;
 	r = dfuse_cmd(dev, FT_DFUSE_SET_ADDRESS, &addr, "SET_ADDRESS",
 	    SET_ADDRESS_BUDGET_MS);
 	if (r < 0)
 		return r;
-	p->ptr = addr;
-	p->ptr_ok = 1;
-	p->next_addr = addr;
-	p->next_block = FT_DFUSE_FIRST_BLOCK;
+	ft_dfuse_pointer_set(&p->run, addr);
 	return 0;
 }
 
 /*
- * The wBlockNum that addresses addr: the next one of the current run when
- * addr continues it, else a fresh run after Set Address.  The ROM computes
- * pointer + (n - 2) * wTransferSize, so a run continues only after
- * full-size blocks.
+ * The wBlockNum that addresses addr, after the Set Address and ABORT that
+ * ft_dfuse_plan() asks for.
  */
 static int
-block_for(struct ft_dev *dev, uint32_t addr, enum xfer_mode mode,
+block_for(struct ft_dev *dev, uint32_t addr, enum ft_dfu_mode mode,
     uint16_t *block)
 {
 	struct dfu_priv *p = dev->priv;
+	struct ft_dfuse_step step;
 	int r;
 
-	if (!p->ptr_ok || addr != p->next_addr ||
-	    p->next_block > DFUSE_MAX_BLOCK ||
-	    (p->mode != mode && p->mode != MODE_IDLE)) {
+	ft_dfuse_plan(&p->run, addr, mode, &step);
+	if (step.set_address) {
 		r = set_address(dev, addr);
 		if (r < 0)
 			return r;
 	}
-	if (mode == MODE_UPLOAD && p->mode != MODE_UPLOAD) {
-		/* UPLOAD is refused in dfuDNLOAD-IDLE. */
+	if (step.abort) {
 		r = to_idle(dev);
 		if (r < 0)
 			return r;
 	}
-	*block = (uint16_t)p->next_block;
+	*block = step.block;
 	return 0;
 }
 
 static void
 advance(struct dfu_priv *p, uint32_t len)
 {
-	if (len == p->xfer) {
-		p->next_addr += len;
-		p->next_block++;
-	} else {
-		/* A short block ends the run. */
-		p->next_addr = 0;
-		p->ptr_ok = 0;
-	}
+	ft_dfuse_advance(&p->run, len, p->xfer);
 }
 
 /*
@@ -549,9 +466,9 @@ plain_finish(struct ft_dev *dev)
 			return ft_fail(dev->ctx, FT_E_TIMEOUT,
 			    "manifestation did not end within %d ms",
 			    MANIFEST_BUDGET_MS);
-		sleep_ms(st.poll_ms > 0 ? st.poll_ms : POLL_FIRST_MS);
+		sleep_ms(st.poll_ms > 0 ? st.poll_ms : FT_DFU_POLL_FIRST_MS);
 	}
-	p->mode = MODE_IDLE;
+	p->run.mode = FT_DFU_MODE_IDLE;
 	if (st.state == FT_DFU_MANIFEST_WAIT_RESET) {
 		(void)libusb_reset_device(p->h);
 		p->gone = 1;
@@ -583,7 +500,7 @@ plain_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	r = dnload(p, (uint16_t)p->plain_block, buf, (uint16_t)len);
 	if (r < 0)
 		return fail_xfer(dev, r, "DNLOAD", addr);
-	p->mode = MODE_DNLOAD;
+	p->run.mode = FT_DFU_MODE_DNLOAD;
 	r = wait_idle(dev, "DNLOAD", addr, WRITE_BUDGET_MS, NULL);
 	if (r < 0)
 		return r;
@@ -606,7 +523,7 @@ plain_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	r = plain_finish(dev);
 	if (r < 0)
 		return r;
-	if (p->mode != MODE_UPLOAD || addr != p->plain_next) {
+	if (p->run.mode != FT_DFU_MODE_UPLOAD || addr != p->plain_next) {
 		if (addr != p->plain_base)
 			return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 			    "plain DFU reads sequentially from 0x%08x; cannot "
@@ -621,7 +538,7 @@ plain_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	    (uint16_t)len, CTRL_TIMEOUT_MS);
 	if (r < 0)
 		return fail_xfer(dev, r, "UPLOAD", addr);
-	p->mode = MODE_UPLOAD;
+	p->run.mode = FT_DFU_MODE_UPLOAD;
 	if ((uint32_t)r < len) {
 		(void)to_idle(dev);
 		return ft_fail(dev->ctx, FT_E_RANGE, "UPLOAD at 0x%08x: the "
@@ -677,13 +594,13 @@ dfu_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 		return r;
 	if (!p->dfuse)
 		return plain_read(dev, addr, buf, len);
-	r = block_for(dev, addr, MODE_UPLOAD, &block);
+	r = block_for(dev, addr, FT_DFU_MODE_UPLOAD, &block);
 	if (r < 0)
 		return r;
 	r = ctrl(p, REQ_IN, FT_DFU_UPLOAD, block, buf, (uint16_t)len,
 	    CTRL_TIMEOUT_MS);
 	if (r < 0) {
-		p->ptr_ok = 0;
+		p->run.ptr_ok = 0;
 		if (r == LIBUSB_ERROR_PIPE) {
 			struct dfu_status st;
 
@@ -691,14 +608,14 @@ dfu_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 			if (get_status(p, &st, CTRL_TIMEOUT_MS) == 0 &&
 			    st.status != FT_DFU_OK)
 				return fail_status(dev, &st, "UPLOAD", addr);
-			p->mode = MODE_UPLOAD;
+			p->run.mode = FT_DFU_MODE_UPLOAD;
 			(void)to_idle(dev);
 		}
 		return fail_xfer(dev, r, "UPLOAD", addr);
 	}
-	p->mode = MODE_UPLOAD;
+	p->run.mode = FT_DFU_MODE_UPLOAD;
 	if ((uint32_t)r != len) {
-		p->ptr_ok = 0;
+		p->run.ptr_ok = 0;
 		return ft_fail(dev->ctx, FT_E_PROTOCOL, "UPLOAD at 0x%08x: "
 		    "%d of %u bytes", addr, r, len);
 	}
@@ -776,18 +693,18 @@ dfu_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 		return fail_away(dev, "DNLOAD");
 	if (!p->dfuse)
 		return plain_write(dev, addr, buf, len);
-	r = block_for(dev, addr, MODE_DNLOAD, &block);
+	r = block_for(dev, addr, FT_DFU_MODE_DNLOAD, &block);
 	if (r < 0)
 		return r;
 	r = dnload(p, block, buf, (uint16_t)len);
 	if (r < 0) {
-		p->ptr_ok = 0;
+		p->run.ptr_ok = 0;
 		return fail_xfer(dev, r, "DNLOAD", addr);
 	}
-	p->mode = MODE_DNLOAD;
+	p->run.mode = FT_DFU_MODE_DNLOAD;
 	r = wait_idle(dev, "DNLOAD", addr, WRITE_BUDGET_MS, NULL);
 	if (r < 0) {
-		p->ptr_ok = 0;
+		p->run.ptr_ok = 0;
 		g = p->have_layout ? ft_dfu_layout_find(&p->layout, addr) :
 		    NULL;
 		if ((r == FT_E_NO_DEVICE || r == FT_E_IO) && g != NULL &&
@@ -831,7 +748,7 @@ dfu_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 		for (attempt = 0;; attempt++) {
 			r = dfuse_cmd(dev, FT_DFUSE_ERASE, &units[i].addr,
 			    "ERASE", budget);
-			p->ptr_ok = 0;
+			p->run.ptr_ok = 0;
 			if (r == 0)
 				break;
 			if ((r != FT_E_PROTOCOL && r != FT_E_TIMEOUT) ||
@@ -857,7 +774,7 @@ dfu_mass_erase(struct ft_dev *dev)
 		    "mass erase needs a DfuSe device");
 	r = dfuse_cmd(dev, FT_DFUSE_ERASE, NULL, "mass ERASE",
 	    MASS_ERASE_BUDGET_MS);
-	p->ptr_ok = 0;
+	p->run.ptr_ok = 0;
 	return r;
 }
 
@@ -870,7 +787,7 @@ dfu_resync(struct ft_dev *dev)
 
 	if (p->h == NULL)
 		return fail_away(dev, "GETSTATUS");
-	p->ptr_ok = 0;
+	p->run.ptr_ok = 0;
 	r = get_status(p, &st, CTRL_TIMEOUT_MS);
 	if (r == LIBUSB_ERROR_PIPE) {
 		(void)simple_req(p, FT_DFU_CLRSTATUS);
@@ -878,12 +795,17 @@ dfu_resync(struct ft_dev *dev)
 	}
 	if (r < 0)
 		return fail_xfer(dev, r, "GETSTATUS", 0);
-	if (st.state == FT_DFU_ERROR || st.status != FT_DFU_OK)
+	switch (ft_dfu_resync_step(st.state, st.status)) {
+	case FT_DFU_ACT_CLRSTATUS:
 		(void)simple_req(p, FT_DFU_CLRSTATUS);
-	else if (st.state == FT_DFU_DNLOAD_IDLE ||
-	    st.state == FT_DFU_UPLOAD_IDLE)
+		break;
+	case FT_DFU_ACT_ABORT:
 		(void)simple_req(p, FT_DFU_ABORT);
-	p->mode = MODE_IDLE;
+		break;
+	default:
+		break;
+	}
+	p->run.mode = FT_DFU_MODE_IDLE;
 	return 0;
 }
 
@@ -1043,85 +965,6 @@ read_strings(struct cand *c)
 	libusb_close(h);
 }
 
-static int
-id_ok(int want, uint16_t have)
-{
-	return want < 0 || want == have;
-}
-
-/* A DFU suffix ID: FT_DFU_ANY_ID (0xFFFF) matches every device. */
-static int
-id_match(uint16_t want, uint16_t have)
-{
-	return want == FT_DFU_ANY_ID || want == have;
-}
-
-/* The ID and path part of a match, decided without opening. */
-static int
-match_ids(const struct ft_dfu_match *m, const struct cand *c,
-    int for_open)
-{
-	if (m == NULL)
-		return for_open ? c->e.dfu_mode : 1;
-	if (m->path != NULL && strcmp(m->path, c->e.path) != 0)
-		return 0;
-	if (c->e.dfu_mode) {
-		int vid = m->dfu_vid >= 0 ? m->dfu_vid : m->vid;
-		int pid = m->dfu_pid >= 0 ? m->dfu_pid : m->pid;
-
-		return id_ok(vid, c->e.vid) && id_ok(pid, c->e.pid);
-	}
-	/* ",vid:pid" asks for DFU-mode devices only. */
-	if (m->dfu_vid >= 0 || m->dfu_pid >= 0) {
-		if (m->vid < 0 && m->pid < 0)
-			return 0;
-	}
-	/*
-	 * Opening a runtime device detaches it; do that only when asked by
-	 * ID or path, never to a webcam that happens to speak DFU.
-	 */
-	if (for_open && m->vid < 0 && m->pid < 0 && m->path == NULL)
-		return 0;
-	return id_ok(m->vid, c->e.vid) && id_ok(m->pid, c->e.pid);
-}
-
-/* Does alt i match the requested alt number or name? */
-static int
-alt_ok(const struct ft_dfu_match *m, const struct ft_dfu_alt *a)
-{
-	struct ft_dfu_layout l;
-
-	if (m == NULL)
-		return 1;
-	if (m->alt >= 0 && m->alt != a->alt)
-		return 0;
-	if (m->alt_name != NULL && strcmp(m->alt_name, a->name) != 0 &&
-	    (ft_dfu_layout_parse(NULL, a->name, &l) != 0 ||
-	    strcmp(m->alt_name, l.name) != 0))
-		return 0;
-	return 1;
-}
-
-static int
-match_strings(const struct ft_dfu_match *m, const struct cand *c)
-{
-	unsigned i;
-
-	if (m == NULL)
-		return 1;
-	/* Strings unreadable (permissions): undecided unless by number. */
-	if (c->open_err != 0 && (m->serial != NULL || m->alt_name != NULL))
-		return -1;
-	if (m->serial != NULL && strcmp(m->serial, c->e.serial) != 0)
-		return 0;
-	if (m->alt < 0 && m->alt_name == NULL)
-		return 1;
-	for (i = 0; i < c->e.nalts; i++)
-		if (alt_ok(m, &c->e.alts[i]))
-			return 1;
-	return 0;
-}
-
 static void
 free_cands(struct cand *c, size_t n)
 {
@@ -1162,12 +1005,13 @@ scan(struct ft_ctx *ctx, libusb_context *usb, const struct ft_dfu_match *m,
 	for (i = 0; i < nd; i++) {
 		struct cand *c = &cs[k];
 
-		if (!describe(list[i], c) || !match_ids(m, c, for_open)) {
+		if (!describe(list[i], c) ||
+		    !ft_dfu_match_ids(m, &c->e, for_open)) {
 			memset(c, 0, sizeof(*c));
 			continue;
 		}
 		read_strings(c);
-		if (match_strings(m, c) == 0) {
+		if (ft_dfu_match_strings(m, &c->e, c->open_err != 0) == 0) {
 			memset(c, 0, sizeof(*c));
 			continue;
 		}
@@ -1472,28 +1316,23 @@ normalise(struct ft_dev *dev)
 		ft_dbg(dev->ctx, "DFU state %s, status %s",
 		    ft_dfu_state_name(st.state),
 		    ft_dfu_status_name(st.status));
-		switch (st.state) {
-		case FT_DFU_IDLE:
-			if (st.status == FT_DFU_OK) {
-				p->mode = MODE_IDLE;
-				return 0;
-			}
+		switch (ft_dfu_normalise_step(st.state, st.status)) {
+		case FT_DFU_ACT_DONE:
+			p->run.mode = FT_DFU_MODE_IDLE;
+			return 0;
+		case FT_DFU_ACT_CLRSTATUS:
 			(void)simple_req(p, FT_DFU_CLRSTATUS);
 			break;
-		case FT_DFU_ERROR:
-			(void)simple_req(p, FT_DFU_CLRSTATUS);
-			break;
-		case FT_DFU_DNLOAD_IDLE:
-		case FT_DFU_UPLOAD_IDLE:
+		case FT_DFU_ACT_ABORT:
 			(void)simple_req(p, FT_DFU_ABORT);
 			break;
-		case FT_DFU_APP_IDLE:
-		case FT_DFU_APP_DETACH:
+		case FT_DFU_ACT_NOT_DFU:
 			return ft_fail(dev->ctx, FT_E_PROTOCOL, "the device is "
 			    "in %s, not in DFU mode",
 			    ft_dfu_state_name(st.state));
 		default:
-			sleep_ms(st.poll_ms > 0 ? st.poll_ms : POLL_FIRST_MS);
+			sleep_ms(st.poll_ms > 0 ? st.poll_ms :
+			    FT_DFU_POLL_FIRST_MS);
 			break;
 		}
 	}
@@ -1508,40 +1347,10 @@ choose_alt(struct ft_dev *dev, const struct ft_open_opts *opts,
     unsigned *index)
 {
 	struct dfu_priv *p = dev->priv;
-	const struct ft_dfu_match *m = &opts->dfu;
 	uint32_t target = opts->target_addr != 0 ? opts->target_addr :
 	    0x08000000u;
-	struct ft_dfu_layout l;
-	unsigned i;
 
-	if (m->alt >= 0 || m->alt_name != NULL) {
-		for (i = 0; i < p->c.e.nalts; i++)
-			if (alt_ok(m, &p->c.e.alts[i])) {
-				*index = i;
-				return 0;
-			}
-		return ft_fail(dev->ctx, FT_E_INVALID, "%s has no alt "
-		    "setting %s", p->c.e.path, m->alt_name != NULL ?
-		    m->alt_name : "with that number");
-	}
-	for (i = 0; i < p->c.e.nalts; i++) {
-		const struct ft_dfu_seg *g;
-
-		if (ft_dfu_layout_parse(NULL, p->c.e.alts[i].name, &l) != 0)
-			continue;
-		g = ft_dfu_layout_find(&l, target);
-		if (g != NULL && (g->attr & FT_DFU_WRITABLE)) {
-			*index = i;
-			return 0;
-		}
-	}
-	if (p->c.e.dfuse && p->c.e.nalts > 0 &&
-	    ft_dfu_layout_parse(NULL, p->c.e.alts[0].name, &l) == 0)
-		return ft_fail(dev->ctx, FT_E_RANGE, "no alt setting of %s "
-		    "holds writable memory at 0x%08x (alt 0: %s)",
-		    p->c.e.path, target, p->c.e.alts[0].name);
-	*index = 0;	/* plain DFU: the first (usually only) alt */
-	return 0;
+	return ft_dfu_choose_alt(dev->ctx, &p->c.e, &opts->dfu, target, index);
 }
 
 static int
@@ -1598,8 +1407,11 @@ fill_info(struct ft_dev *dev, const struct ft_open_opts *opts)
 		info->flash.runs[0].size = p->xfer;
 		info->flash.runs[0].count = (uint32_t)(room / p->xfer);
 	}
-	if (!p->dfuse)
+	if (!p->dfuse) {
 		p->plain_base = info->flash.base;
+		/* One download from the base: nothing compared or skipped. */
+		dev->sequential_write = 1;
+	}
 	dev->max_read = p->xfer;
 	dev->max_write = p->xfer;
 	dev->write_align = 1;
@@ -1655,8 +1467,8 @@ attach(struct ft_dev *dev, const struct ft_open_opts *opts)
 		return ft_fail(dev->ctx, FT_E_PROTOCOL, "%s reports a DFU "
 		    "transfer size of 0", p->c.e.path);
 	}
-	p->ptr_ok = 0;
-	p->mode = MODE_IDLE;
+	p->run.ptr_ok = 0;
+	p->run.mode = FT_DFU_MODE_IDLE;
 	r = normalise(dev);
 	if (r == 0)
 		r = fill_info(dev, opts);
@@ -1846,8 +1658,8 @@ dfu_select_alt(struct ft_dev *dev, int alt)
 	p->alt = alt;
 	p->layout = l;
 	p->have_layout = 1;
-	p->ptr_ok = 0;
-	p->mode = MODE_IDLE;
+	p->run.ptr_ok = 0;
+	p->run.mode = FT_DFU_MODE_IDLE;
 	dev->info.flash = flash;
 	dev->info.dfu_alt = alt;
 	return 0;
@@ -1865,10 +1677,10 @@ dfu_check_image(struct ft_dev *dev, const struct ft_image *img)
 	const char *file = img->name[0] != '\0' ? img->name : "the image";
 	size_t i;
 
-	if (img->has_usb_ids && !(id_match(img->usb_vid, p->c.e.vid) &&
-	    id_match(img->usb_pid, p->c.e.pid)) && !(p->detached &&
-	    id_match(img->usb_vid, p->rt_vid) &&
-	    id_match(img->usb_pid, p->rt_pid)))
+	if (img->has_usb_ids && !ft_dfu_ids_accept(img->usb_vid, img->usb_pid,
+	    p->c.e.vid, p->c.e.pid) && !(p->detached &&
+	    ft_dfu_ids_accept(img->usb_vid, img->usb_pid, p->rt_vid,
+	    p->rt_pid)))
 		return ft_fail(dev->ctx, FT_E_INVALID, "%s is for USB device "
 		    "%04x:%04x (its DFU suffix says so), but the device at %s "
 		    "is %04x:%04x; nothing was erased", img->name,
@@ -2068,6 +1880,8 @@ dfu_protect(struct ft_dev *dev, enum ft_protect_op op)
 
 const struct ft_transport ft_transport_dfu = {
 	.name = "dfu",
+	/* A 2 KiB upload takes a few ms; programming it, some 50 ms. */
+	.read_is_cheap = 1,
 	.open = dfu_open,
 	.close = dfu_close,
 	.read = dfu_read,

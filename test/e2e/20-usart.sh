@@ -19,7 +19,8 @@ for m in $models; do
 $m
 EOT
 	size=$((kib * 1024))
-	rm -f "$FT_OUT/$chip.flash"
+	# The chip holds an older firmware, so the write must erase.
+	head -c "$size" /dev/urandom >"$FT_OUT/$chip.flash"
 	sim_start "$chip" --chip "$chip"
 
 	# Identify.
@@ -37,6 +38,12 @@ EOT
 	if [ "$page" -ge 16384 ]; then want="pages=0\b"; else want="pages=0,.*$((pages - 1))\b"; fi
 	log_has "$chip-write-erase-plan" "ERASE.*$want"
 	log_lacks "$chip-write-no-mass" "ERASE.*mass"
+
+	# The same image again: compared, found unchanged, nothing touched.
+	: >"$SIM_LOG"
+	expect_rc "$chip-rewrite-unchanged" 0 "$FLASHTOOL" -w "$T/$chip-img.bin" -v "$SIM_TTY"
+	log_lacks "$chip-rewrite-unchanged-touches-nothing" "(ERASE|WRITE) .*-> ACK"
+	err_has "$chip-rewrite-unchanged" "unchanged"
 
 	# Read the whole flash back to a file and to stdout.
 	expect_rc "$chip-read" 0 "$FLASHTOOL" -r "$T/$chip-read.bin" "$SIM_TTY"

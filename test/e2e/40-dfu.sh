@@ -104,6 +104,8 @@ elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 t_start=$(date +%s%N)
 head -c 5000 /dev/urandom >"$T/img.bin"
 head -c 8192 /dev/urandom >"$T/img8k.bin"
+head -c 5000 /dev/urandom >"$T/img-b.bin"
+head -c 8192 /dev/urandom >"$T/img8k-b.bin"
 head -c 3000 /dev/urandom >"$T/p1.bin"
 head -c 500 /dev/urandom >"$T/p2.bin"
 head -c 64 /dev/urandom >"$T/otp.bin"
@@ -119,23 +121,40 @@ for m in \
 	dev=$1 path=$2 size=$3 img=$4 off=$5
 	shift 5
 	pages=$*
+	img2=$(echo "$img" | sed 's/\.bin$/-b.bin/')
+	# A blank device: the pages are read first, found blank, and
+	# written without an erase.
 	on "$dev"
-	ft "$dev-write" 0 --path "$path" -S $((0x08000000 + off)) -w "$T/$img"
+	ft "$dev-blank-write" 0 --path "$path" -S $((0x08000000 + off)) -w "$T/$img"
+	err_has "$dev-blank-write" "verified"
+	err_has "$dev-blank-write" "Left DFU mode"
+	same_bytes "$dev-blank-write: flash file is the image" \
+	    "$(expected "$T/$img" "$size" "$off")" "$T/$dev.flash"
+	erased_only "$dev-blank-write" ""
+	power_cycle "$dev"
+	# Another image over it: exactly the pages it touches are erased.
+	on "$dev"
+	ft "$dev-write" 0 --path "$path" -S $((0x08000000 + off)) -w "$T/$img2"
 	err_has "$dev-write" "verified"
 	err_has "$dev-write" "Left DFU mode"
 	same_bytes "$dev-write: flash file is the image" \
-	    "$(expected "$T/$img" "$size" "$off")" "$T/$dev.flash"
+	    "$(expected "$T/$img2" "$size" "$off")" "$T/$dev.flash"
 	erased_only "$dev-write" "$pages"
+	[ "$dev" != l4 ] || log_has "l4: early polls stalled and were survived" "early poll"
 	log_lacks "$dev-write: no mass erase" "MASS_ERASE"
 	[ "$dev" = l4 ] || address_runs "$dev-write" 1
 	log_has "$dev-write: leaves" "$path DNLOAD wValue=2 wLength=0 LEAVE 0x08000000 -> OK"
 	log_has "$dev-write: gone" "$path DISCONNECT -> gone"
 	power_cycle "$dev"
+	# The same image again: nothing is erased or written.
+	on "$dev"
+	ft "$dev-unchanged" 0 --path "$path" --stay -S $((0x08000000 + off)) -w "$T/$img2"
+	log_lacks "$dev-unchanged: nothing erased or written" " (ERASE|WRITE) "
+	err_has "$dev-unchanged" "unchanged"
+	power_cycle "$dev"
 	ft "$dev-read" 0 --path "$path" -r "$T/$dev-read.bin"
 	same_bytes "$dev-read: whole flash" "$T/$dev.flash" "$T/$dev-read.bin"
 done
-SIM_LOG="$T/l4.log"
-log_has "l4: early polls stalled and were survived" "early poll"
 
 # --- mass erase ----------------------------------------------------------
 on a
@@ -198,7 +217,8 @@ same_bytes "boot0-held: written anyway" "$(expected "$T/img.bin" 32768)" "$T/h.f
 # the F0 option bytes (16): written, never erased; the ROM then resets to
 # load them and, its flash no longer empty, runs the application.
 power_cycle a
-rm -f "$T/a.flash"
+# An older firmware fills the flash, so the elements' pages need erasing.
+head -c 32768 /dev/urandom >"$T/a.flash"
 on a
 ft dfuse-fixture 0 --path 1-1.2 -w "$DATA/dfu-dfuse.bin"
 erased_only dfuse-fixture "0x08000000 0x08001000"
@@ -217,6 +237,8 @@ if command -v dfuse-pack >/dev/null 2>&1; then
 	# G431: two runs of flash on alt 0, 64 bytes of OTP on alt 2.
 	dfuse-pack -b "0x08000000:$T/p1.bin" -b "0x08010000:$T/p2.bin" \
 	    -b "0x1FFF7000@2:$T/otp.bin" "$T/multi.dfu" >/dev/null 2>&1
+	# An older firmware fills the flash, so every touched page differs.
+	head -c 131072 /dev/urandom >"$T/g.flash"
 	on g
 	ft dfuse-g431 0 --path 1-2 -w "$T/multi.dfu"
 	err_has dfuse-g431 ", verified"
@@ -315,7 +337,8 @@ if command -v dfu-util >/dev/null 2>&1; then
 	ft conf-ours 0 --path 1-1.2 --stay -w "$T/img8k.bin"
 	du conf-dfu-util-reads 0 -p 1-1.2 -a 0 -s 0x08000000:32768 -U "$T/du-up.bin"
 	same_bytes "conf: dfu-util reads back what flashtool wrote" \
-	    "$(expected "$T/img8k.bin" 32768)" "$T/du-up.bin"
+	    "$T/a.flash" "$T/du-up.bin"
+	same_bytes "conf: ... which holds the image" "$T/img8k.bin" "$T/du-up.bin" 0 8192
 	du conf-dfu-util-writes 0 -p 1-1.2 -a 0 -s 0x08000000:leave -D "$T/img.bin"
 	power_cycle a
 	ft conf-we-read 0 --path 1-1.2 -r "$T/ft-up.bin"
