@@ -688,8 +688,10 @@ compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
 /*
  * Read before erase.  Where comparing is cheap (device checksums, USB
  * uploads) every unit is compared.  Where it means reading the unit over
- * a slow line, comparing stops at the first unit that differs and is not
- * blank: that is a new image, and reading the rest would only add time.
+ * a slow line, comparing goes on only while the units already hold the
+ * image (a re-flash, where it saves the write and the verify); the first
+ * unit that does not is a new image or a blank chip, where reading the
+ * rest costs more than erasing it.
  */
 static int
 classify_units(struct ft_dev *dev, const struct ft_image *view,
@@ -723,7 +725,7 @@ classify_units(struct ft_dev *dev, const struct ft_image *view,
 			return rc;
 		done += units[i].size;
 		ft_progress(dev->ctx, FT_STAGE_READ, done, total);
-		if (state[i] == UNIT_DIFFERENT && !cheap)
+		if (state[i] != UNIT_UNCHANGED && !cheap)
 			comparing = 0;
 	}
 	return 0;
