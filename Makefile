@@ -5,11 +5,19 @@
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
 #   make install-udev  the udev rule for STM32 ROM DFU devices (as root)
 #   make lint       header boundary, library purity, man page lint
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (60)
 #   make O=DIR ...  build into DIR instead of the source tree
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# udev reads rules from $(PREFIX)/lib/udev/rules.d when PREFIX is /usr;
+# for a /usr/local build, `make install-udev` puts the rule in /etc.
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 AR ?= ar
 PKG_CONFIG ?= pkg-config
@@ -47,7 +55,8 @@ SHIM = $(O)/test/sim/libft-shim.so
 BIN = $(O)/flashtool
 HEADERS := $(wildcard lib/*.h)
 
-.PHONY: all check unit e2e lint install install-udev uninstall clean sims
+.PHONY: all check unit e2e lint install install-udev uninstall clean sims \
+	fuzz fuzz-build
 
 all: $(LIB) $(BIN)
 
@@ -100,10 +109,72 @@ lint: $(LIB)
 	sh scripts/check-lib-purity $(LIB)
 	mandoc -Tlint -W warning man/flashtool.1
 
+# libFuzzer targets (test/fuzz/fuzz_*.c), built with clang, ASan and UBSan
+# from their own copy of the library objects.  Those objects take their
+# clock and sleep from test/fuzz/vclock.c (virtual time: a fuzzed poll
+# timeout costs nothing), and fuzz_usart and fuzz_dfu bring their own
+# serial port and libusb that answer with the fuzz input.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_DIR = $(O)/test/fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) -Ilib -Itest/fuzz \
+	-O1 -g $(FUZZ_SAN)
+FUZZ_VCLOCK = -Dclock_gettime=ft_fuzz_clock_gettime \
+	-Dnanosleep=ft_fuzz_nanosleep
+FUZZ_LIB = $(FUZZ_DIR)/libflashtool-fuzz.a
+FUZZ_LIB_OBJ := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRC))
+FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst test/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_HDR := $(wildcard test/fuzz/*.h)
+FUZZ_LIBUSB = $(USB_LIBS)
+FUZZ_EXTRA =
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_VCLOCK) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_LIB_OBJ)
+
+# fuzz_dfu links test/fuzz/fake_libusb.c instead of libusb.
+$(FUZZ_DIR)/fuzz_dfu: FUZZ_EXTRA = test/fuzz/fake_libusb.c
+$(FUZZ_DIR)/fuzz_dfu: FUZZ_LIBUSB =
+$(FUZZ_DIR)/fuzz_dfu: test/fuzz/fake_libusb.c
+
+$(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/vclock.c $(FUZZ_LIB) \
+		$(FUZZ_HDR) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		test/fuzz/vclock.c $(FUZZ_EXTRA) $(FUZZ_LIB) \
+		$(FUZZ_LIBUSB)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+		sh test/fuzz/run.sh $(abspath $(FUZZ_DIR)) $(FUZZ_BIN)
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/flashtool
 	install -m 644 man/flashtool.1 $(DESTDIR)$(MANDIR)/man1/flashtool.1
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libflashtool.a
+	install -m 644 lib/flashtool.h $(DESTDIR)$(INCLUDEDIR)/flashtool.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e "s|@VERSION@|$$(sed -n 's/^#define FT_VERSION \"\(.*\)\"/\1/p' lib/flashtool.h)|" \
+		scripts/flashtool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/flashtool.pc
+	install -m 644 scripts/50-flashtool.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/50-flashtool.rules
+	install -m 644 scripts/flashtool.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/flashtool
 
 # USB DFU access without sudo: scripts/50-flashtool.rules into
 # /etc/udev/rules.d (under DESTDIR if set), then udev reloads it.
@@ -111,7 +182,12 @@ install-udev:
 	DESTDIR="$(DESTDIR)" sh scripts/install-udev-rules
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/flashtool $(DESTDIR)$(MANDIR)/man1/flashtool.1
+	rm -f $(DESTDIR)$(BINDIR)/flashtool $(DESTDIR)$(MANDIR)/man1/flashtool.1 \
+		$(DESTDIR)$(LIBDIR)/libflashtool.a \
+		$(DESTDIR)$(INCLUDEDIR)/flashtool.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/flashtool.pc \
+		$(DESTDIR)$(UDEVRULESDIR)/50-flashtool.rules \
+		$(DESTDIR)$(BASHCOMPDIR)/flashtool
 
 clean:
 	rm -f $(LIB) $(LIB_OBJ) $(CLI_OBJ) $(BIN) $(UNIT_BIN) $(USART_SIM) $(USB_SIM) $(SHIM)
