@@ -411,6 +411,15 @@ struct ft_devinfo {
 
 struct ft_dev;
 
+/*
+ * Does img's vector table fit the address it is written to?  Judges only
+ * data that looks like a Cortex-M vector table (stack pointer in RAM, odd
+ * reset vector in flash): FT_E_INVALID, with the address the image is
+ * probably linked for, when its reset vector lies outside the image.
+ */
+int ft_image_check_vectors(struct ft_ctx *ctx, const struct ft_image *img,
+    const struct ft_devinfo *info);
+
 /* Open, enter and identify.  Nothing is erased or written. */
 int ft_open(struct ft_ctx *ctx, const struct ft_open_opts *opts,
     struct ft_dev **out);

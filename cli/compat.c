@@ -1,0 +1,303 @@
+/*
+ * compat.c - drop-in command lines.  Installed (or symlinked) under the
+ * name stm32flash or dfu-util, flashtool takes that tool's options with
+ * their meanings: the command line is rewritten into flashtool's own
+ * before anything else looks at it, so there is one parser and one set
+ * of checks behind both.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+
+/* stm32flash talks at 57600 baud unless told otherwise. */
+#define STM32FLASH_DEFAULT_BAUD "57600"
+/* dfu-util -w waits forever; a script still deserves an end. */
+#define DFU_UTIL_WAIT_SECONDS "86400"
+#define MAX_ARGS 64
+
+struct argv_out {
+	int argc;
+	char *argv[MAX_ARGS + 1];
+};
+
+static void compat_error(const char *tool, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+compat_error(const char *tool, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s (flashtool): ", tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void
+push(struct argv_out *o, const char *tool, const char *arg)
+{
+	if (o->argc >= MAX_ARGS)
+		compat_error(tool, "too many arguments");
+	o->argv[o->argc++] = (char *)arg;
+	o->argv[o->argc] = NULL;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * stm32flash's options are flashtool's, with two differences: the default
+ * speed (57600), and -e N next to -w, which stm32flash 0.7 ignores (the
+ * file decides what is erased); flashtool keeps only -e 0 (no erase).
+ */
+static void
+from_stm32flash(int argc, char **argv, struct argv_out *o)
+{
+	static const char tool[] = "stm32flash";
+	int c, have_baud = 0, writing = 0;
+	const char *erase_pages = NULL;
+	int i;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt(argc, argv,
+	    "a:b:m:r:w:e:vn:g:jkfcChuos:S:F:i:R")) != -1) {
+		if (c == 'b')
+			have_baud = 1;
+		else if (c == 'w')
+			writing = 1;
+		else if (c == 'e')
+			erase_pages = optarg;
+		else if (c == 'a')
+			compat_error(tool, "-a %s: I2C is not supported, only "
+			    "serial ports", optarg);
+		else if (c == '?')
+			compat_error(tool, "unknown option or missing value "
+			    "near '%s'", argv[optind - 1]);
+	}
+	push(o, tool, "flashtool");
+	if (!have_baud) {
+		push(o, tool, "-b");
+		push(o, tool, STM32FLASH_DEFAULT_BAUD);
+	}
+	/* Pass everything through, but drop a "-e N" that -w overrides. */
+	for (i = 1; i < argc; i++) {
+		if (writing && erase_pages != NULL &&
+		    strcmp(erase_pages, "0") != 0) {
+			if (strcmp(argv[i], "-e") == 0 && i + 1 < argc) {
+				i++;
+				continue;
+			}
+			if (strncmp(argv[i], "-e", 2) == 0 && argv[i][2] != '\0')
+				continue;
+		}
+		push(o, tool, argv[i]);
+	}
+}
+
+/*
+ * dfu-util's -s ADDR[:LEN][:leave][:mass-erase][:force][:unprotect]
+ * [:will-reset]: the address (and length) go to -S, the modifiers to
+ * flashtool's own options.  Without :leave dfu-util stays in DFU mode.
+ */
+static void
+dfuse_address(const char *spec, struct argv_out *o, int *leave,
+    char *range, size_t range_size)
+{
+	static const char tool[] = "dfu-util";
+	char buf[128];
+	char *part, *save = NULL;
+	int first = 1;
+
+	if (strlen(spec) >= sizeof(buf))
+		compat_error(tool, "-s %s: too long", spec);
+	strcpy(buf, spec);
+	range[0] = '\0';
+	for (part = strtok_r(buf, ":", &save); part != NULL;
+	    part = strtok_r(NULL, ":", &save)) {
+		if (first) {
+			if (strlen(part) >= range_size)
+				compat_error(tool, "-s %s: too long", spec);
+			strcpy(range, part);
+			first = 0;
+		} else if (strcmp(part, "leave") == 0) {
+			*leave = 1;
+		} else if (strcmp(part, "mass-erase") == 0) {
+			push(o, tool, "--mass-erase");
+		} else if (strcmp(part, "unprotect") == 0) {
+			push(o, tool, "-k");
+		} else if (strcmp(part, "force") == 0 ||
+		    strcmp(part, "will-reset") == 0) {
+			/* flashtool checks the layout itself; resets are seen. */
+		} else if (part[0] >= '0' && part[0] <= '9') {
+			size_t n = strlen(range);
+
+			if (n + 1 + strlen(part) >= range_size)
+				compat_error(tool, "-s %s: too long", spec);
+			range[n] = ':';
+			strcpy(range + n + 1, part);
+		} else {
+			compat_error(tool, "-s: unknown modifier '%s' (leave, "
+			    "mass-erase, force, unprotect, will-reset)", part);
+		}
+	}
+}
+
+static void
+from_dfu_util(int argc, char **argv, struct argv_out *o)
+{
+	static const char tool[] = "dfu-util";
+	static const struct option opts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "detach", no_argument, NULL, 'e' },
+		{ "detach-delay", required_argument, NULL, 'E' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "cfg", required_argument, NULL, 'c' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "intf", required_argument, NULL, 'i' },
+		{ "altsetting", required_argument, NULL, 'a' },
+		{ "alt", required_argument, NULL, 'a' },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "transfer-size", required_argument, NULL, 't' },
+		{ "upload", required_argument, NULL, 'U' },
+		{ "upload-size", required_argument, NULL, 'Z' },
+		{ "download", required_argument, NULL, 'D' },
+		{ "reset", no_argument, NULL, 'R' },
+		{ "dfuse-address", required_argument, NULL, 's' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char range[96], sized[128];
+	const char *upload = NULL, *download = NULL, *upload_size = NULL;
+	int c, leave = 0, list = 0;
+
+	push(o, tool, "flashtool");
+	push(o, tool, "--dfu");
+	opterr = 0;
+	optind = 1;
+	range[0] = '\0';
+	while ((c = getopt_long(argc, argv, "hVvleE:d:p:c:i:a:S:t:U:D:Z:Rs:w",
+	    opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			push(o, tool, "--help");
+			break;
+		case 'V':
+			push(o, tool, "--version");
+			break;
+		case 'v':
+			push(o, tool, "--debug");
+			break;
+		case 'l':
+			list = 1;
+			break;
+		case 'e':
+		case 'E':
+		case 'R':
+		case 't':
+			/* Detach happens by itself for a runtime device; the
+			 * leave after -s :leave makes -R moot; the transfer
+			 * size is the device's. */
+			break;
+		case 'd':
+			push(o, tool, "-d");
+			push(o, tool, optarg);
+			break;
+		case 'p':
+			push(o, tool, "--path");
+			push(o, tool, optarg);
+			break;
+		case 'S':
+			push(o, tool, "--serial");
+			push(o, tool, optarg);
+			break;
+		case 'a':
+			push(o, tool, "-a");
+			push(o, tool, optarg);
+			break;
+		case 'c':
+		case 'i':
+			compat_error(tool, "-c/-i %s: configuration and "
+			    "interface are found by themselves", optarg);
+		case 'U':
+			upload = optarg;
+			break;
+		case 'D':
+			download = optarg;
+			break;
+		case 'Z':
+			upload_size = optarg;
+			break;
+		case 's':
+			dfuse_address(optarg, o, &leave, range, sizeof(range));
+			break;
+		case 'w':
+			push(o, tool, "--wait=" DFU_UTIL_WAIT_SECONDS);
+			break;
+		default:
+			compat_error(tool, "unknown option or missing value "
+			    "near '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		compat_error(tool, "unexpected argument '%s'", argv[optind]);
+	if (list)
+		push(o, tool, "--list");
+	if (upload_size != NULL && strchr(range, ':') == NULL) {
+		snprintf(sized, sizeof(sized), "%s:%s",
+		    range[0] != '\0' ? range : "0x08000000", upload_size);
+		push(o, tool, "-S");
+		push(o, tool, sized);
+	} else if (range[0] != '\0') {
+		push(o, tool, "-S");
+		push(o, tool, range);
+	}
+	if (download != NULL) {
+		push(o, tool, "-w");
+		push(o, tool, download);
+		if (!leave)
+			push(o, tool, "--stay");
+	}
+	if (upload != NULL) {
+		push(o, tool, "-r");
+		push(o, tool, upload);
+	}
+}
+
+int
+compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv)
+{
+	static struct argv_out o;
+	const char *name = base_name(argv[0]);
+
+	o.argc = 0;
+	if (strcmp(name, "stm32flash") == 0)
+		from_stm32flash(argc, argv, &o);
+	else if (strcmp(name, "dfu-util") == 0)
+		from_dfu_util(argc, argv, &o);
+	else
+		return 0;
+	/* The caller's getopt starts afresh on the new vector. */
+	optind = 1;
+	opterr = 1;
+	*out_argc = o.argc;
+	*out_argv = o.argv;
+	return 1;
+}
