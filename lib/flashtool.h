@@ -411,6 +411,22 @@ struct ft_devinfo {
 
 struct ft_dev;
 
+/* A serial port and what the kernel knows about it (sysfs). */
+struct ft_port_entry {
+	char path[64];		/* /dev/ttyUSB0 */
+	char by_id[320];	/* /dev/serial/by-id/usb-...; "" if none */
+	char driver[32];	/* ftdi_sio, cp210x, ch341, cdc_acm, ... */
+	int usb;		/* the fields below are set */
+	uint16_t vid, pid;
+	char serial[64];
+	char product[64];
+	char usb_path[32];	/* "1-1.3" */
+};
+
+/* Every serial port with a device behind it, sorted.  Free with free(). */
+int ft_serial_list(struct ft_ctx *ctx, struct ft_port_entry **out,
+    size_t *n);
+
 /*
  * Does img's vector table fit the address it is written to?  Judges only
  * data that looks like a Cortex-M vector table (stack pointer in RAM, odd

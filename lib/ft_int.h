@@ -51,6 +51,10 @@ void ft_progress(struct ft_ctx *ctx, enum ft_stage stage, uint64_t done,
     uint64_t total);
 int ft_cancelled(struct ft_ctx *ctx);
 
+/* ft_serial_list() under other sysfs and /dev roots (tests). */
+int ft_serial_list_at(struct ft_ctx *ctx, const char *sysroot,
+    const char *devroot, struct ft_port_entry **out, size_t *count);
+
 /* Monotonic clock and sleep (lib/util.c). */
 uint64_t ft_now_us(void);
 uint64_t ft_now_ms(void);
