@@ -33,7 +33,10 @@ EOC
 flags=$(sed "s|^prefix=.*|prefix=$stage/usr|; s|/usr/lib|$stage/usr/lib|; s|/usr/include|$stage/usr/include|" \
 	"$stage/usr/lib/pkgconfig/flashtool.pc" >"$FT_OUT/flashtool.pc" &&
 	PKG_CONFIG_PATH="$FT_OUT" pkg-config --cflags --libs flashtool)
-cc -o "$FT_OUT/client" "$FT_OUT/client.c" $flags >"$FT_OUT/client.log" 2>&1
+# A sanitizer build's library needs the sanitizer runtimes at link time.
+san=""
+ldd "$FLASHTOOL" 2>/dev/null | grep -q libasan && san="-fsanitize=address,undefined"
+cc $san -o "$FT_OUT/client" "$FT_OUT/client.c" $flags >"$FT_OUT/client.log" 2>&1
 ok client-builds-with-pkg-config test $? -eq 0
 ok client-runs sh -c "'$FT_OUT/client' | grep -q '^STM32F04.* 32768$'"
 
