@@ -14,6 +14,12 @@
  *    read can hang on a silent device whatever the port was left in.
  *  - Reads go through a small buffer so that a reply arriving in one piece
  *    costs one read(2), not one per byte.
+ *  - Where the driver has a serial_struct (USB-serial adapters, 8250s),
+ *    ASYNC_LOW_LATENCY is set while the port is ours and the old flags
+ *    are put back at close: every exchange is a short reply the host waits
+ *    for, and an FTDI adapter otherwise holds each one for its 16 ms
+ *    latency timer (ftdi_sio programs 1 ms under ASYNC_LOW_LATENCY).
+ *    Ports without it (ptys, some drivers) are used as they are.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +30,9 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/serial.h>
+#endif
 
 #include "serial.h"
 
@@ -41,6 +50,7 @@ struct ft_serial {
 	int modem;		/* saved modem lines */
 	int keep_lines;		/* a sequence set DTR/RTS: keep them */
 	int excl;		/* we set TIOCEXCL */
+	int low_latency_set;	/* we set ASYNC_LOW_LATENCY: clear it */
 	unsigned baud;
 	unsigned char_bits;
 	size_t rpos, rlen;
@@ -267,11 +277,66 @@ check_termios(struct ft_serial *s, const struct termios *want)
 	return 0;
 }
 
+/*
+ * Ask the driver for low latency.  Failure is normal (ptys, drivers
+ * without a serial_struct) and only worth a debug line.
+ */
+static void
+low_latency_on(struct ft_serial *s)
+{
+#if defined(TIOCGSERIAL) && defined(TIOCSSERIAL) && \
+    defined(ASYNC_LOW_LATENCY)
+	struct serial_struct ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (ioctl(s->fd, TIOCGSERIAL, &ss) != 0) {
+		ft_dbg(s->ctx, "%s: TIOCGSERIAL: %s; latency left as it is",
+		    s->path, strerror(errno));
+		return;
+	}
+	if (ss.flags & ASYNC_LOW_LATENCY) {
+		ft_dbg(s->ctx, "%s: low latency already on", s->path);
+		return;
+	}
+	ss.flags |= ASYNC_LOW_LATENCY;
+	if (ioctl(s->fd, TIOCSSERIAL, &ss) != 0) {
+		ft_dbg(s->ctx, "%s: TIOCSSERIAL ASYNC_LOW_LATENCY: %s", s->path,
+		    strerror(errno));
+		return;
+	}
+	s->low_latency_set = 1;
+	ft_dbg(s->ctx, "%s: low latency on", s->path);
+#else
+	(void)s;
+#endif
+}
+
+static void
+low_latency_restore(struct ft_serial *s)
+{
+#if defined(TIOCGSERIAL) && defined(TIOCSSERIAL) && \
+    defined(ASYNC_LOW_LATENCY)
+	struct serial_struct ss;
+
+	if (!s->low_latency_set)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	if (ioctl(s->fd, TIOCGSERIAL, &ss) == 0) {
+		ss.flags &= ~ASYNC_LOW_LATENCY;
+		(void)ioctl(s->fd, TIOCSSERIAL, &ss);
+	}
+	s->low_latency_set = 0;
+#else
+	(void)s;
+#endif
+}
+
 /* Undo everything a (possibly partial) open did, then free s. */
 static void
 serial_release(struct ft_serial *s, int restore)
 {
 	if (s->fd >= 0) {
+		low_latency_restore(s);
 		if (restore) {
 			if (s->modem_saved && !s->keep_lines)
 				(void)ioctl(s->fd, TIOCMSET, &s->modem);
@@ -356,6 +421,7 @@ ft_serial_open(struct ft_ctx *ctx, const char *path,
 		serial_release(s, 1);
 		return rc;
 	}
+	low_latency_on(s);
 	(void)tcflush(s->fd, TCIOFLUSH);
 	ft_dbg(ctx, "%s: open at %u baud, %u bit times per character",
 	    path, s->baud, s->char_bits);

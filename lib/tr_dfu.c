@@ -101,6 +101,20 @@
 #define DFU_ENTRY_HINT "to enter DFU mode, short BOOT0 and reset, or hold " \
 	"BOOT0 while plugging in"
 
+/*
+ * How long an operation of one kind (what, size) kept the device busy at
+ * least (the longest such bound seen): the first re-poll of the next one
+ * waits that long, instead of re-polling from 1 ms or sleeping a reported
+ * timeout that may be 3x the work.
+ */
+#define BUSY_SLOTS 8
+
+struct busy_seen {
+	const char *what;		/* NULL: free slot */
+	uint32_t size;
+	uint32_t ms;
+};
+
 /* A DFU-capable device found by a scan. */
 struct cand {
 	libusb_device *udev;		/* referenced */
@@ -131,6 +145,7 @@ struct dfu_priv {
 	int detached;
 	int strict_poll;		/* device stalls early polls */
 	unsigned poll_mult;		/* its timeouts were this short */
+	struct busy_seen busy[BUSY_SLOTS];	/* per kind of operation */
 
 	/* DfuSe addressing, and the transfer open (plain DFU too). */
 	struct ft_dfuse_run run;
@@ -255,14 +270,47 @@ fail_status(struct ft_dev *dev, const struct dfu_status *st,
  * (STM32L4 ROM): clear the error, remember to honour its timeouts from
  * now on, and carry on.  budget_ms bounds the whole wait.
  */
+static struct busy_seen *
+busy_slot(struct dfu_priv *p, const char *what, uint32_t size)
+{
+	size_t i;
+
+	for (i = 0; i < BUSY_SLOTS; i++)
+		if (p->busy[i].what == NULL ||
+		    (strcmp(p->busy[i].what, what) == 0 &&
+		    p->busy[i].size == size))
+			return &p->busy[i];
+	return NULL;
+}
+
+static void
+busy_learn(struct dfu_priv *p, const char *what, uint32_t size, uint64_t ms)
+{
+	struct busy_seen *b = busy_slot(p, what, size);
+
+	if (b == NULL || ms > UINT32_MAX)
+		return;
+	if (b->what == NULL || ms > b->ms) {
+		b->what = what;
+		b->size = size;
+		b->ms = (uint32_t)ms;
+	}
+}
+
+/*
+ * what must be a string literal: busy times are kept per (what, size),
+ * size being the bytes the operation works on (0 for Set Address).
+ */
 static int
-wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
+wait_idle(struct ft_dev *dev, const char *what, uint32_t addr, uint32_t size,
     unsigned budget_ms, struct dfu_status *out)
 {
 	struct dfu_priv *p = dev->priv;
 	struct dfu_status st;
 	struct ft_dfu_pace pace = { 0, 0, p->strict_poll, p->poll_mult };
-	uint64_t start = ft_now_ms(), deadline = 0, wait;
+	uint64_t start = ft_now_ms(), deadline = 0, wait, busy_from = 0;
+	uint64_t last_busy = 0;
+	const struct busy_seen *seen;
 	unsigned stalls = 0;
 	int r;
 
@@ -295,6 +343,12 @@ wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
 			*out = st;
 		switch (ft_dfu_poll_verdict(st.state, st.status)) {
 		case FT_DFU_ACT_DONE:
+			/* Still busy when the poll before this one went
+			 * out: the work took at least that long. */
+			if (busy_from != 0 && last_busy >= busy_from &&
+			    stalls == 0)
+				busy_learn(p, what, size,
+				    last_busy - busy_from);
 			return 0;
 		case FT_DFU_ACT_FAIL:
 			/*
@@ -315,10 +369,24 @@ wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
 			    ft_dfu_state_name(st.state));
 		}
 		/* The first busy status sets the cap, and with it the end. */
+		last_busy = now;
 		wait = ft_dfu_poll_next(&pace, FT_DFU_POLL_BUSY, st.poll_ms);
-		if (deadline == 0)
+		if (deadline == 0) {
 			deadline = start + budget_ms +
 			    2 * (uint64_t)pace.cap_ms;
+			/*
+			 * The operation started at this status (ST ROMs
+			 * act on the first GETSTATUS).  A device that does
+			 * not stall early polls is first polled again after
+			 * the busy time learned for this kind, then
+			 * at the back-off pace.
+			 */
+			busy_from = ft_now_ms();
+			seen = busy_slot(p, what, size);
+			if (!pace.strict && seen != NULL &&
+			    seen->what != NULL && seen->ms > wait)
+				wait = seen->ms;
+		}
 		if (now >= deadline)
 			return ft_fail(dev->ctx, FT_E_TIMEOUT, "%s at 0x%08x: "
 			    "device still busy after %llu ms", what, addr,
@@ -356,7 +424,7 @@ to_idle(struct ft_dev *dev)
 /* A DfuSe command (Set Address, Erase, Read Unprotect) run to its end. */
 static int
 dfuse_cmd(struct ft_dev *dev, uint8_t cmd, const uint32_t *addr,
-    const char *what, unsigned budget_ms)
+    uint32_t size, const char *what, unsigned budget_ms)
 {
 	struct dfu_priv *p = dev->priv;
 	uint8_t b[5];
@@ -380,7 +448,7 @@ dfuse_cmd(struct ft_dev *dev, uint8_t cmd, const uint32_t *addr,
 		return fail_xfer(dev, r, what, a);
 	}
 	p->run.mode = FT_DFU_MODE_DNLOAD;
-	return wait_idle(dev, what, a, budget_ms, NULL);
+	return wait_idle(dev, what, a, size, budget_ms, NULL);
 }
 
 static int
@@ -390,7 +458,7 @@ set_address(struct ft_dev *dev, uint32_t addr)
 	int r;
 
 	p->run.ptr_ok = 0;
-	r = dfuse_cmd(dev, FT_DFUSE_SET_ADDRESS, &addr, "SET_ADDRESS",
+	r = dfuse_cmd(dev, FT_DFUSE_SET_ADDRESS, &addr, 0, "SET_ADDRESS",
 	    SET_ADDRESS_BUDGET_MS);
 	if (r < 0)
 		return r;
@@ -501,7 +569,7 @@ plain_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	if (r < 0)
 		return fail_xfer(dev, r, "DNLOAD", addr);
 	p->run.mode = FT_DFU_MODE_DNLOAD;
-	r = wait_idle(dev, "DNLOAD", addr, WRITE_BUDGET_MS, NULL);
+	r = wait_idle(dev, "DNLOAD", addr, len, WRITE_BUDGET_MS, NULL);
 	if (r < 0)
 		return r;
 	p->plain_block++;
@@ -702,7 +770,7 @@ dfu_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 		return fail_xfer(dev, r, "DNLOAD", addr);
 	}
 	p->run.mode = FT_DFU_MODE_DNLOAD;
-	r = wait_idle(dev, "DNLOAD", addr, WRITE_BUDGET_MS, NULL);
+	r = wait_idle(dev, "DNLOAD", addr, len, WRITE_BUDGET_MS, NULL);
 	if (r < 0) {
 		p->run.ptr_ok = 0;
 		g = p->have_layout ? ft_dfu_layout_find(&p->layout, addr) :
@@ -747,7 +815,7 @@ dfu_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 		 */
 		for (attempt = 0;; attempt++) {
 			r = dfuse_cmd(dev, FT_DFUSE_ERASE, &units[i].addr,
-			    "ERASE", budget);
+			    units[i].size, "ERASE", budget);
 			p->run.ptr_ok = 0;
 			if (r == 0)
 				break;
@@ -772,7 +840,7 @@ dfu_mass_erase(struct ft_dev *dev)
 	if (!p->dfuse)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 		    "mass erase needs a DfuSe device");
-	r = dfuse_cmd(dev, FT_DFUSE_ERASE, NULL, "mass ERASE",
+	r = dfuse_cmd(dev, FT_DFUSE_ERASE, NULL, 0, "mass ERASE",
 	    MASS_ERASE_BUDGET_MS);
 	p->run.ptr_ok = 0;
 	return r;
@@ -1201,8 +1269,43 @@ select_one(struct ft_ctx *ctx, libusb_context *usb,
 }
 
 /*
+ * Something other than a DFU-mode device enumerated on path since the
+ * old one (absent seen, or another address): the application, as a
+ * run-time DFU interface or as any other device.  DFU-mode devices are
+ * left to scan(), so a ROM coming back is never taken for an application.
+ */
+static int
+app_on_path(libusb_context *usb, const char *path, uint8_t old_addr,
+    int absent)
+{
+	libusb_device **list;
+	ssize_t nd, i;
+	int found = 0;
+
+	nd = libusb_get_device_list(usb, &list);
+	if (nd < 0)
+		return 0;
+	for (i = 0; i < nd && !found; i++) {
+		struct cand c;
+		char where[sizeof(c.e.path)];
+
+		usb_path(list[i], where, sizeof(where));
+		if (strcmp(where, path) != 0)
+			continue;
+		if (describe(list[i], &c) && c.e.dfu_mode)
+			continue;
+		found = absent ||
+		    libusb_get_device_address(list[i]) != old_addr;
+	}
+	libusb_free_device_list(list, 1);
+	return found;
+}
+
+/*
  * A DFU-mode device on path, re-enumerated (other address than
- * old_addr, or seen after having been absent).
+ * old_addr, or seen after having been absent).  The watch ends early,
+ * with FT_E_NO_DEVICE, as soon as another device (the application)
+ * enumerates on the path: then nothing is coming back in DFU mode.
  */
 static int
 wait_reenum(struct ft_ctx *ctx, libusb_context *usb, const char *path,
@@ -1227,6 +1330,15 @@ wait_reenum(struct ft_ctx *ctx, libusb_context *usb, const char *path,
 			free_cands(cs, n);
 			n = 0;
 			cs = NULL;
+		}
+		if (n == 0 && app_on_path(usb, path, old_addr, absent)) {
+			free_cands(cs, n);
+			if (still_there != NULL)
+				*still_there = 0;
+			return ft_fail(ctx, FT_E_NO_DEVICE, "another device "
+			    "(the application) enumerated on USB path %s "
+			    "after %llu ms", path,
+			    (unsigned long long)(ft_now_ms() - start));
 		}
 		if (n == 1 && (absent || cs[0].e.address != old_addr)) {
 			*out = cs[0];

@@ -24,6 +24,14 @@
 #include "sim.h"
 
 #define WRITE_STALL_MS 1000	/* give up on a client that reads nothing */
+/*
+ * FTDI adapters hold a short reply until their latency timer runs out:
+ * 16 ms by default (FTDI AN232B-04), 1 ms once ftdi_sio sees
+ * ASYNC_LOW_LATENCY (its set_serial_info() then writes a 1 ms timer).
+ */
+#define FTDI_LATENCY_NS (16 * NS_PER_MS)
+#define FTDI_LOW_LATENCY_NS (1 * NS_PER_MS)
+#define ASYNC_LOW_LATENCY_FLAG 0x2000u	/* <linux/serial.h> */
 
 uint64_t
 now_ns(void)
@@ -276,6 +284,18 @@ write_all(struct link *l, const uint8_t *buf, size_t n)
 	return 0;
 }
 
+/* Device-to-host latency of the adapter for the next reply. */
+static uint64_t
+latency_ns(const struct link *l)
+{
+	if (!l->ftdi)
+		return l->latency_ns;
+	if (l->board != NULL &&
+	    (l->board->serial_flags & ASYNC_LOW_LATENCY_FLAG))
+		return FTDI_LOW_LATENCY_NS;
+	return FTDI_LATENCY_NS;
+}
+
 int
 link_reply(struct link *l, const uint8_t *buf, size_t n, uint64_t work_ns)
 {
@@ -290,7 +310,7 @@ link_reply(struct link *l, const uint8_t *buf, size_t n, uint64_t work_ns)
 			start = l->tx_free_ns;
 		end = start + n * l->byte_ns;
 		l->tx_free_ns = end;
-		sleep_until(l, end + l->latency_ns);
+		sleep_until(l, end + latency_ns(l));
 	}
 	for (i = 0; i < n && m < sizeof(out); i++) {
 		uint8_t b = buf[i];

@@ -42,7 +42,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: stm32-usart-sim --link PATH --flash FILE [--log FILE]\n"
 	    "    [--chip f103|f401|g0|f042|PID] [--timing] [--baud N]\n"
-	    "    [--latency-ms F] [--seed N] [--corrupt RATE] [--drop RATE]\n"
+	    "    [--latency-ms F] [--adapter ftdi] [--seed N] [--corrupt RATE] [--drop RATE]\n"
 	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
 	    "    [--no-checksum] [--exit-on-go] [--write-protect UNITS]\n"
 	    "    [--report-pid PID] [--board SPEC] [--board-start "
@@ -80,7 +80,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 {
 	enum {
 		OPT_LINK = 256, OPT_FLASH, OPT_LOG, OPT_CHIP, OPT_TIMING,
-		OPT_BAUD, OPT_LATENCY, OPT_SEED, OPT_CORRUPT, OPT_DROP,
+		OPT_BAUD, OPT_LATENCY, OPT_ADAPTER, OPT_SEED, OPT_CORRUPT, OPT_DROP,
 		OPT_NACK, OPT_STORM, OPT_RDP, OPT_CSUM, OPT_NO_CSUM,
 		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_BOARD,
 		OPT_BOARD_START, OPT_BOARD_SOCKET, OPT_SYSFS_GPIO, OPT_HELP,
@@ -93,6 +93,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "baud", required_argument, NULL, OPT_BAUD },
 		{ "latency-ms", required_argument, NULL, OPT_LATENCY },
+		{ "adapter", required_argument, NULL, OPT_ADAPTER },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "corrupt", required_argument, NULL, OPT_CORRUPT },
 		{ "drop", required_argument, NULL, OPT_DROP },
@@ -142,6 +143,17 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 				    "--latency-ms '%s'\n", optarg);
 				return -1;
 			}
+			break;
+		case OPT_ADAPTER:
+			/* The latency timer needs TIOCSSERIAL from the shim,
+			 * so the adapter comes with a board. */
+			if (strcmp(optarg, "ftdi") != 0) {
+				fprintf(stderr, "stm32-usart-sim: --adapter "
+				    "knows only ftdi\n");
+				return -1;
+			}
+			o->adapter_ftdi = 1;
+			o->board_on = 1;
 			break;
 		case OPT_SEED:
 			o->seed = strtoull(optarg, &end, 0);
@@ -284,6 +296,7 @@ main(int argc, char **argv)
 	s.link.timing = opts.timing;
 	s.link.byte_ns = (uint64_t)BITS_PER_BYTE * NS_PER_S / opts.baud;
 	s.link.latency_ns = (uint64_t)(opts.latency_ms * (double)NS_PER_MS);
+	s.link.ftdi = opts.adapter_ftdi;
 	s.link.rng = &s.rng;
 	s.link.corrupt = opts.corrupt;
 	s.link.drop = opts.drop;

@@ -180,6 +180,13 @@ struct link {
 	int timing;
 	uint64_t byte_ns;	/* 11 bit times (8E1) */
 	uint64_t latency_ns;	/* adapter latency per reply */
+	/*
+	 * --adapter ftdi: the latency is FTDI_LATENCY_NS (the FT232's
+	 * default 16 ms latency timer) until the host sets ASYNC_LOW_LATENCY
+	 * with TIOCSSERIAL (seen through the shim: board->serial_flags),
+	 * then FTDI_LOW_LATENCY_NS: ftdi_sio then programs a 1 ms timer.
+	 */
+	int ftdi;
 	uint64_t rx_end_ns;	/* wire end of the last byte consumed */
 	uint64_t tx_free_ns;	/* device TX line idle from here */
 
@@ -219,6 +226,7 @@ struct sim_opts {
 	int timing;
 	unsigned baud;
 	double latency_ms;
+	int adapter_ftdi;	/* --adapter ftdi */
 	uint64_t seed;
 	double corrupt;
 	double drop;

@@ -23,6 +23,8 @@
  *   reenum=MS      time a resetting device is off the bus (default 0, or
  *                  100 with timing=1)
  *   boot0=held     after leave/reset the device comes back in DFU mode
+ *   app=VVVV:PPPP  after leave/reset the application enumerates on the
+ *                  same path as this non-DFU (CDC) device
  *   rdp=1          read-out protection active at power-on
  *   access=denied  libusb_open fails with LIBUSB_ERROR_ACCESS
  *   leave=drop     the GETSTATUS after a DfuSe leave fails (device already
@@ -300,6 +302,13 @@ static int set_key(struct sim_dev *sd, const char *k, const char *v)
 		sd->have_id = 1;
 		sd->id_vid = (uint16_t)a;
 		sd->id_pid = (uint16_t)b;
+		return 0;
+	} else if (strcmp(k, "app") == 0) {
+		if (sscanf(v, "%4x:%4x", &a, &b) != 2)
+			return -1;
+		sd->have_app = 1;
+		sd->app_vid = (uint16_t)a;
+		sd->app_pid = (uint16_t)b;
 		return 0;
 	} else if (strcmp(k, "boot0") == 0) {
 		sd->boot0_held = strcmp(v, "held") == 0;

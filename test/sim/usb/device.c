@@ -57,7 +57,8 @@ static const char *const req_names[] = {
 	"ABORT"
 };
 
-static const char *const mode_names[] = { "off", "gone", "dfu", "runtime" };
+static const char *const mode_names[] = { "off", "gone", "dfu", "runtime",
+    "app" };
 
 int64_t sim_mono_ms(void)
 {
@@ -130,6 +131,8 @@ uint16_t sim_vid(const struct sim_dev *sd, int mode)
 {
 	const struct sim_model *m = sim_personality(sd, mode);
 
+	if (mode == MODE_APP)
+		return sd->app_vid;
 	return (sd->have_id && m == sd->rt) ? sd->id_vid : m->vid;
 }
 
@@ -137,6 +140,8 @@ uint16_t sim_pid(const struct sim_dev *sd, int mode)
 {
 	const struct sim_model *m = sim_personality(sd, mode);
 
+	if (mode == MODE_APP)
+		return sd->app_pid;
 	return (sd->have_id && m == sd->rt) ? sd->id_pid : m->pid;
 }
 
@@ -145,6 +150,9 @@ const char *sim_string(const struct sim_dev *sd, int mode, unsigned idx)
 {
 	const struct sim_model *m = sim_personality(sd, mode);
 
+	if (mode == MODE_APP)
+		return idx == 1 ? m->manufacturer : idx == 2 ?
+		    "application" : NULL;
 	switch (idx) {
 	case 1:
 		return m->manufacturer;
@@ -221,6 +229,20 @@ size_t sim_config_bytes(const struct sim_dev *sd, int mode, uint8_t *buf,
 	tmp[6] = 0;
 	tmp[7] = 0x80;	/* bus powered */
 	tmp[8] = 50;	/* 100 mA */
+	if (mode == MODE_APP) {
+		/* The application: one CDC interface, nothing of DFU. */
+		memset(tmp + n, 0, 9);
+		tmp[n + 0] = 9;
+		tmp[n + 1] = LIBUSB_DT_INTERFACE;
+		tmp[n + 5] = LIBUSB_CLASS_COMM;
+		tmp[n + 6] = 2;	/* ACM */
+		tmp[n + 7] = 1;	/* AT commands */
+		n += 9;
+		put16(tmp + 2, (unsigned)n);
+		if (buf)
+			memcpy(buf, tmp, len < n ? len : n);
+		return n;
+	}
 	for (i = 0; i < m->nalts; i++) {
 		tmp[n + 0] = 9;
 		tmp[n + 1] = LIBUSB_DT_INTERFACE;
@@ -414,7 +436,8 @@ static int mode_by_name(const char *s)
 {
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)(sizeof(mode_names) / sizeof(mode_names[0]));
+	    i++)
 		if (strcmp(s, mode_names[i]) == 0)
 			return i;
 	return -1;
@@ -513,6 +536,8 @@ static int after_reset(struct sim_dev *sd, int empty_boots)
 		return MODE_DFU;
 	if (sd->rt->flags & MF_RUNTIME)
 		return MODE_RUNTIME;
+	if (sd->have_app)
+		return MODE_APP;
 	return -1;
 }
 
@@ -1117,6 +1142,11 @@ int sim_control(struct sim_dev *sd, int mode, uint8_t rtype, uint8_t req,
 	    req == REQ_GETSTATE)) {
 		sim_log(sd, "REQUEST type=0x%02X req=%u wValue=%u wIndex=%u "
 		    "-> STALL", rtype, req, wv, wi);
+		return LIBUSB_ERROR_PIPE;
+	}
+	if (mode == MODE_APP) {
+		sim_log(sd, "REQUEST type=0x%02X req=%u (application) -> STALL",
+		    rtype, req);
 		return LIBUSB_ERROR_PIPE;
 	}
 	name = req_names[req];

@@ -193,7 +193,8 @@ ssize_t LIBUSB_CALL libusb_get_device_list(libusb_context *ctx,
 		struct sim_dev *sd = sim_devs[i];
 
 		sim_refresh(sd);
-		if (sd->mode != MODE_DFU && sd->mode != MODE_RUNTIME)
+		if (sd->mode != MODE_DFU && sd->mode != MODE_RUNTIME &&
+		    sd->mode != MODE_APP)
 			continue;
 		l[n] = calloc(1, sizeof(*l[n]));
 		if (!l[n])
@@ -358,6 +359,18 @@ int LIBUSB_CALL libusb_get_config_descriptor(libusb_device *dev,
 	cb->config.MaxPower = raw[8];
 	cb->config.interface = &cb->iface;
 	cb->iface.altsetting = cb->alts;
+	if (dev->mode == MODE_APP) {
+		const uint8_t *r = raw + 9;
+
+		cb->iface.num_altsetting = 1;
+		cb->alts[0].bLength = r[0];
+		cb->alts[0].bDescriptorType = r[1];
+		cb->alts[0].bInterfaceClass = r[5];
+		cb->alts[0].bInterfaceSubClass = r[6];
+		cb->alts[0].bInterfaceProtocol = r[7];
+		*config = &cb->config;
+		return 0;
+	}
 	cb->iface.num_altsetting = (int)m->nalts;
 	for (i = 0; i < m->nalts; i++) {
 		const uint8_t *r = raw + 9 + 9 * i;

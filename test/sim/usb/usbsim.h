@@ -64,7 +64,7 @@ enum {
 };
 
 /* Device presence, persisted in the state file. */
-enum sim_mode { MODE_OFF, MODE_GONE, MODE_DFU, MODE_RUNTIME };
+enum sim_mode { MODE_OFF, MODE_GONE, MODE_DFU, MODE_RUNTIME, MODE_APP };
 
 struct sim_run {
 	uint32_t count;
@@ -122,6 +122,8 @@ struct sim_dev {
 	char serial[64];	/* "" = the model's */
 	int have_id;
 	uint16_t id_vid, id_pid;	/* override of the main personality */
+	int have_app;		/* app=: the application enumerates */
+	uint16_t app_vid, app_pid;	/* as this non-DFU device (CDC) */
 
 	/* Behaviour switches from the configuration line. */
 	int timing, boot0_held, rdp_init, access_denied, leave_drop;
