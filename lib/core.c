@@ -198,13 +198,18 @@ units_bytes(const struct ft_erase_unit *u, size_t n)
 	return total;
 }
 
+/* *erased (may be NULL) counts the units erased, also after a failure. */
 static int
-erase_units(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
+erase_units(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n,
+    size_t *erased)
 {
 	uint64_t total = units_bytes(units, n), done = 0;
-	size_t i = 0;
+	size_t i = 0, dummy;
 	int rc;
 
+	if (erased == NULL)
+		erased = &dummy;
+	*erased = 0;
 	ft_progress(dev->ctx, FT_STAGE_ERASE, 0, total);
 	while (i < n) {
 		size_t batch = n - i < ERASE_BATCH_UNITS ? n - i :
@@ -225,6 +230,7 @@ erase_units(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 		}
 		done += units_bytes(&units[i], batch);
 		i += batch;
+		*erased = i;
 		ft_progress(dev->ctx, FT_STAGE_ERASE, done, total);
 	}
 	return 0;
@@ -272,7 +278,7 @@ mass_erase(struct ft_dev *dev, uint32_t *units_erased)
 	ft_info(dev->ctx, "no mass erase on this device: erasing every page");
 	rc = all_units(dev, &units, &n);
 	if (rc == 0)
-		rc = erase_units(dev, units, n);
+		rc = erase_units(dev, units, n, NULL);
 	if (rc == 0)
 		*units_erased = (uint32_t)n;
 	free(units);
@@ -309,7 +315,7 @@ ft_erase(struct ft_dev *dev, uint32_t addr, uint32_t len)
 		    (unsigned long long)units[n - 1].addr +
 		    units[n - 1].size - 1);
 	if (rc == 0)
-		rc = erase_units(dev, units, n);
+		rc = erase_units(dev, units, n, NULL);
 	free(units);
 	return rc;
 }
@@ -367,29 +373,111 @@ fill_window(const struct ft_image *img, uint32_t start, uint32_t size,
 	return any;
 }
 
+/*
+ * Bytes per read or write frame once the line has garbled one: on a bad
+ * line (0.1% of bytes corrupted) a 256-byte frame is hit 23% of the
+ * time, a 64-byte one 6%, so the short frames get through where retrying
+ * the long one would use up the retries.
+ */
+#define SHORT_FRAME_BYTES 64u
+
+static uint32_t first_difference(const uint8_t *a, const uint8_t *b,
+    uint32_t n);
+
+/*
+ * Does the flash at [addr, addr+len) differ from want?  0: it holds want;
+ * 1: it differs at addr + *at (buf holds what was read), negative: the
+ * read failed.  Read Memory data carries no checksum, so a difference
+ * may be the line's: it counts when every read in short frames shows it,
+ * or at once when the bytes read are erased (noise never makes a block
+ * of random data read as blank).
+ */
 static int
-write_block(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
+flash_differs(struct ft_dev *dev, uint32_t addr, const uint8_t *want,
+    uint32_t len, uint8_t *buf, uint32_t *at)
+{
+	uint32_t off = 0, n, k;
+	unsigned again;
+	int rc;
+
+	while (off < len) {
+		n = len - off < SHORT_FRAME_BYTES ? len - off :
+		    SHORT_FRAME_BYTES;
+		if (n > dev->max_read)
+			n = dev->max_read;
+		k = n;
+		for (again = 0; again <= dev->retries; again++) {
+			rc = read_block(dev, addr + off, buf + off, n);
+			if (rc < 0)
+				return rc;
+			k = first_difference(buf + off, want + off, n);
+			if (k == n || all_bytes(buf + off, n,
+			    erased_byte(dev)))
+				break;
+		}
+		if (k < n) {
+			*at = off + k;
+			return 1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * A failed write: send the block again in short frames.  The failed
+ * attempt may have programmed a piece already (a lost final ACK), and
+ * programming twice fails on most STM32 flash, so each piece is looked
+ * at first.  A piece whose read fails is written regardless; verify has
+ * the last word.
+ */
+static int
+write_piece(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
     uint32_t len, uint8_t *scratch)
 {
 	unsigned attempt;
+	uint32_t at;
 	int rc;
 
-	for (attempt = 0;; attempt++) {
+	for (attempt = 1;; attempt++) {
+		if (flash_differs(dev, addr, data, len, scratch, &at) == 0)
+			return 0;
+		rc = check_cancel(dev, "write", addr);
+		if (rc < 0)
+			return rc;
 		rc = dev->tr->write(dev, addr, data, len);
 		if (rc >= 0)
 			return 0;
 		rc = prepare_retry(dev, rc, attempt, "write", addr);
 		if (rc < 0)
 			return rc;
-		/*
-		 * The failed attempt may have programmed the block already
-		 * (a lost final ACK); programming it twice fails on most
-		 * STM32 flash, so look before writing again.
-		 */
-		if (read_block(dev, addr, scratch, len) == 0 &&
-		    memcmp(scratch, data, len) == 0)
-			return 0;
 	}
+}
+
+static int
+write_block(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
+    uint32_t len, uint8_t *scratch)
+{
+	uint32_t piece = SHORT_FRAME_BYTES - SHORT_FRAME_BYTES %
+	    dev->write_align, off, n;
+	int rc;
+
+	rc = dev->tr->write(dev, addr, data, len);
+	if (rc >= 0)
+		return 0;
+	rc = prepare_retry(dev, rc, 0, "write", addr);
+	if (rc < 0)
+		return rc;
+	if (piece == 0)
+		piece = dev->write_align;
+	for (off = 0; off < len; off += n) {
+		n = len - off < piece ? len - off : piece;
+		rc = write_piece(dev, addr + off, data + off, n,
+		    scratch + off);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static uint32_t
@@ -398,10 +486,14 @@ align_down(uint32_t v, uint32_t a)
 	return v - v % a;
 }
 
-/* Walk the image in write blocks; write every block that is not blank. */
+/*
+ * Walk the image in write blocks; write every block that is not blank.
+ * After a failure *stop is the address of the first block not known to
+ * be written (blocks go in ascending order).
+ */
 static int
 write_image(struct ft_dev *dev, const struct ft_image *img, int skip_blank,
-    struct ft_write_stats *st)
+    struct ft_write_stats *st, uint32_t *stop)
 {
 	uint32_t block = align_down(dev->max_write, dev->write_align);
 	uint64_t total = ft_image_bytes(img), done = 0;
@@ -421,6 +513,7 @@ write_image(struct ft_dev *dev, const struct ft_image *img, int skip_blank,
 	}
 	ft_progress(dev->ctx, FT_STAGE_WRITE, 0, total);
 	a = align_down(img->seg[0].addr, block);
+	*stop = (uint32_t)a;
 	while (rc == 0) {
 		uint32_t first = 0, last = 0, wstart, wlen;
 		uint64_t next;
@@ -436,6 +529,7 @@ write_image(struct ft_dev *dev, const struct ft_image *img, int skip_blank,
 		wstart = align_down(first, dev->write_align);
 		wlen = align_down(last, dev->write_align) +
 		    dev->write_align - wstart;
+		*stop = (uint32_t)a + wstart;
 		rc = check_cancel(dev, "write", (uint32_t)a + wstart);
 		if (rc < 0)
 			break;
@@ -643,30 +737,15 @@ compare_unit_by_crc(struct ft_dev *dev, const struct ft_image *view,
 	return 0;
 }
 
-/* Compare one erase unit with the image by reading it back. */
-static int
-compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
-    const struct ft_erase_unit *u, uint8_t erased, enum unit_state *state)
+/* Compare one erase unit, whose flash contents are in buf, with the image. */
+static void
+compare_unit_data(const struct ft_image *view, const struct ft_erase_unit *u,
+    const uint8_t *buf, uint8_t erased, enum unit_state *state)
 {
-	uint8_t *buf = malloc(u->size);
-	uint32_t off = 0;
 	int all_equal = 1;
 	size_t i;
-	int rc = 0;
 
-	if (buf == NULL)
-		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
-	while (off < u->size && rc == 0) {
-		uint32_t n = dev->max_read;
-
-		if (n > u->size - off)
-			n = u->size - off;
-		rc = check_cancel(dev, "compare", u->addr + off);
-		if (rc == 0)
-			rc = read_block(dev, u->addr + off, buf + off, n);
-		off += n;
-	}
-	for (i = 0; rc == 0 && i < view->nseg && all_equal; i++) {
+	for (i = 0; i < view->nseg && all_equal; i++) {
 		const struct ft_segment *sg = &view->seg[i];
 		uint64_t lo = sg->addr > u->addr ? sg->addr : u->addr;
 		uint64_t hi = (uint64_t)sg->addr + sg->len;
@@ -677,12 +756,106 @@ compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
 			all_equal = memcmp(buf + (lo - u->addr),
 			    sg->data + (lo - sg->addr), (size_t)(hi - lo)) == 0;
 	}
-	if (rc == 0)
-		*state = all_equal ? UNIT_UNCHANGED :
-		    all_bytes(buf, u->size, erased) ? UNIT_BLANK :
-		    UNIT_DIFFERENT;
+	*state = all_equal ? UNIT_UNCHANGED :
+	    all_bytes(buf, u->size, erased) ? UNIT_BLANK : UNIT_DIFFERENT;
+}
+
+/*
+ * Over a slow line, read a unit block by block and stop at the first
+ * block that proves it must be erased (it differs from the image and is
+ * not blank): a new image then costs one block, not the whole unit.
+ */
+static int
+compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
+    const struct ft_erase_unit *u, uint8_t erased, enum unit_state *state)
+{
+	uint8_t *buf = malloc(u->size);
+	struct ft_erase_unit part;
+	uint32_t off = 0;
+	int rc = 0;
+
+	if (buf == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	while (off < u->size && rc == 0) {
+		uint32_t n = dev->max_read - ((u->addr + off) % dev->max_read);
+
+		if (n > u->size - off)
+			n = u->size - off;
+		rc = check_cancel(dev, "compare", u->addr + off);
+		if (rc == 0)
+			rc = read_block(dev, u->addr + off, buf + off, n);
+		if (rc < 0)
+			break;
+		part.addr = u->addr + off;
+		part.size = n;
+		compare_unit_data(view, &part, buf + off, erased, state);
+		off += n;
+		if (*state == UNIT_DIFFERENT)
+			break;
+	}
+	if (rc == 0 && off == u->size)
+		compare_unit_data(view, u, buf, erased, state);
 	free(buf);
 	return rc;
+}
+
+/* Read [addr, addr+len) in max_read blocks aligned as ft_read aligns. */
+static int
+read_span(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+	uint32_t off = 0;
+	int rc = 0;
+
+	while (off < len && rc == 0) {
+		uint32_t a = addr + off;
+		uint32_t n = dev->max_read - (a % dev->max_read);
+
+		if (n > len - off)
+			n = len - off;
+		rc = check_cancel(dev, "compare", a);
+		if (rc == 0)
+			rc = read_block(dev, a, buf + off, n);
+		off += n;
+	}
+	return rc;
+}
+
+/*
+ * Where reading is cheap (USB), units are read in windows of up to
+ * COMPARE_WINDOW_BYTES of adjacent units: one long read keeps a DfuSe
+ * upload in one run (one Set Address) where unit-sized reads shorter than
+ * a transfer would each need their own.
+ */
+#define COMPARE_WINDOW_BYTES (64u * 1024)
+
+struct compare_window {
+	uint8_t *buf;
+	uint32_t addr;		/* flash address of buf[0] */
+	uint32_t len;		/* bytes held */
+};
+
+/* Make the window hold units[i] (and what follows it, while it fits). */
+static int
+window_fill(struct ft_dev *dev, struct compare_window *w,
+    const struct ft_erase_unit *units, size_t n, size_t i)
+{
+	uint64_t end = (uint64_t)units[i].addr + units[i].size;
+	size_t k;
+	uint8_t *grown;
+
+	if (w->buf != NULL && units[i].addr >= w->addr &&
+	    end <= (uint64_t)w->addr + w->len)
+		return 0;
+	for (k = i + 1; k < n && units[k].addr == end &&
+	    end + units[k].size - units[i].addr <= COMPARE_WINDOW_BYTES; k++)
+		end += units[k].size;
+	w->addr = units[i].addr;
+	w->len = (uint32_t)(end - units[i].addr);
+	grown = realloc(w->buf, w->len);
+	if (grown == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	w->buf = grown;
+	return read_span(dev, w->addr, w->buf, w->len);
 }
 
 /*
@@ -701,6 +874,7 @@ classify_units(struct ft_dev *dev, const struct ft_image *view,
 	int cheap = dev->tr->read_is_cheap || can_checksum(dev);
 	int comparing = 1;
 	uint64_t total = units_bytes(units, n), done = 0;
+	struct compare_window w = { NULL, 0, 0 };
 	size_t i;
 	int rc = 0;
 
@@ -712,23 +886,85 @@ classify_units(struct ft_dev *dev, const struct ft_image *view,
 		if (can_checksum(dev))
 			rc = compare_unit_by_crc(dev, view, &units[i], erased,
 			    &state[i]);
-		if (rc == FT_E_NOT_SUPPORTED)
+		if (rc == FT_E_NOT_SUPPORTED && !dev->tr->read_is_cheap) {
 			rc = compare_unit_by_reading(dev, view, &units[i],
 			    erased, &state[i]);
+		} else if (rc == FT_E_NOT_SUPPORTED) {
+			rc = window_fill(dev, &w, units, n, i);
+			if (rc == 0)
+				compare_unit_data(view, &units[i],
+				    w.buf + (units[i].addr - w.addr), erased,
+				    &state[i]);
+		}
 		if (rc == FT_E_NOT_SUPPORTED) {
 			/* Cannot read before writing (plain DFU): write all. */
 			state[i] = UNIT_DIFFERENT;
 			ft_clear_detail(dev->ctx);
+			free(w.buf);
 			return 0;
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			free(w.buf);
 			return rc;
+		}
 		done += units[i].size;
 		ft_progress(dev->ctx, FT_STAGE_READ, done, total);
 		if (state[i] != UNIT_UNCHANGED && !cheap)
 			comparing = 0;
 	}
+	free(w.buf);
 	return 0;
+}
+
+/*
+ * After a write that stopped part way (interrupted, or failed for good):
+ * add to the detail which erased ranges hold neither the old contents nor
+ * the image yet, so that the user knows the chip will not boot as it is
+ * and what a rerun must fill.  Units are written in ascending order, so
+ * those are the erased units from stop on (a unit straddling stop from
+ * stop on).  n erased units; stop 0: nothing was written yet.
+ */
+#define UNWRITTEN_LIST_MAX 200
+
+static void copy_truncated(char *dst, size_t size, const char *src);
+
+static void
+note_unwritten(struct ft_dev *dev, int rc, const struct ft_erase_unit *u,
+    size_t n, uint32_t stop)
+{
+	char list[UNWRITTEN_LIST_MAX], why[FT_DETAIL_MAX];
+	size_t used = 0, i = 0;
+	int len;
+
+	if (dev->ctx == NULL)
+		return;
+	list[0] = '\0';
+	while (i < n) {
+		uint64_t lo = u[i].addr, hi = (uint64_t)u[i].addr + u[i].size;
+
+		/* Join adjacent units into one range. */
+		for (i++; i < n && u[i].addr == hi; i++)
+			hi += u[i].size;
+		if (hi <= stop)
+			continue;
+		if (lo < stop)
+			lo = stop;
+		len = snprintf(list + used, sizeof(list) - used,
+		    "%s0x%08llx-0x%08llx", used > 0 ? ", " : "",
+		    (unsigned long long)lo, (unsigned long long)hi - 1);
+		if (len < 0 || (size_t)len >= sizeof(list) - used) {
+			/* Mark the cut; the list starts where it matters. */
+			snprintf(list + (used > sizeof(list) - 6 ?
+			    sizeof(list) - 6 : used), 6, ", ...");
+			break;
+		}
+		used += (size_t)len;
+	}
+	if (used == 0)
+		return;
+	copy_truncated(why, sizeof(why), dev->ctx->detail);
+	(void)ft_fail(dev->ctx, rc, "%s; erased but not yet written: %s", why,
+	    list);
 }
 
 /*
@@ -743,15 +979,20 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 {
 	struct ft_erase_unit *units = NULL, *keep = NULL, *wipe = NULL;
 	enum unit_state *state = NULL;
-	size_t n = 0, nkeep = 0, nwipe = 0, i;
-	uint32_t erased = 0;
-	int rc = 0;
+	size_t n = 0, nkeep = 0, nwipe = 0, i, done = 0;
+	uint32_t erased = 0, stop = 0;
+	int rc = 0, mass = 0;
 
 	rest->format = g->view.format;
 	rest->nseg = 0;
 	rest->seg = NULL;
 	if (g->erasable && opts->mass_erase && same_memory(dev, g->alt)) {
 		rc = mass_erase(dev, &erased);
+		/* Room for the one range note_unwritten reports. */
+		wipe = calloc(1, sizeof(*wipe));
+		mass = 1;
+		if (rc == 0 && wipe == NULL)
+			rc = ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
 	} else if (g->erasable && !opts->no_erase) {
 		rc = ft_plan_image(dev->ctx, &dev->info.flash, &g->view,
 		    &units, &n);
@@ -775,8 +1016,11 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 				wipe[nwipe++] = units[i];
 			}
 		}
-		if (rc == 0 && nwipe > 0)
-			rc = erase_units(dev, wipe, nwipe);
+		if (rc == 0 && nwipe > 0) {
+			rc = erase_units(dev, wipe, nwipe, &done);
+			if (rc < 0)
+				note_unwritten(dev, rc, wipe, done, 0);
+		}
 		erased = (uint32_t)nwipe;
 		st->units_unchanged += (uint32_t)nkeep;
 	}
@@ -786,14 +1030,24 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 		rc = ft_fail(dev->ctx, rc, "out of memory");
 	free(units);
 	free(keep);
-	free(wipe);
 	free(state);
-	if (rc < 0)
-		return rc;
-	st->units_erased += erased;
-	/* Blank blocks need no programming only where erased means blank. */
-	return write_image(dev, rest, g->erasable && !dev->sequential_write,
-	    st);
+	if (rc == 0) {
+		st->units_erased += erased;
+		/* Blank blocks need no programming only where erased means
+		 * blank. */
+		rc = write_image(dev, rest, g->erasable &&
+		    !dev->sequential_write, st, &stop);
+		if (rc < 0 && mass) {
+			wipe[0].addr = dev->info.flash.base;
+			wipe[0].size = (uint32_t)(ft_layout_size(
+			    &dev->info.flash) - 1) + 1;
+			note_unwritten(dev, rc, wipe, 1, stop);
+		} else if (rc < 0) {
+			note_unwritten(dev, rc, wipe, nwipe, stop);
+		}
+	}
+	free(wipe);
+	return rc;
 }
 
 /*
@@ -933,7 +1187,6 @@ static int
 verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
     uint64_t *done, uint64_t total)
 {
-	unsigned again;
 	uint8_t *buf = malloc(dev->max_read);
 	uint32_t off = 0;
 	int rc = 0;
@@ -953,18 +1206,15 @@ verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
 		if (rc < 0)
 			break;
 		k = first_difference(buf, s->data + off, n);
-		/*
-		 * Read Memory data carries no checksum, so a difference may be
-		 * the line's: only one that reading again confirms counts.
-		 */
-		for (again = 0; k < n && again < dev->retries; again++) {
-			rc = read_block(dev, a, buf, n);
+		/* A difference may be the line's: confirm it (flash_differs). */
+		if (k < n) {
+			rc = flash_differs(dev, a, s->data + off, n, buf, &k);
 			if (rc < 0)
 				break;
-			k = first_difference(buf, s->data + off, n);
+			if (rc == 0)
+				k = n;
+			rc = 0;
 		}
-		if (rc < 0)
-			break;
 		if (k < n) {
 			rc = ft_fail(dev->ctx, FT_E_VERIFY,
 			    "verify failed at 0x%08x: flash has 0x%02x, image "

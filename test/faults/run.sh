@@ -1,0 +1,200 @@
+#!/bin/sh
+# The fault campaign (make faults): seeded runs of `flashtool -w` against
+# both simulators with faults switched on.  Every run must end either
+# with exit 0 and the simulated flash holding exactly the image, or with
+# a non-zero exit and a message naming the operation (and, once the
+# device is open, the address).  No run may exit 0 with wrong contents
+# or outlive its bound.  At bad-cable rates at least 80% must succeed.
+#
+#   FT_BUILD=DIR      build directory (make O=DIR sims all)
+#   FAULT_RUNS=N      runs per transport (default 200)
+#   FAULT_JOBS=N      runs at once (default 4; they mostly wait)
+#   FAULT_KEEP=1      keep every run's files, not only the failures'
+#
+# Run classes, by seed:
+#   cable   0.1% of bytes corrupted (both ways), 0.05% dropped, 2% of
+#           commands NACKed; USB: 1% of DFU requests stall, 1% time out
+#   heavy   ten times worse; most runs should fail, all honestly
+#   vanish  cable rates, and the device vanishes at a random moment:
+#           USART: the simulator is killed (SIGKILL) or stops answering
+#           (SIGSTOP); USB: disconnect=N unplugs it at request N
+# Each run prints one line; the summary ends with counts per class.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${FT_BUILD:=$top}"
+FLASHTOOL="$FT_BUILD/flashtool"
+USART_SIM="$FT_BUILD/test/sim/stm32-usart-sim"
+USB_SIM="$FT_BUILD/test/sim/libusb-sim.so"
+OUT="$FT_BUILD/test/faults-out"
+RUNS=${FAULT_RUNS:-200}
+JOBS=${FAULT_JOBS:-4}
+# A run that takes longer than this hangs.  The man page promises that a
+# dead line ends a run within 30 s; a run's honest work takes < 30 s.
+RUN_LIMIT_S=90
+
+# bytes SEED COUNT: COUNT pseudo-random bytes from SEED, reproducibly.
+bytes() {
+	perl -e 'srand($ARGV[0]); my $n = $ARGV[1]; my $s = "";
+		$s .= pack("N", int(rand(4294967296))) while length($s) < $n;
+		print substr($s, 0, $n);' "$1" "$2"
+}
+
+class_of() {
+	case $(($1 % 5)) in
+	0|1|2) echo cable ;;
+	3) echo heavy ;;
+	*) echo vanish ;;
+	esac
+}
+
+# verdict RC IMAGE FLASH ERRFILE: one word for the run.
+verdict() {
+	if [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; then echo HANG; return; fi
+	if [ "$1" -eq 0 ]; then
+		if cmp -s -n "$(wc -c <"$2")" "$2" "$3"; then echo ok
+		else echo WRONG; fi
+		return
+	fi
+	_last=$(grep '^flashtool: ' "$4" | grep -v 'warning:' | tail -n 1)
+	if printf '%s\n' "$_last" | grep -Eq '0x[0-9a-fA-F]{8}'; then
+		echo failed
+	elif ! grep -q '^Device ' "$4" &&
+	    printf '%s\n' "$_last" | grep -Eq '(Get|sync|Read|open|USB|DFU|resync|identif)'; then
+		# Failed while opening: the operation named, no address yet.
+		echo failed
+	else
+		echo VAGUE
+	fi
+}
+
+one_usart() {
+	s=$1
+	cls=$(class_of "$s")
+	d="$OUT/usart-$s"
+	rm -rf "$d"
+	mkdir -p "$d"
+	case $((s % 3)) in
+	0) chip=f103 kib=128 extra="" ;;
+	1) chip=g0 kib=128 extra="--checksum" ;;
+	*) chip=f401 kib=256 extra="" ;;
+	esac
+	case $cls in
+	heavy) rates="--corrupt 0.01 --drop 0.005 --nack 0.2" ;;
+	*) rates="--corrupt 0.001 --drop 0.0005 --nack 0.02" ;;
+	esac
+	len=$((2048 + (s * 4 % 7) * 512))
+	bytes "$s" "$len" >"$d/img.bin"
+	bytes $((s + 100000)) $((kib * 1024)) >"$d/flash"
+	# shellcheck disable=SC2086
+	"$USART_SIM" --chip $chip $extra --link "$d/tty" --flash "$d/flash" \
+	    --log "$d/sim.log" --seed "$s" $rates 2>"$d/sim.err" &
+	sp=$!
+	i=0
+	while [ ! -e "$d/tty" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	kp=""
+	if [ "$cls" = vanish ]; then
+		ms=$((200 + (s * 7919) % 2500))
+		sig=KILL
+		[ $((s % 2)) -eq 0 ] && sig=STOP
+		( sleep "$(awk -v m=$ms 'BEGIN { printf "%.3f", m / 1000 }')"
+		  kill -$sig $sp 2>/dev/null ) &
+		kp=$!
+	fi
+	t0=$(date +%s.%N)
+	timeout -s KILL $RUN_LIMIT_S "$FLASHTOOL" -w "$d/img.bin" "$d/tty" \
+	    >"$d/out" 2>"$d/err"
+	rc=$?
+	t1=$(date +%s.%N)
+	[ -n "$kp" ] && { kill $kp 2>/dev/null; wait $kp 2>/dev/null; }
+	kill -CONT $sp 2>/dev/null
+	kill $sp 2>/dev/null
+	wait $sp 2>/dev/null
+	v=$(verdict $rc "$d/img.bin" "$d/flash" "$d/err")
+	report usart "$s" "$cls" "$chip" "$rc" "$v" "$t0" "$t1" "$d"
+}
+
+one_dfu() {
+	s=$1
+	cls=$(class_of "$s")
+	d="$OUT/dfu-$s"
+	rm -rf "$d"
+	mkdir -p "$d"
+	case $((s % 2)) in
+	0) model=f042 kib=32 ;;
+	*) model=g431 kib=128 ;;
+	esac
+	case $cls in
+	heavy) faults="stall=0.1 timeout=0.1" ;;
+	vanish) faults="stall=0.01 timeout=0.01 disconnect=$((3 + (s * 7) % 40))" ;;
+	*) faults="stall=0.01 timeout=0.01" ;;
+	esac
+	len=$((4096 + (s * 3 % 9) * 512))
+	bytes "$s" "$len" >"$d/img.bin"
+	bytes $((s + 100000)) $((kib * 1024)) >"$d/flash"
+	t0=$(date +%s.%N)
+	FT_USBSIM="$model path=1-1 flash=$d/flash state=$d/state log=$d/usb.log seed=$s $faults" \
+	    LD_PRELOAD="$PRELOAD" timeout -s KILL $RUN_LIMIT_S \
+	    "$FLASHTOOL" --dfu --stay -w "$d/img.bin" >"$d/out" 2>"$d/err"
+	rc=$?
+	t1=$(date +%s.%N)
+	v=$(verdict $rc "$d/img.bin" "$d/flash" "$d/err")
+	report dfu "$s" "$cls" "$model" "$rc" "$v" "$t0" "$t1" "$d"
+}
+
+report() {
+	_secs=$(awk -v a="$7" -v b="$8" 'BEGIN { printf "%.1f", b - a }')
+	_msg=$(grep '^flashtool: ' "$9/err" | grep -v 'warning:' | tail -n 1 | cut -c1-160)
+	printf '%s %s %s %s rc=%s %s %ss %s\n' "$1" "$2" "$3" "$4" "$5" "$6" \
+	    "$_secs" "$_msg"
+	case $6 in
+	ok|failed) [ -n "$FAULT_KEEP" ] || rm -rf "$9" ;;
+	esac
+}
+
+if [ "$1" = one ]; then
+	PRELOAD=$2
+	shift 2
+	"one_$1" "$2"
+	exit 0
+fi
+
+for f in "$FLASHTOOL" "$USART_SIM" "$USB_SIM"; do
+	[ -e "$f" ] || { echo "faults: $f missing (make O=DIR all sims)" >&2; exit 2; }
+done
+command -v perl >/dev/null || { echo "faults: perl needed" >&2; exit 2; }
+PRELOAD=$USB_SIM
+if ldd "$FLASHTOOL" 2>/dev/null | grep -q libasan; then
+	PRELOAD="$(${CC:-cc} -print-file-name=libasan.so):$USB_SIM"
+fi
+rm -rf "$OUT"
+mkdir -p "$OUT"
+export FT_BUILD
+start=$(date +%s)
+for tr in usart dfu; do
+	seq 1 "$RUNS" | xargs -P "$JOBS" -I{} sh "$0" one "$PRELOAD" $tr {} |
+	    tee "$OUT/$tr.results" | grep -v ' ok \| failed ' || true
+done
+end=$(date +%s)
+
+status=0
+echo "== fault campaign: $RUNS runs per transport, $((end - start)) s"
+for tr in usart dfu; do
+	r="$OUT/$tr.results"
+	for cls in cable heavy vanish; do
+		n=$(grep -c " $cls " "$r")
+		okn=$(grep " $cls " "$r" | grep -c ' ok ')
+		fl=$(grep " $cls " "$r" | grep -c ' failed ')
+		bad=$(grep " $cls " "$r" | grep -Ec ' (WRONG|HANG|VAGUE) ')
+		slow=$(grep " $cls " "$r" | awk '{ sub("s$", "", $7); if ($7 > m) m = $7 } END { print m + 0 }')
+		pct=0
+		[ "$n" -gt 0 ] && pct=$((okn * 100 / n))
+		printf '%-5s %-6s runs %3d: exit 0 and exact %3d (%3d%%), failed with a message %3d, wrong/hung/vague %d; slowest %s s\n' \
+		    "$tr" "$cls" "$n" "$okn" "$pct" "$fl" "$bad" "$slow"
+		[ "$bad" -eq 0 ] || status=1
+		if [ "$cls" = cable ] && [ "$pct" -lt 80 ]; then status=1; fi
+	done
+	[ "$(wc -l <"$r")" -eq "$RUNS" ] || { echo "$tr: only $(wc -l <"$r") of $RUNS runs reported"; status=1; }
+done
+wrong=$(cat "$OUT"/*.results | grep -c ' WRONG ')
+echo "runs that exited 0 with wrong contents: $wrong"
+[ $status -eq 0 ] && echo "fault campaign: PASS" || echo "fault campaign: FAIL (files in $OUT)"
+exit $status
