@@ -1051,6 +1051,65 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 }
 
 /*
+ * A verify difference in erasable flash: the block went down wrong (two
+ * flips in one bit position pass Write Memory's XOR).  Erase the unit
+ * holding it, write the image's part of that unit again and verify the
+ * group again, a bounded number of times; only then give up.
+ */
+static int
+repair_group(struct ft_dev *dev, const struct mem_group *g,
+    const struct ft_write_opts *opts, const struct ft_image *rest, int rc,
+    struct ft_write_stats *st)
+{
+	unsigned attempt;
+
+	for (attempt = 0; rc == FT_E_VERIFY && attempt < dev->retries &&
+	    g->erasable && !opts->no_erase && !dev->sequential_write;
+	    attempt++) {
+		struct ft_erase_unit *unit = NULL, *others = NULL;
+		struct ft_image part = { 0 };
+		size_t n = 0, nothers = 0, k;
+		uint64_t done = 0;
+		uint32_t stop_at;
+		int r;
+
+		ft_warn(dev->ctx, "%s; erasing that page and writing it again",
+		    dev->ctx->detail);
+		r = ft_plan_range(dev->ctx, &dev->info.flash,
+		    dev->mismatch_addr, 1, &unit, &n);
+		/* The image's part of that unit: the rest minus every other
+		 * unit of the flash. */
+		if (r == 0)
+			r = all_units(dev, &others, &nothers);
+		for (k = 0; r == 0 && k < nothers; k++)
+			if (others[k].index == unit[0].index) {
+				memmove(&others[k], &others[k + 1],
+				    (nothers - k - 1) * sizeof(*others));
+				nothers--;
+				break;
+			}
+		if (r == 0)
+			r = ft_image_without_units(rest, others, nothers, &part);
+		if (r == FT_E_NOMEM)
+			r = ft_fail(dev->ctx, r, "out of memory");
+		if (r == 0)
+			r = erase_units(dev, unit, 1, NULL);
+		if (r == 0) {
+			st->units_erased++;
+			r = write_image(dev, &part, 1, st, &stop_at);
+		}
+		if (r == 0)
+			r = verify_segments(dev, rest, &done,
+			    ft_image_bytes(rest));
+		free(part.seg);
+		free(unit);
+		free(others);
+		rc = r;
+	}
+	return rc;
+}
+
+/*
  * Write order: erasable memories (flash) first, then the others (option
  * bytes, OTP), whose writes may reset the chip; each memory is verified
  * right after it is written, while the device can still be read.
@@ -1112,6 +1171,7 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
 			done += ft_image_bytes(&g->view) -
 			    ft_image_bytes(&rest);
 			rc = verify_segments(dev, &rest, &done, total);
+			rc = repair_group(dev, g, opts, &rest, rc, &st);
 			if (rc == FT_E_NOT_SUPPORTED) {
 				/* Written; this device cannot show it back. */
 				st.bytes_unverified += ft_image_bytes(&rest);
@@ -1216,6 +1276,7 @@ verify_by_reading(struct ft_dev *dev, const struct ft_segment *s,
 			rc = 0;
 		}
 		if (k < n) {
+			dev->mismatch_addr = a + k;
 			rc = ft_fail(dev->ctx, FT_E_VERIFY,
 			    "verify failed at 0x%08x: flash has 0x%02x, image "
 			    "has 0x%02x", a + k, buf[k], s->data[off + k]);

@@ -210,6 +210,8 @@ struct ft_dev {
 	 * base, so nothing can be compared first or skipped.
 	 */
 	int sequential_write;
+	/* Where the last verify found flash and image to differ. */
+	uint32_t mismatch_addr;
 };
 
 extern const struct ft_transport ft_transport_usart;

@@ -434,6 +434,18 @@ get_commands(struct ft_dev *dev)
 		return rc;
 	if (an_parse_get(body, len, &u->get) != 0)
 		return op_fail(dev, FT_E_PROTOCOL, &op, "malformed reply");
+	/*
+	 * Every AN3155 ROM lists Get, Get Version, Get ID, Read and Write.
+	 * A list without them was garbled on the way (the reply has no
+	 * checksum): a protocol error, so that it is asked again.
+	 */
+	if (!an_has_cmd(&u->get, AN_CMD_GET) ||
+	    !an_has_cmd(&u->get, AN_CMD_GET_VERSION) ||
+	    !an_has_cmd(&u->get, AN_CMD_GET_ID) ||
+	    !an_has_cmd(&u->get, AN_CMD_READ) ||
+	    !an_has_cmd(&u->get, AN_CMD_WRITE) || u->get.erase_cmd == 0)
+		return op_fail(dev, FT_E_PROTOCOL, &op, "the command list "
+		    "lacks basic commands (garbled on the line?)");
 	ft_dbg(dev->ctx, "Get: bootloader %u.%u, %u commands, erase 0x%02x%s",
 	    u->get.version >> 4, u->get.version & 15, u->get.ncmds,
 	    u->get.erase_cmd, u->get.has_checksum ? ", Get Checksum" : "");
