@@ -1,10 +1,15 @@
 # flashtool - one plain Makefile.
 #   make            lib/libflashtool.a and ./flashtool
 #   make check      every test; ends with "N passed, N failed"
+#   make demo       flash a simulated board over USART and USB DFU with the
+#                   real binary, as a user sees it on hardware
 #   make check SAN=1  the same under AddressSanitizer and UBSan
+#   make bench      flashtool against stm32flash and dfu-util on the
+#                   simulators (minutes; not part of check)
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
 #   make install-udev  the udev rule for STM32 ROM DFU devices (as root)
-#   make lint       header boundary, library purity, man page lint
+#   make lint       header boundary, library purity, close-on-exec and
+#                   no shell-outs, man page lint
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (60)
 #   make O=DIR ...  build into DIR instead of the source tree
 
@@ -56,6 +61,7 @@ BIN = $(O)/flashtool
 HEADERS := $(wildcard lib/*.h)
 
 .PHONY: all check unit e2e lint install install-udev uninstall clean sims \
+	bench demo \
 	fuzz fuzz-build
 
 all: $(LIB) $(BIN)
@@ -104,9 +110,20 @@ sims: $(SIMS)
 check: all $(UNIT_BIN) $(SIMS)
 	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN)
 
+# The quick start: what flashing looks like, on simulated hardware.
+demo:
+	@sh scripts/install-deps --check-build
+	@$(MAKE) --no-print-directory all sims
+	@sh scripts/demo $(abspath $(O))
+
+# Benchmarks against the peers; figures in test/bench/RESULTS.md.
+bench: all $(SIMS)
+	sh test/bench/run.sh $(abspath $(O))
+
 lint: $(LIB)
 	sh scripts/check-boundary
 	sh scripts/check-lib-purity $(LIB)
+	sh scripts/check-hygiene
 	mandoc -Tlint -W warning man/flashtool.1
 
 # libFuzzer targets (test/fuzz/fuzz_*.c), built with clang, ASan and UBSan

@@ -1,0 +1,131 @@
+# The front end's contract with scripts: --json (one document on stdout,
+# failures included), --list, the vector-table check with --force, the
+# one-line summary and -q.
+. "$FT_TOP/test/e2e/lib.sh"
+T="$FT_OUT/cli"
+rm -rf "$T"
+mkdir -p "$T"
+
+# jq when installed, else python3: FILTER is a jq expression for jq and
+# a Python expression over `d` for python3.
+if [ -n "$FT_JSON_TOOL" ]; then JSON=$FT_JSON_TOOL
+elif command -v jq >/dev/null 2>&1; then JSON=jq; else JSON=python3; fi
+# json_is NAME JQ-EXPR PY-EXPR: NAME.out holds exactly one JSON document
+# and the expression is true of it.
+json_is() {
+	_f="$FT_OUT/$1.out"
+	if [ "$JSON" = jq ]; then
+		_docs=$(jq -s length "$_f" 2>/dev/null)
+		[ "$_docs" = 1 ] && jq -e "$2" "$_f" >/dev/null 2>&1
+	else
+		python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$_f"
+	fi
+	if [ $? -eq 0 ]; then pass "$1 json: $2"; else fail "$1 json: not $2: $(head -c 600 "$_f")"; fi
+}
+
+# A vector table linked for 0x08008000: stack 0x20001000, reset vector
+# 0x08008101 (Thumb), then filler.
+mkimg() {
+	printf '\000\020\000\040\001\201\000\010' >"$1"
+	head -c 4088 /dev/urandom >>"$1"
+}
+mkimg "$T/app8000.bin"
+# The same linked for 0x08004000, for the 32 KiB F042 over DFU.
+printf '\000\020\000\040\001\101\000\010' >"$T/app4000.bin"
+head -c 4088 /dev/urandom >>"$T/app4000.bin"
+head -c 6000 /dev/urandom >"$T/data.bin"
+
+# --- USART -----------------------------------------------------------
+rm -f "$FT_OUT/cli.flash"
+sim_start cli --chip f103
+expect_rc json-identify 0 "$FLASHTOOL" --json "$SIM_TTY"
+json_is json-identify '.action == "identify" and .ok and .exit == 0 and .device.pid == 1040 and .device.transport == "usart" and .device.flash.size == 131072 and .error == null' \
+	'd["action"] == "identify" and d["ok"] and d["device"]["pid"] == 1040 and d["device"]["flash"]["size"] == 131072'
+expect_rc json-write 0 "$FLASHTOOL" --json -w "$T/data.bin" -g 0 "$SIM_TTY"
+json_is json-write '.action == "write" and .bytes_written == 6000 and .verified == true and .left == "started at 0x08000000" and .format == "binary"' \
+	'd["bytes_written"] == 6000 and d["verified"] is True and d["left"] == "started at 0x08000000"'
+err_has json-write "^Wrote 6000 bytes in [0-9.]+ s \([0-9.]+ KiB/s\): [0-9]+ erase units erased, 0 unchanged \(0 bytes\), 0 blank bytes skipped, started at 0x08000000, verified$"
+expect_rc json-read 0 "$FLASHTOOL" --json -r "$T/back.bin" -S 0x08000000:6000 "$SIM_TTY"
+json_is json-read '.action == "read" and .address == 134217728 and .length == 6000 and (.seconds | type) == "number"' \
+	'd["address"] == 134217728 and d["length"] == 6000'
+same_bytes json-read-data "$T/back.bin" "$T/data.bin"
+err_has json-read "^Read 6000 bytes in [0-9.]+ s .* to .*back.bin, left in the bootloader$"
+expect_rc crc-text 0 "$FLASHTOOL" -C -S 0x08000000:4096 "$SIM_TTY"
+crc=$(sed -n 's/.*= 0x\([0-9a-f]*\)$/\1/p' "$FT_OUT/crc-text.out")
+expect_rc json-crc 0 "$FLASHTOOL" --json -C -S 0x08000000:4096 "$SIM_TTY"
+json_is json-crc ".crc_hex == \"0x$crc\" and .crc == $(printf %d "0x${crc:-0}") and .length == 4096" \
+	"d['crc_hex'] == '0x$crc'"
+expect_rc json-erase 0 "$FLASHTOOL" --json -o -S 0x08001000:2048 "$SIM_TTY"
+json_is json-erase '.action == "erase" and .mass_erase == false and .address == 134221824 and .length == 2048' \
+	'd["mass_erase"] is False and d["length"] == 2048'
+# -r - carries only data on stdout; --json with it is refused.
+expect_rc json-read-stdout 2 "$FLASHTOOL" --json -r - "$SIM_TTY"
+json_is json-read-stdout '.ok == false and .exit == 2 and .error.name == "usage" and (.error.message | test("standard output"))' \
+	'd["ok"] is False and d["exit"] == 2'
+# -q: errors only.
+expect_rc quiet-write 0 "$FLASHTOOL" -q -w "$T/data.bin" "$SIM_TTY"
+ok quiet-write-silent test ! -s "$FT_OUT/quiet-write.err"
+ok quiet-write-no-stdout test ! -s "$FT_OUT/quiet-write.out"
+# No progress when stderr is not a terminal.
+expect_rc no-progress 0 "$FLASHTOOL" --no-diff -w "$T/data.bin" "$SIM_TTY"
+ok no-progress-no-cr sh -c "! grep -q \"$(printf '\r')\" '$FT_OUT/no-progress.err'"
+
+# The vector table check: refused at 0x08000000 before anything is erased.
+: >"$SIM_LOG"
+expect_rc vectors-refused 2 "$FLASHTOOL" -w "$T/app8000.bin" "$SIM_TTY"
+err_has vectors-refused "reset vector 0x08008101 lies outside the image.*probably 0x08008000.*--force"
+log_lacks vectors-refused-no-erase "ERASE"
+log_lacks vectors-refused-no-write "WRITE"
+expect_rc json-vectors-refused 2 "$FLASHTOOL" --json -w "$T/app8000.bin" "$SIM_TTY"
+json_is json-vectors-refused '.ok == false and .exit == 2 and .error.name == "FT_E_INVALID" and (.error.message | test("--force"))' \
+	'd["exit"] == 2 and d["error"]["name"] == "FT_E_INVALID"'
+expect_rc vectors-at-own-address 0 "$FLASHTOOL" -w "$T/app8000.bin" -S 0x08008000 "$SIM_TTY"
+same_bytes vectors-at-own-address-data "$SIM_FLASH" "$T/app8000.bin" 32768 4096
+expect_rc vectors-forced 0 "$FLASHTOOL" --force -w "$T/app8000.bin" "$SIM_TTY"
+err_has vectors-forced "warning: .*written anyway"
+same_bytes vectors-forced-data "$SIM_FLASH" "$T/app8000.bin" 0 4096
+sim_stop
+
+# Failures end in a document too.
+expect_rc json-no-port 4 "$FLASHTOOL" --json "$T/no-such-tty"
+json_is json-no-port '.ok == false and .exit == 4 and .error.name == "FT_E_NO_DEVICE" and .device == null' \
+	'd["exit"] == 4 and d["error"]["name"] == "FT_E_NO_DEVICE"'
+expect_rc json-bad-option 2 "$FLASHTOOL" --json -b 0 "$T/no-such-tty"
+json_is json-bad-option '.exit == 2 and .error.name == "usage"' 'd["exit"] == 2'
+
+# --- USB DFU and --list -----------------------------------------------
+PRE=$(usb_preload)
+CFG="$T/usb.cfg"
+echo "f042 path=1-1.2 flash=$T/a.flash state=$T/a.state log=$T/a.log" >"$CFG"
+echo "g431 path=1-1.3 flash=$T/b.flash state=$T/b.state log=$T/b.log" >>"$CFG"
+usb() {
+	_n=$1; _rc=$2; shift 2
+	expect_rc "$_n" "$_rc" env FT_USBSIM_CONFIG="$CFG" LD_PRELOAD="$PRE" \
+	    "$FLASHTOOL" "$@"
+}
+SIM_LOG="$T/a.log"
+usb list-text 0 --list
+ok list-text-dfu grep -q '^0483:df11 path 1-1.2 serial ".*" DFU mode (DfuSe)' "$FT_OUT/list-text.out"
+ok list-text-alts grep -q '^  alt 0: "@Internal Flash' "$FT_OUT/list-text.out"
+usb list-json 0 --list --json
+json_is list-json '.action == "list" and (.serial_ports | type) == "array" and ([.dfu_devices[].path] | sort) == ["1-1.2", "1-1.3"] and (.dfu_devices[0].alts[0].name | test("^@")) and .dfu_devices[0].id == "0483:df11" and .dfu_devices[0].mode == "dfu"' \
+	'sorted(x["path"] for x in d["dfu_devices"]) == ["1-1.2", "1-1.3"] and isinstance(d["serial_ports"], list)'
+usb list-dfu-json 0 --dfu --list --json
+json_is list-dfu-json '(has("serial_ports") | not) and (.dfu_devices | length) == 2' \
+	'"serial_ports" not in d and len(d["dfu_devices"]) == 2'
+usb dfu-json-identify 0 --dfu --path 1-1.2 --json
+json_is dfu-json-identify '.device.transport == "dfu" and .device.usb.path == "1-1.2" and .device.usb.id == "0483:df11"' \
+	'd["device"]["usb"]["path"] == "1-1.2"'
+: >"$SIM_LOG"
+usb dfu-vectors-refused 2 --dfu --path 1-1.2 -w "$T/app4000.bin"
+err_has dfu-vectors-refused "reset vector 0x08004101.*probably 0x08004000"
+log_lacks dfu-vectors-refused-no-erase "ERASE"
+log_lacks dfu-vectors-refused-no-download "DNLOAD wValue=[2-9]"
+rm -f "$T/a.state"
+usb dfu-json-write 0 --dfu --path 1-1.2 --json --force -w "$T/app4000.bin"
+json_is dfu-json-write '.bytes_written == 4096 and .verified == true and (.left | test("left DFU mode"))' \
+	'd["bytes_written"] == 4096 and d["verified"] is True'
+same_bytes dfu-json-write-data "$T/a.flash" "$T/app4000.bin" 0 4096
+rm -f "$T/a.state"
+usb dfu-at-own-address 0 --dfu --path 1-1.2 -S 0x08004000 -w "$T/app4000.bin"
+same_bytes dfu-at-own-address-data "$T/a.flash" "$T/app4000.bin" 16384 4096
