@@ -2,13 +2,24 @@
  * plan.c - the erase plan: which erase units an image touches.  Pure: no
  * I/O, so it is tested by tables (test/unit/test_plan.c).
  *
- * Invariant: the unit list is ascending by index and has no duplicates,
- * whatever order the ranges arrive in.
+ * Invariants: the unit list is ascending by index and has no duplicates,
+ * whatever order the ranges arrive in; it starts NULL with n 0 and only
+ * insert_unit() grows it (its capacity follows from n); it never holds
+ * more than PLAN_MAX_UNITS units.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ft_int.h"
+
+/*
+ * A layout comes from the device table, --layout or the device itself
+ * (a DfuSe interface string), and may claim millions of one-byte pages.
+ * Real STM32 flash has at most a few thousand erase units (4 MiB in
+ * 8 KiB pages: 512), so a plan beyond this is refused rather than
+ * allocated (4 GiB of 1-byte pages would be 48 GiB of list).
+ */
+#define PLAN_MAX_UNITS 65536u
 
 static int
 insert_unit(struct ft_erase_unit **units, size_t *n,
@@ -28,10 +39,18 @@ insert_unit(struct ft_erase_unit **units, size_t *n,
 		else
 			hi = mid;
 	}
-	grown = realloc(*units, (*n + 1) * sizeof(**units));
-	if (grown == NULL)
-		return FT_E_NOMEM;
-	*units = grown;
+	if (*n >= PLAN_MAX_UNITS)
+		return FT_E_NOT_SUPPORTED;
+	/* Double when full: capacity is the smallest power of two >= *n,
+	 * since every list starts NULL/0 and grows only here.  Growing by
+	 * one made a layout of many small pages quadratic. */
+	if ((*n & (*n - 1)) == 0) {
+		grown = realloc(*units, (*n ? 2 * *n : 1) * sizeof(**units));
+		if (grown == NULL)
+			return FT_E_NOMEM;
+		*units = grown;
+	}
+	grown = *units;
 	memmove(&grown[lo + 1], &grown[lo], (*n - lo) * sizeof(*grown));
 	grown[lo] = *u;
 	(*n)++;
@@ -56,6 +75,11 @@ ft_plan_range(struct ft_ctx *ctx, const struct ft_layout *layout,
 			    layout->base, (unsigned long long)(layout->base +
 			    ft_layout_size(layout) - 1));
 		rc = insert_unit(units, n, &u);
+		if (rc == FT_E_NOT_SUPPORTED)
+			return ft_fail(ctx, rc, "erase plan: more than %u "
+			    "erase units (layout of %u-byte units at 0x%08x)",
+			    PLAN_MAX_UNITS, (unsigned)u.size,
+			    (unsigned)u.addr);
 		if (rc != 0)
 			return ft_fail(ctx, rc, "erase plan: out of memory");
 		a = (uint64_t)u.addr + u.size;

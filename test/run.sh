@@ -45,11 +45,12 @@ for s in "$top"/test/e2e/*.sh; do
 	rc=$?
 	p=$(grep -c '^PASS ' "$FT_RESULTS")
 	f=$(grep -c '^FAIL ' "$FT_RESULTS")
+	sk=$(grep -c '^SKIP ' "$FT_RESULTS")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $name: script exited $rc" >>"$FT_RESULTS"
 		f=$((f + 1))
 	fi
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$sk" -eq 0 ]; then
 		echo "FAIL $name: ran no case" >>"$FT_RESULTS"
 		f=1
 	fi
@@ -61,6 +62,10 @@ for s in "$top"/test/e2e/*.sh; do
 		grep '^FAIL ' "$FT_RESULTS" >&2
 		echo "--- last lines of $out/$name.log:" >&2
 		tail -n 40 "$out/$name.log" >&2
+	elif [ "$p" -eq 0 ] && [ "$sk" -ne 0 ]; then
+		# A script may skip itself with a reason (vg_skip).
+		echo "skip e2e  $name: $(sed -n 's/^SKIP [^ ]* //p' \
+			"$FT_RESULTS" | head -n 1)"
 	else
 		echo "ok   e2e  $name: $p cases"
 	fi

@@ -9,6 +9,7 @@
 #      download whose device re-enumerates after the manifestation reset
 #      (libusb_reset_device says LIBUSB_ERROR_NOT_FOUND)
 . "$FT_TOP/test/e2e/lib.sh"
+vg_skip "it runs dfu-util, not flashtool"
 
 if ! command -v dfu-util >/dev/null 2>&1; then
 	echo "SKIP: dfu-util not installed"

@@ -10,6 +10,7 @@
 # against the kernel's rules (EBUSY, ENOENT, EINVAL, EPERM) and drives a
 # board wired to chardev lines.
 . "$FT_TOP/test/e2e/lib.sh"
+vg_skip "it runs stm32flash on the board model, not flashtool"
 
 STM32FLASH=${STM32FLASH:-stm32flash}
 TOL=20

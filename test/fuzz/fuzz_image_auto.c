@@ -1,0 +1,9 @@
+/* fuzz_image_auto.c - ft_image_from_buffer() with FT_FMT_AUTO. */
+#include "fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_image(data, size, FT_FMT_AUTO);
+	return 0;
+}
