@@ -4,6 +4,7 @@
 #   make demo       flash a simulated board over USART and USB DFU with the
 #                   real binary, as a user sees it on hardware
 #   make check SAN=1  the same under AddressSanitizer and UBSan
+#   make faults     the seeded fault campaign against both simulators
 #   make bench      flashtool against stm32flash and dfu-util on the
 #                   simulators (minutes; not part of check)
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
@@ -61,7 +62,7 @@ BIN = $(O)/flashtool
 HEADERS := $(wildcard lib/*.h)
 
 .PHONY: all check unit e2e lint install install-udev uninstall clean sims \
-	bench demo \
+	bench demo faults \
 	fuzz fuzz-build
 
 all: $(LIB) $(BIN)
@@ -115,6 +116,10 @@ demo:
 	@sh scripts/install-deps --check-build
 	@$(MAKE) --no-print-directory all sims
 	@sh scripts/demo $(abspath $(O))
+
+# The seeded fault campaign (FAULT_RUNS per transport, default 200).
+faults: all $(SIMS)
+	FT_BUILD=$(abspath $(O)) sh test/faults/run.sh
 
 # Benchmarks against the peers; figures in test/bench/RESULTS.md.
 bench: all $(SIMS)

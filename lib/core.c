@@ -109,6 +109,23 @@ retryable(int rc)
  * After a failed attempt: log it, resync the link, and tell whether the
  * caller may try again.  Returns 0 to retry or the error to give up with.
  */
+/*
+ * A failure that ends the operation says which operation and where, even
+ * when the layer below knew only "port closed" or "device gone".
+ */
+static int
+with_place(struct ft_dev *dev, int rc, const char *what, uint32_t addr)
+{
+	char why[FT_DETAIL_MAX], place[16];
+
+	snprintf(place, sizeof(place), "0x%08x", addr);
+	if (strstr(dev->ctx->detail, place) != NULL)
+		return rc;
+	snprintf(why, sizeof(why), "%s", dev->ctx->detail);
+	return ft_fail(dev->ctx, rc, "%s at %s: %s", what, place,
+	    why[0] != '\0' ? why : ft_strerror(rc));
+}
+
 static int
 prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
     uint32_t addr)
@@ -117,7 +134,7 @@ prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
 	int r;
 
 	if (!retryable(rc))
-		return rc;
+		return with_place(dev, rc, what, addr);
 	if (attempt >= dev->retries) {
 		snprintf(why, sizeof(why), "%s", dev->ctx->detail);
 		return ft_fail(dev->ctx, rc, "%s (gave up after %u retries)",
@@ -128,7 +145,7 @@ prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
 	if (dev->tr->resync != NULL) {
 		r = dev->tr->resync(dev);
 		if (r < 0 && !retryable(r))
-			return r;
+			return with_place(dev, r, what, addr);
 	}
 	return 0;
 }
