@@ -1562,10 +1562,12 @@ print_summary(const struct request *rq)
 		return;
 	/* Verification last: scripts look for ", verified" at the end. */
 	fprintf(stderr, "Wrote %" PRIu64 " bytes in %.1f s (%.1f KiB/s): %u "
-	    "erase units erased, %u unchanged (%" PRIu64 " bytes), %" PRIu64
-	    " blank bytes skipped, %s, %s\n", st->bytes_written, s,
+	    "erase units erased, %u written, %u unchanged (%" PRIu64
+	    " bytes), %" PRIu64 " blank bytes skipped, %s, %s\n",
+	    st->bytes_written, s,
 	    s > 0 ? (double)st->bytes_written / 1024.0 / s : 0.0,
-	    st->units_erased, st->units_unchanged, st->bytes_unchanged,
+	    st->units_erased, st->units_written, st->units_unchanged,
+	    st->bytes_unchanged,
 	    st->bytes_skipped, rq->left, !rq->verify ? "verify skipped" :
 	    st->verified ? "verified" : "not verified");
 }
@@ -1725,6 +1727,7 @@ emit_json_result(const struct request *rq, const struct ft_devinfo *di,
 		json_ku64(&j, "bytes_written", st->bytes_written);
 		json_ku64(&j, "bytes_skipped", st->bytes_skipped);
 		json_ku64(&j, "units_erased", st->units_erased);
+		json_ku64(&j, "units_written", st->units_written);
 		json_ku64(&j, "units_unchanged", st->units_unchanged);
 		json_ku64(&j, "bytes_unchanged", st->bytes_unchanged);
 		json_kbool(&j, "verified", rq->verify && st->verified);

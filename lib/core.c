@@ -504,6 +504,28 @@ align_down(uint32_t v, uint32_t a)
 }
 
 /*
+ * Count the erase units a written block lands in, once each: blocks go
+ * in ascending order, so a unit is new when its index passes *last.
+ */
+static void
+count_units(const struct ft_dev *dev, uint32_t addr, uint32_t len,
+    int64_t *last, struct ft_write_stats *st)
+{
+	uint32_t first_idx, last_idx;
+
+	if (ft_layout_find(&dev->info.flash, addr, &first_idx, NULL,
+	    NULL) != 0 || ft_layout_find(&dev->info.flash, addr + len - 1,
+	    &last_idx, NULL, NULL) != 0)
+		return;
+	if ((int64_t)first_idx <= *last)
+		first_idx = (uint32_t)(*last + 1);
+	if (last_idx >= first_idx)
+		st->units_written += last_idx - first_idx + 1;
+	if ((int64_t)last_idx > *last)
+		*last = last_idx;
+}
+
+/*
  * Walk the image in write blocks; write every block that is not blank.
  * After a failure *stop is the address of the first block not known to
  * be written (blocks go in ascending order).
@@ -517,6 +539,7 @@ write_image(struct ft_dev *dev, const struct ft_image *img, int skip_blank,
 	uint8_t *buf, *scratch;
 	uint8_t erased = erased_byte(dev);
 	uint64_t a;
+	int64_t last_unit = -1;
 	int rc = 0;
 
 	if (img->nseg == 0)
@@ -556,6 +579,8 @@ write_image(struct ft_dev *dev, const struct ft_image *img, int skip_blank,
 			rc = write_block(dev, (uint32_t)a + wstart,
 			    buf + wstart, wlen, scratch);
 			st->bytes_written += wlen;
+			count_units(dev, (uint32_t)a + wstart, wlen,
+			    &last_unit, st);
 		}
 		done += last - first + 1;
 		if (done > total)

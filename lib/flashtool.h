@@ -462,6 +462,7 @@ struct ft_write_stats {
 	uint64_t bytes_written;	/* bytes sent to the device */
 	uint64_t bytes_skipped;	/* all-0xFF blocks not sent after erase */
 	uint32_t units_erased;
+	uint32_t units_written;	/* erase units data was written into */
 	uint32_t units_unchanged; /* already held the image: not touched */
 	uint64_t bytes_unchanged; /* image bytes in those units */
 	int verified;		/* every byte was compared */

@@ -37,6 +37,7 @@ EOT
 	pages=$(( (5000 + page - 1) / page ))
 	if [ "$page" -ge 16384 ]; then want="pages=0\b"; else want="pages=0,.*$((pages - 1))\b"; fi
 	log_has "$chip-write-erase-plan" "ERASE.*$want"
+	err_has "$chip-write" "$pages erase units erased, $pages written, 0 unchanged"
 	log_lacks "$chip-write-no-mass" "ERASE.*mass"
 
 	# The same image again: compared, found unchanged, nothing touched.

@@ -44,7 +44,7 @@ json_is json-identify '.action == "identify" and .ok and .exit == 0 and .device.
 expect_rc json-write 0 "$FLASHTOOL" --json -w "$T/data.bin" -g 0 "$SIM_TTY"
 json_is json-write '.action == "write" and .bytes_written == 6000 and .verified == true and .left == "started at 0x08000000" and .format == "binary"' \
 	'd["bytes_written"] == 6000 and d["verified"] is True and d["left"] == "started at 0x08000000"'
-err_has json-write "^Wrote 6000 bytes in [0-9.]+ s \([0-9.]+ KiB/s\): [0-9]+ erase units erased, 0 unchanged \(0 bytes\), 0 blank bytes skipped, started at 0x08000000, verified$"
+err_has json-write "^Wrote 6000 bytes in [0-9.]+ s \([0-9.]+ KiB/s\): [0-9]+ erase units erased, [1-9][0-9]* written, 0 unchanged \(0 bytes\), 0 blank bytes skipped, started at 0x08000000, verified$"
 expect_rc json-read 0 "$FLASHTOOL" --json -r "$T/back.bin" -S 0x08000000:6000 "$SIM_TTY"
 json_is json-read '.action == "read" and .address == 134217728 and .length == 6000 and (.seconds | type) == "number"' \
 	'd["address"] == 134217728 and d["length"] == 6000'
