@@ -216,22 +216,35 @@ usage(int full)
 	    "exit codes.\n");
 }
 
+/*
+ * One usage message: "flashtool: ..." on stderr, and kept for the JSON
+ * failure document unless an earlier message is there already.
+ */
+static void
+usage_message(const char *fmt, va_list ap)
+{
+	va_list again;
+
+	va_copy(again, ap);
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (failure.message[0] == '\0')
+		vsnprintf(failure.message, sizeof(failure.message), fmt,
+		    again);
+	va_end(again);
+}
+
 static void
 die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	usage_message(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (json_mode) {
-		va_start(ap, fmt);
-		vsnprintf(failure.message, sizeof(failure.message), fmt, ap);
-		va_end(ap);
+	if (json_mode)
 		emit_json_failure(EXIT_USAGE);
-	}
 	exit(EXIT_USAGE);
 }
 
@@ -887,16 +900,9 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	usage_message(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (failure.message[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(failure.message, sizeof(failure.message), fmt, ap);
-		va_end(ap);
-	}
 	return EXIT_USAGE;
 }
 
