@@ -69,6 +69,7 @@ struct request {
 	int mass_erase;
 	int no_erase;
 	int no_diff;		/* --no-diff: erase and write every unit */
+	int page_erase;		/* --page-erase: never a mass erase instead */
 	int have_range;
 	uint32_t range_addr;
 	uint32_t range_len;
@@ -163,6 +164,7 @@ static const char help_text[] =
 "  -v, --verify             verify after writing (default), fail if unable\n"
 "      --no-verify          do not verify after writing\n"
 "      --no-diff            erase and write every unit, changed or not\n"
+"      --page-erase         never a mass erase in place of page erases\n"
 "      --mass-erase         erase all flash first (-w) or with -o\n"
 "      --force              write an image linked for another address\n"
 "  -f, --force-binary       treat the image as raw binary\n"
@@ -482,6 +484,7 @@ enum long_only {
 	OPT_STAY,
 	OPT_WRITE_PROTECT,
 	OPT_NO_DIFF,
+	OPT_PAGE_ERASE,
 	OPT_ENTRY,
 	OPT_SETTLE,
 	OPT_NO_VERIFY,
@@ -526,6 +529,7 @@ static const struct option long_options[] = {
 	{ "stay", no_argument, NULL, OPT_STAY },
 	{ "write-protect", no_argument, NULL, OPT_WRITE_PROTECT },
 	{ "no-diff", no_argument, NULL, OPT_NO_DIFF },
+	{ "page-erase", no_argument, NULL, OPT_PAGE_ERASE },
 	{ "sequence", required_argument, NULL, 'i' },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "settle", required_argument, NULL, OPT_SETTLE },
@@ -741,6 +745,9 @@ parse_args(struct request *rq, int argc, char **argv)
 			break;
 		case OPT_NO_DIFF:
 			rq->no_diff = 1;
+			break;
+		case OPT_PAGE_ERASE:
+			rq->page_erase = 1;
 			break;
 		case OPT_NO_VERIFY:
 			rq->no_verify = 1;
@@ -1344,6 +1351,7 @@ do_write(struct ft_ctx *ctx, struct ft_dev *dev, struct request *rq)
 		.mass_erase = rq->mass_erase,
 		.no_erase = rq->no_erase,
 		.no_diff = rq->no_diff,
+		.page_erase = rq->page_erase,
 	};
 	struct ft_write_stats st;
 	struct timespec t0;
@@ -1736,6 +1744,7 @@ emit_json_result(const struct request *rq, const struct ft_devinfo *di,
 		json_ku64(&j, "units_written", st->units_written);
 		json_ku64(&j, "units_unchanged", st->units_unchanged);
 		json_ku64(&j, "bytes_unchanged", st->bytes_unchanged);
+		json_ku64(&j, "units_restored", st->units_restored);
 		json_kbool(&j, "verified", rq->verify && st->verified);
 		json_ku64(&j, "bytes_unverified", st->bytes_unverified);
 		json_kstr(&j, "unverified_why", st->unverified_why);

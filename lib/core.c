@@ -910,7 +910,8 @@ window_fill(struct ft_dev *dev, struct compare_window *w,
  */
 static int
 classify_units(struct ft_dev *dev, const struct ft_image *view,
-    const struct ft_erase_unit *units, size_t n, enum unit_state *state)
+    const struct ft_erase_unit *units, size_t n, enum unit_state *state,
+    int *compared)
 {
 	uint8_t erased = erased_byte(dev);
 	int cheap = dev->tr->read_is_cheap || can_checksum(dev);
@@ -920,6 +921,7 @@ classify_units(struct ft_dev *dev, const struct ft_image *view,
 	size_t i;
 	int rc = 0;
 
+	*compared = comparing && cheap;
 	for (i = 0; i < n; i++) {
 		state[i] = UNIT_DIFFERENT;
 		if (!comparing)
@@ -943,6 +945,7 @@ classify_units(struct ft_dev *dev, const struct ft_image *view,
 			state[i] = UNIT_DIFFERENT;
 			ft_clear_detail(dev->ctx);
 			free(w.buf);
+			*compared = 0;
 			return 0;
 		}
 		if (rc < 0) {
@@ -1010,6 +1013,231 @@ note_unwritten(struct ft_dev *dev, int rc, const struct ft_erase_unit *u,
 }
 
 /*
+ * Mass erase in place of page erases, where it is cheap (ft_plan_prefers_
+ * mass): every unit the page plan would leave alone and that holds data
+ * (units already holding the image, non-blank units outside it) is read
+ * first and written back right after the mass erase, before the image.
+ * Only where reading is cheap (USB), and only after the plan's units were
+ * compared, so that what must survive is known.
+ */
+struct mass_plan {
+	struct ft_image kept;	/* contents to write back; data in buf */
+	uint8_t *buf;
+	size_t nerase;		/* page erases it replaces */
+};
+
+static void
+mass_plan_free(struct mass_plan *mp)
+{
+	free(mp->kept.seg);
+	free(mp->buf);
+	memset(mp, 0, sizeof(*mp));
+}
+
+/* The units of the flash that are not in the (ascending) plan. */
+static int
+units_outside(struct ft_dev *dev, const struct ft_erase_unit *plan, size_t n,
+    struct ft_erase_unit **out, size_t *nout)
+{
+	struct ft_erase_unit *all = NULL;
+	size_t nall = 0, i, k = 0, j = 0;
+	int rc = all_units(dev, &all, &nall);
+
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < nall; i++) {
+		while (j < n && plan[j].index < all[i].index)
+			j++;
+		if (j < n && plan[j].index == all[i].index)
+			continue;
+		all[k++] = all[i];
+	}
+	*out = all;
+	*nout = k;
+	return 0;
+}
+
+/*
+ * Decide; when a mass erase pays, read what must survive it into mp.
+ * Returns 0 with mp->kept.seg NULL when the page plan stays.
+ */
+static int
+plan_mass(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n,
+    const enum unit_state *state, size_t nwipe, struct mass_plan *mp)
+{
+	struct ft_erase_unit *out = NULL, *save = NULL;
+	size_t nout = 0, nsave = 0, i, k;
+	uint64_t off = 0, out_bytes, wipe_bytes = 0;
+	uint8_t erased = erased_byte(dev);
+	int rc;
+
+	memset(mp, 0, sizeof(*mp));
+	for (i = 0, k = 0; i < n; i++)
+		k += state[i] == UNIT_UNCHANGED;
+	if (!ft_plan_prefers_mass(&dev->info.flash, nwipe, k))
+		return 0;
+	rc = units_outside(dev, units, n, &out, &nout);
+	if (rc < 0)
+		return rc;
+	/* Reading the rest of the flash must cost less than the erases. */
+	out_bytes = units_bytes(out, nout);
+	save = calloc(n + nout + 1, sizeof(*save));
+	if (save == NULL) {
+		free(out);
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		if (state[i] == UNIT_DIFFERENT)
+			wipe_bytes += units[i].size;
+	if (out_bytes > wipe_bytes)
+		goto keep_pages;
+	/* Every candidate unit, ascending: kept plan units and the rest. */
+	for (i = 0, k = 0; i < n || k < nout;) {
+		if (k >= nout || (i < n && units[i].addr < out[k].addr)) {
+			if (state[i] == UNIT_UNCHANGED)
+				save[nsave++] = units[i];
+			i++;
+		} else {
+			save[nsave++] = out[k++];
+		}
+	}
+	mp->buf = malloc(units_bytes(save, nsave) + 1);
+	if (mp->buf == NULL) {
+		rc = ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+		goto keep_pages;
+	}
+	for (i = 0; i < nsave && rc == 0; i++) {
+		rc = read_span(dev, save[i].addr, mp->buf + off, save[i].size);
+		off += save[i].size;
+	}
+	if (rc < 0)
+		goto keep_pages;
+	/* Blank units need nothing written back. */
+	mp->kept.seg = calloc(nsave + 1, sizeof(*mp->kept.seg));
+	if (mp->kept.seg == NULL) {
+		rc = ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+		goto keep_pages;
+	}
+	mp->kept.format = FT_FMT_BINARY;
+	for (i = 0, off = 0; i < nsave; off += save[i].size, i++) {
+		if (all_bytes(mp->buf + off, save[i].size, erased))
+			continue;
+		mp->kept.seg[mp->kept.nseg].addr = save[i].addr;
+		mp->kept.seg[mp->kept.nseg].len = save[i].size;
+		mp->kept.seg[mp->kept.nseg].data = mp->buf + off;
+		mp->kept.seg[mp->kept.nseg].alt = -1;
+		mp->kept.nseg++;
+	}
+	if (!ft_plan_prefers_mass(&dev->info.flash, nwipe, mp->kept.nseg))
+		goto keep_pages;
+	mp->nerase = nwipe;
+	free(out);
+	free(save);
+	return 0;
+keep_pages:
+	free(out);
+	free(save);
+	mass_plan_free(mp);
+	return rc;
+}
+
+/*
+ * Run a mass plan: the mass erase, then the kept contents back.  *erased
+ * tells whether the flash was erased (so that a failure must list it).
+ * FT_E_NOT_SUPPORTED from the device: nothing was erased, use the pages.
+ */
+static int
+run_mass_plan(struct ft_dev *dev, struct mass_plan *mp,
+    struct ft_write_stats *st, int *erased, uint32_t *stop)
+{
+	uint64_t size = ft_layout_size(&dev->info.flash);
+	unsigned attempt;
+	int rc;
+
+	*erased = 0;
+	*stop = 0;
+	ft_info(dev->ctx, "one mass erase instead of %zu page erases; "
+	    "first writing back the %zu pages of data it must keep",
+	    mp->nerase, mp->kept.nseg);
+	rc = check_cancel(dev, "mass erase", dev->info.flash.base);
+	if (rc < 0)
+		return rc;
+	ft_progress(dev->ctx, FT_STAGE_ERASE, 0, size);
+	for (attempt = 0;; attempt++) {
+		rc = dev->tr->mass_erase(dev);
+		if (rc >= 0 || rc == FT_E_NOT_SUPPORTED)
+			break;
+		rc = prepare_retry(dev, rc, attempt, "mass erase",
+		    dev->info.flash.base);
+		if (rc < 0) {
+			/* It may or may not have happened. */
+			*erased = 1;
+			return rc;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	*erased = 1;
+	ft_progress(dev->ctx, FT_STAGE_ERASE, size, size);
+	st->units_erased += ft_layout_units(&dev->info.flash);
+	rc = write_image(dev, &mp->kept, 1, st, stop);
+	if (rc == 0)
+		st->units_restored += (uint32_t)mp->kept.nseg;
+	return rc;
+}
+
+/*
+ * After a failure past a mass erase: every unit of the flash from stop on
+ * is erased and unwritten, except the kept units written back (those that
+ * end at or before kept_upto).
+ */
+static void
+note_mass_unwritten(struct ft_dev *dev, int rc, const struct mass_plan *mp,
+    uint64_t kept_upto, uint32_t stop)
+{
+	struct ft_erase_unit *all = NULL;
+	size_t nall = 0, i, k = 0, j = 0;
+
+	if (all_units(dev, &all, &nall) < 0) {
+		ft_clear_detail(dev->ctx);
+		return;
+	}
+	for (i = 0; i < nall; i++) {
+		const struct ft_segment *ks = mp->kept.seg;
+
+		while (j < mp->kept.nseg && ks[j].addr < all[i].addr)
+			j++;
+		if (j < mp->kept.nseg && ks[j].addr == all[i].addr &&
+		    (uint64_t)ks[j].addr + ks[j].len <= kept_upto)
+			continue;
+		all[k++] = all[i];
+	}
+	note_unwritten(dev, rc, all, k, stop);
+	free(all);
+}
+
+/* out = a and b merged by address (disjoint); data stays where it is. */
+static int
+merge_images(struct ft_dev *dev, const struct ft_image *a,
+    const struct ft_image *b, struct ft_image *out)
+{
+	size_t i = 0, k = 0, m = 0;
+
+	out->format = a->format;
+	out->nseg = a->nseg + b->nseg;
+	out->seg = calloc(out->nseg + 1, sizeof(*out->seg));
+	if (out->seg == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	while (i < a->nseg || k < b->nseg)
+		if (k >= b->nseg || (i < a->nseg &&
+		    a->seg[i].addr < b->seg[k].addr))
+			out->seg[m++] = a->seg[i++];
+		else
+			out->seg[m++] = b->seg[k++];
+	return 0;
+}
+
+/*
  * Erase and write one memory group.  *rest receives the part of the image
  * that was written (and so still needs verifying): units found unchanged
  * were compared already.  Free rest->seg.
@@ -1017,17 +1245,18 @@ note_unwritten(struct ft_dev *dev, int rc, const struct ft_erase_unit *u,
 static int
 write_group(struct ft_dev *dev, const struct mem_group *g,
     const struct ft_write_opts *opts, struct ft_write_stats *st,
-    struct ft_image *rest)
+    struct ft_image *rest, struct mass_plan *mp)
 {
 	struct ft_erase_unit *units = NULL, *keep = NULL, *wipe = NULL;
 	enum unit_state *state = NULL;
 	size_t n = 0, nkeep = 0, nwipe = 0, i, done = 0;
 	uint32_t erased = 0, stop = 0;
-	int rc = 0, mass = 0;
+	int rc = 0, mass = 0, compared = 0;
 
 	rest->format = g->view.format;
 	rest->nseg = 0;
 	rest->seg = NULL;
+	memset(mp, 0, sizeof(*mp));
 	if (g->erasable && opts->mass_erase && same_memory(dev, g->alt)) {
 		rc = mass_erase(dev, &erased);
 		/* Room for the one range note_unwritten reports. */
@@ -1048,23 +1277,44 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 		}
 		if (rc == 0 && n > 0 && !opts->no_diff &&
 		    !dev->sequential_write)
-			rc = classify_units(dev, &g->view, units, n, state);
+			rc = classify_units(dev, &g->view, units, n, state,
+			    &compared);
 		for (i = 0; rc == 0 && i < n; i++) {
-			if (state[i] == UNIT_UNCHANGED) {
+			if (state[i] == UNIT_UNCHANGED)
 				keep[nkeep++] = units[i];
-				st->bytes_unchanged += ft_image_bytes_in(
-				    &g->view, units[i].addr, units[i].size);
-			} else if (state[i] == UNIT_DIFFERENT) {
+			else if (state[i] == UNIT_DIFFERENT)
 				wipe[nwipe++] = units[i];
+		}
+		if (rc == 0 && compared && nwipe > 0 && !opts->page_erase &&
+		    dev->tr->read_is_cheap && dev->tr->mass_erase != NULL &&
+		    same_memory(dev, g->alt))
+			rc = plan_mass(dev, units, n, state, nwipe, mp);
+		if (rc == 0 && mp->kept.seg != NULL) {
+			int wiped;
+
+			rc = run_mass_plan(dev, mp, st, &wiped, &stop);
+			if (rc == FT_E_NOT_SUPPORTED && !wiped) {
+				ft_clear_detail(dev->ctx);
+				mass_plan_free(mp);
+				rc = 0;
+			} else {
+				mass = wiped;
 			}
+			if (rc < 0 && mass)
+				note_mass_unwritten(dev, rc, mp, stop, 0);
 		}
-		if (rc == 0 && nwipe > 0) {
-			rc = erase_units(dev, wipe, nwipe, &done);
-			if (rc < 0)
-				note_unwritten(dev, rc, wipe, done, 0);
+		if (rc == 0 && !mass) {
+			for (i = 0; i < nkeep; i++)
+				st->bytes_unchanged += ft_image_bytes_in(
+				    &g->view, keep[i].addr, keep[i].size);
+			st->units_unchanged += (uint32_t)nkeep;
+			if (nwipe > 0) {
+				rc = erase_units(dev, wipe, nwipe, &done);
+				if (rc < 0)
+					note_unwritten(dev, rc, wipe, done, 0);
+			}
+			erased = (uint32_t)nwipe;
 		}
-		erased = (uint32_t)nwipe;
-		st->units_unchanged += (uint32_t)nkeep;
 	}
 	if (rc == 0)
 		rc = ft_image_without_units(&g->view, keep, nkeep, rest);
@@ -1079,13 +1329,25 @@ write_group(struct ft_dev *dev, const struct mem_group *g,
 		 * blank. */
 		rc = write_image(dev, rest, g->erasable &&
 		    !dev->sequential_write, st, &stop);
-		if (rc < 0 && mass) {
+		if (rc < 0 && mp->kept.seg != NULL) {
+			note_mass_unwritten(dev, rc, mp, UINT64_MAX, stop);
+		} else if (rc < 0 && mass) {
 			wipe[0].addr = dev->info.flash.base;
 			wipe[0].size = (uint32_t)(ft_layout_size(
 			    &dev->info.flash) - 1) + 1;
 			note_unwritten(dev, rc, wipe, 1, stop);
 		} else if (rc < 0) {
 			note_unwritten(dev, rc, wipe, nwipe, stop);
+		}
+	}
+	/* What was written back is verified with the image. */
+	if (rc == 0 && mp->kept.nseg > 0) {
+		struct ft_image merged;
+
+		rc = merge_images(dev, rest, &mp->kept, &merged);
+		if (rc == 0) {
+			free(rest->seg);
+			*rest = merged;
 		}
 	}
 	free(wipe);
@@ -1204,14 +1466,20 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
 	for (i = 0; rc == 0 && i < ngroups; i++) {
 		const struct mem_group *g = &groups[order[i]];
 		struct ft_image rest = { 0 };
+		struct mass_plan mp;
+		uint64_t kept;
 
+		memset(&mp, 0, sizeof(mp));
 		rc = enter_group(dev, g, &switched);
 		if (rc == 0)
-			rc = write_group(dev, g, opts, &st, &rest);
+			rc = write_group(dev, g, opts, &st, &rest, &mp);
+		kept = ft_image_bytes(&mp.kept);
 		if (rc == 0 && opts->verify) {
-			/* Units found unchanged were compared already. */
-			done += ft_image_bytes(&g->view) -
+			/* Units found unchanged were compared already;
+			 * contents written back count on top. */
+			done += ft_image_bytes(&g->view) + kept -
 			    ft_image_bytes(&rest);
+			total += kept;
 			rc = verify_segments(dev, &rest, &done, total);
 			rc = repair_group(dev, g, opts, &rest, rc, &st);
 			if (rc == FT_E_NOT_SUPPORTED) {
@@ -1224,6 +1492,7 @@ ft_write(struct ft_dev *dev, const struct ft_image *img,
 			}
 		}
 		free(rest.seg);
+		mass_plan_free(&mp);
 	}
 	st.verified = rc == 0 && opts->verify && st.bytes_unverified == 0;
 	/* Go back to the memory we opened, so that leaving starts it. */

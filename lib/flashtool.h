@@ -456,6 +456,13 @@ struct ft_write_opts {
 	 * without an erase.  no_diff erases and writes every unit.
 	 */
 	int no_diff;
+	/*
+	 * Where the flash has small uniform pages and reading is cheap
+	 * (DfuSe), a write whose changes span most of the flash uses one
+	 * mass erase and writes back what lay outside the changes.
+	 * page_erase keeps to page erases.
+	 */
+	int page_erase;
 };
 
 struct ft_write_stats {
@@ -465,6 +472,7 @@ struct ft_write_stats {
 	uint32_t units_written;	/* erase units data was written into */
 	uint32_t units_unchanged; /* already held the image: not touched */
 	uint64_t bytes_unchanged; /* image bytes in those units */
+	uint32_t units_restored; /* written back after a mass erase */
 	int verified;		/* every byte was compared */
 	/*
 	 * Bytes the device could not read back (FT_E_NOT_SUPPORTED from a

@@ -110,6 +110,15 @@ int ft_plan_image(struct ft_ctx *ctx, const struct ft_layout *layout,
  */
 int ft_image_without_units(const struct ft_image *img,
     const struct ft_erase_unit *units, size_t n, struct ft_image *out);
+/*
+ * Whether one mass erase beats page erases: only on flash of small
+ * uniform pages (ft_plan_mass_is_cheap), when at least 8 units need
+ * erasing and the units whose contents must be rewritten afterwards
+ * (kept, non-blank units) are at most an eighth of them.
+ */
+int ft_plan_mass_is_cheap(const struct ft_layout *flash);
+int ft_plan_prefers_mass(const struct ft_layout *flash, size_t to_erase,
+    size_t to_restore);
 /* Bytes of img inside [addr, addr + len). */
 uint64_t ft_image_bytes_in(const struct ft_image *img, uint32_t addr,
     uint32_t len);

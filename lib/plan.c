@@ -170,3 +170,45 @@ ft_image_bytes_in(const struct ft_image *img, uint32_t addr, uint32_t len)
 	}
 	return total;
 }
+
+/*
+ * Flash made of small uniform-sized pages (F0, F1, F3, G0, G4, L4, ...)
+ * mass-erases in about one page's erase time: the datasheets give the
+ * same 20-40 ms for tME as for a page (e.g. DS10152 for the F042).
+ * Sector flash (F2/F4/F7, H7) takes about the sum of its sectors, so
+ * there a mass erase never pays.
+ */
+#define MASS_CHEAP_UNIT_MAX_BYTES 4096u
+/* Below this many page erases the saving is not worth the risk window. */
+#define MASS_MIN_UNITS_SAVED 8u
+/*
+ * Units that must be rewritten after a mass erase (kept contents) may be
+ * at most this fraction of the page erases saved: each costs about one
+ * page erase to program, and while they are unwritten their contents
+ * exist only in our memory.
+ */
+#define MASS_RESTORE_RATIO 8u
+
+int
+ft_plan_mass_is_cheap(const struct ft_layout *flash)
+{
+	unsigned i;
+
+	if (flash->nruns == 0)
+		return 0;
+	for (i = 0; i < flash->nruns; i++)
+		if (flash->runs[i].count > 0 &&
+		    (flash->runs[i].size > MASS_CHEAP_UNIT_MAX_BYTES ||
+		    flash->runs[i].size != flash->runs[0].size))
+			return 0;
+	return 1;
+}
+
+int
+ft_plan_prefers_mass(const struct ft_layout *flash, size_t to_erase,
+    size_t to_restore)
+{
+	if (!ft_plan_mass_is_cheap(flash) || to_erase < MASS_MIN_UNITS_SAVED)
+		return 0;
+	return to_restore <= to_erase / MASS_RESTORE_RATIO;
+}

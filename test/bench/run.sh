@@ -122,14 +122,17 @@ dfu_case() {
 	cfg="$cfg log=$work/usb.log timing=1 app=1d50:614e $_extra"
 	cp "$work/old.bin" "$work/f042.bin"
 	dfu_run ft "$cfg" "$FLASHTOOL" --dfu -q -v -w "$work/img.bin"
-	cmp -s -n "$_size" "$work/img.bin" "$work/f042.bin" ||
-	    echo "$_name: flashtool left the wrong image" >&2
+	# The image, and the old contents after it kept.
+	{ cat "$work/img.bin"; tail -c $((32768 - _size)) "$work/old.bin"; } \
+	    >"$work/want.bin"
+	cmp -s "$work/want.bin" "$work/f042.bin" ||
+	    echo "$_name: flashtool left the wrong flash contents" >&2
 	cp "$work/old.bin" "$work/f042.bin"
 	dfu_run peer "$cfg" dfu-util -a 0 -s 0x08000000:leave \
 	    -D "$work/img.bin"
 	row "$_name" "$ft" "$peer" \
 	    "$(awk -f "$top/test/bench/floor.awk" -v kind="$_fk" \
-	    -v size="$_size" -v extra="$_extra")"
+	    -v size="$_size" -v flash=32768 -v old="$_old")"
 }
 
 dfu_read_case() {

@@ -172,6 +172,71 @@ erased_only f042-write-mass ""
 same_bytes "f042-write-mass: flash" "$(expected "$T/img.bin" 32768)" "$T/a.flash"
 log_lacks "f042-write-mass: --stay stays" "LEAVE"
 
+# --- one mass erase in place of page erases -----------------------------
+# F042 (32 x 1 KiB pages): an older firmware fills the flash and a 30 KiB
+# image changes 30 pages.  One mass erase replaces them; the 2 KiB after
+# the image must survive it, written back and verified.
+head -c 30720 /dev/urandom >"$T/img30k.bin"
+head -c 32768 /dev/urandom >"$T/old32k.bin"
+{ cat "$T/img30k.bin"; tail -c 2048 "$T/old32k.bin"; } >"$T/want30k.bin"
+cp "$T/old32k.bin" "$T/a.flash"
+on a
+ft swap-mass 0 --path 1-1.2 --stay --json -w "$T/img30k.bin"
+log_has swap-mass "MASS_ERASE -> OK"
+erased_only swap-mass ""
+log_has "swap-mass: the kept 2 KiB written back" "WRITE 0x08007800 2048 -> OK"
+same_bytes "swap-mass: image and the data after it" "$T/want30k.bin" "$T/a.flash"
+ok "swap-mass: JSON counts 2 units written back" \
+    grep -q '"units_restored":2' "$FT_OUT/swap-mass.out"
+ok "swap-mass: verified" grep -q '"verified":true' "$FT_OUT/swap-mass.out"
+# Written back before the image: the kept data is at risk the shortest time.
+ok "swap-mass: kept data written first" sh -c "grep -E 'MASS_ERASE|WRITE 0x' \
+    '$SIM_LOG' | sed -n 2p | grep -q 'WRITE 0x08007800'"
+# --page-erase keeps to pages.
+cp "$T/old32k.bin" "$T/a.flash"
+on a
+ft swap-pages 0 --path 1-1.2 --stay --page-erase -w "$T/img30k.bin"
+log_lacks "swap-pages: no mass erase" "MASS_ERASE"
+ok "swap-pages: 30 pages erased" test "$(grep -c ' ERASE 0x' "$SIM_LOG")" -ge 30
+same_bytes "swap-pages: flash" "$T/want30k.bin" "$T/a.flash"
+# A small change keeps to pages: 8 KiB over old data.
+cp "$T/old32k.bin" "$T/a.flash"
+on a
+ft small-pages 0 --path 1-1.2 --stay -w "$T/img8k.bin"
+log_lacks "small-pages: no mass erase" "MASS_ERASE"
+erased_only small-pages "0x08000000 0x08000400 0x08000800 0x08000C00 0x08001000 0x08001400 0x08001800 0x08001C00"
+# Too much to keep: a 24 KiB image leaves 8 KiB of data (> 24 / 8).
+head -c 24576 /dev/urandom >"$T/img24k.bin"
+cp "$T/old32k.bin" "$T/a.flash"
+on a
+ft keep-too-much 0 --path 1-1.2 --stay -w "$T/img24k.bin"
+log_lacks "keep-too-much: no mass erase" "MASS_ERASE"
+{ cat "$T/img24k.bin"; tail -c 8192 "$T/old32k.bin"; } >"$T/want24k.bin"
+same_bytes "keep-too-much: flash" "$T/want24k.bin" "$T/a.flash"
+# Sector flash (F4) never trades sectors for a mass erase.
+head -c 65536 /dev/urandom >"$T/img64k.bin"
+head -c 1048576 /dev/urandom >"$T/f4.flash"
+on f4
+ft f4-sectors 0 --path 1-3 --stay -w "$T/img64k.bin"
+log_lacks "f4-sectors: no mass erase" "MASS_ERASE"
+# Must-fail: the device vanishes just after the mass erase.  The message
+# names what is erased and not yet written: the whole flash, kept part
+# included.
+cp "$T/old32k.bin" "$T/a.flash"
+on a
+ft swap-count 0 --path 1-1.2 --stay -w "$T/img30k.bin"
+n=$(awk '/MASS_ERASE/ { print NR; exit }' "$SIM_LOG")
+n=$(head -n "$n" "$SIM_LOG" |
+    grep -cE ' (DNLOAD|UPLOAD|GETSTATUS|GETSTATE|CLRSTATUS|ABORT) ')
+echo "f042 path=1-1.2 flash=$T/a.flash state=$T/v.state log=$T/a.log" \
+    "disconnect=$((n + 3))" >"$T/vanish.cfg"
+cp "$T/old32k.bin" "$T/a.flash"
+rm -f "$T/v.state"
+on a
+ftc "$T/vanish.cfg" swap-vanish 1 --path 1-1.2 --stay -w "$T/img30k.bin"
+log_has swap-vanish "MASS_ERASE -> OK"
+err_has swap-vanish "erased but not yet written: 0x08000000-0x08007fff"
+
 # --- runtime device: DFU_DETACH, USB reset, DFU mode on the same path ----
 on rt
 ft detach 0 -d 1209:0001 -w "$T/img.bin"
