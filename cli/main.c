@@ -181,6 +181,7 @@ static const char help_text[] =
 "  -i, --sequence SEQ       entry/exit sequence on DTR, RTS, BREAK, GPIO\n"
 "      --entry PRESET       a named sequence (--entry list)\n"
 "      --settle MS          wait after the entry sequence (default 50)\n"
+"      --pipeline           send frames before their ACKs come (risky)\n"
 "USB DFU:\n"
 "      --dfu                use a USB DFU device instead of a port\n"
 "  -d, --device VID:PID[,VID:PID]  select by USB IDs, as dfu-util -d\n"
@@ -490,6 +491,7 @@ enum long_only {
 	OPT_NO_VERIFY,
 	OPT_JSON,
 	OPT_FORCE,
+	OPT_PIPELINE,
 };
 
 static const struct option long_options[] = {
@@ -536,6 +538,7 @@ static const struct option long_options[] = {
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "pipeline", no_argument, NULL, OPT_PIPELINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -758,6 +761,9 @@ parse_args(struct request *rq, int argc, char **argv)
 		case OPT_FORCE:
 			rq->force = 1;
 			break;
+		case OPT_PIPELINE:
+			rq->open.usart_pipeline = 1;
+			break;
 		case OPT_ENTRY:
 			parse_entry_preset(rq, optarg);
 			break;
@@ -855,6 +861,9 @@ validate(struct request *rq)
 	    rq->action == ACT_WRITE_PROTECT))
 		die_usage("-u, -j and --write-protect are USART bootloader "
 		    "commands; the DFU bootloader has no such request");
+	if (rq->open.transport == FT_TRANSPORT_DFU &&
+	    rq->open.usart_pipeline)
+		die_usage("--pipeline is a serial option; --dfu has none");
 	if (rq->stay && rq->open.transport != FT_TRANSPORT_DFU)
 		die_usage("--stay goes with --dfu");
 	if (rq->open.transport == FT_TRANSPORT_DFU && (rq->have_seq ||

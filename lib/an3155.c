@@ -265,6 +265,71 @@ an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid)
 }
 
 int
+an_read_burst(uint8_t out[AN_READ_BURST_LEN], uint32_t addr, uint32_t len)
+{
+	if (an_read_len_frame(out + AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN,
+	    len) != 0)
+		return FT_E_INVALID;
+	an_cmd_frame(out, AN_CMD_READ);
+	an_u32_frame(out + AN_CMD_FRAME_LEN, addr);
+	return 0;
+}
+
+int
+an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
+    uint32_t len)
+{
+	int n = an_write_frame(out + AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN,
+	    data, len);
+
+	if (n < 0)
+		return n;
+	an_cmd_frame(out, AN_CMD_WRITE);
+	an_u32_frame(out + AN_CMD_FRAME_LEN, addr);
+	return AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN + n;
+}
+
+/*
+ * Could cmd, taken by mistake, change the chip?  Queries only answer.
+ * The commands AN3155 defines count even when Get does not list them: a
+ * ROM may accept more than it lists (the special commands 0x50/0x51 are
+ * one case).
+ */
+static int
+changes_chip(const struct an_get *g, uint8_t cmd)
+{
+	static const uint8_t acting[] = {
+		AN_CMD_GO, AN_CMD_WRITE, AN_CMD_ERASE, AN_CMD_EXT_ERASE,
+		AN_CMD_SPECIAL, AN_CMD_EXT_SPECIAL, AN_CMD_WRITE_PROTECT,
+		AN_CMD_WRITE_UNPROTECT, AN_CMD_READOUT_PROTECT,
+		AN_CMD_READOUT_UNPROTECT,
+	};
+	size_t i;
+
+	if (cmd == AN_CMD_GET || cmd == AN_CMD_GET_VERSION ||
+	    cmd == AN_CMD_GET_ID || cmd == AN_CMD_READ ||
+	    cmd == AN_CMD_GET_CHECKSUM)
+		return 0;
+	for (i = 0; i < sizeof(acting); i++)
+		if (acting[i] == cmd)
+			return 1;
+	return g != NULL && an_has_cmd(g, cmd);
+}
+
+int
+an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n)
+{
+	size_t i;
+
+	/* burst[0..1] is the command itself: a refused one is no risk. */
+	for (i = 1; i + 1 < n; i++)
+		if ((uint8_t)(burst[i] ^ burst[i + 1]) == 0xFF &&
+		    changes_chip(g, burst[i]))
+			return 1;
+	return 0;
+}
+
+int
 an_crc_frames(uint8_t out[AN_CRC_PARAM_FRAMES][AN_ADDR_FRAME_LEN],
     uint32_t addr, uint32_t len)
 {

@@ -138,6 +138,33 @@ int an_has_cmd(const struct an_get *g, uint8_t cmd);
 int an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid);
 
 /*
+ * Bursts, for pipelining (ft_open_opts.usart_pipeline): a Read or Write
+ * Memory command's frames back to back, sent before any ACK comes.
+ */
+#define AN_READ_BURST_LEN \
+	(AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN + AN_READ_LEN_FRAME_LEN)
+#define AN_WRITE_BURST_MAX \
+	(AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN + AN_WRITE_FRAME_MAX)
+/* 11 EE, the address frame, the length frame; len 1..256, else
+ * FT_E_INVALID. */
+int an_read_burst(uint8_t out[AN_READ_BURST_LEN], uint32_t addr,
+    uint32_t len);
+/* 31 CE, the address frame, the data frame (as an_write_frame).
+ * Returns the burst length or FT_E_INVALID. */
+int an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
+    uint32_t len);
+/*
+ * A ROM that refuses a burst's command or address is back to waiting for
+ * a command and takes the rest of the burst as command pairs (code,
+ * ~code).  True when burst[1..n) holds such a pair for a command that
+ * changes the chip (every AN3155 command and every other one g lists,
+ * but Get, Get Version, Get ID, Read Memory and Get Checksum): that burst
+ * must go frame by frame.  Pairs at odd offsets count too, since a lost
+ * byte shifts the ROM's pairing.  g may be NULL.
+ */
+int an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n);
+
+/*
  * Get Checksum (AN3155 rev 20, section 3.13).  After A1 5E the host sends
  * four frames of 4 bytes MSB first plus their XOR, each answered by ACK:
  * the address, the size in 32-bit words (not bytes), the CRC polynomial

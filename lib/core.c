@@ -18,7 +18,10 @@
 
 #include "ft_int.h"
 
-/* Erase units per erase op: small enough for steady progress reports. */
+/*
+ * Erase units per erase op by default: small enough for steady progress
+ * reports.
+ */
 #define ERASE_BATCH_UNITS 16u
 
 /* What erased flash reads as: 0xFF, except on L0/L1 (0x00). */
@@ -159,6 +162,9 @@ check_cancel(struct ft_dev *dev, const char *what, uint32_t addr)
 	    "%s interrupted before 0x%08x", what, addr);
 }
 
+/* A serial read that keeps failing is not split below this. */
+#define READ_SPLIT_MIN_BYTES 32u
+
 static int
 read_block(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 {
@@ -172,6 +178,22 @@ read_block(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 		rc = prepare_retry(dev, rc, attempt, "read", addr);
 		if (rc < 0)
 			return rc;
+		/*
+		 * On a serial line the chance that a reply is hit grows with
+		 * its length (Read Memory data has no checksum, only parity
+		 * per byte): after a failure, read a long block in halves,
+		 * each with its own retries.
+		 */
+		if (!dev->tr->read_is_cheap &&
+		    len >= 2 * READ_SPLIT_MIN_BYTES) {
+			uint32_t half = len / 2;
+
+			rc = read_block(dev, addr, buf, half);
+			if (rc == 0)
+				rc = read_block(dev, addr + half, buf + half,
+				    len - half);
+			return rc;
+		}
 	}
 }
 
@@ -1520,6 +1542,23 @@ crc_block(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *out)
 		if (rc >= 0 || rc == FT_E_NOT_SUPPORTED)
 			return rc;
 		rc = prepare_retry(dev, rc, attempt, "checksum", addr);
+		if (rc < 0 && retryable(rc)) {
+			/*
+			 * Stm32flash 0.7 frames Get Checksum differently from
+			 * AN3155 rev 20 (length in bytes, no polynomial or
+			 * initial value); a ROM that answers neither way
+			 * every time is not trusted again: reading back is
+			 * slower but sure.
+			 */
+			ft_warn(dev->ctx, "%s; Get Checksum does not answer as "
+			    "expected: comparing by reading from now on",
+			    dev->ctx->detail);
+			dev->info.has_checksum = 0;
+			ft_clear_detail(dev->ctx);
+			(void)(dev->tr->resync != NULL ? dev->tr->resync(dev) :
+			    0);
+			return FT_E_NOT_SUPPORTED;
+		}
 		if (rc < 0)
 			return rc;
 	}

@@ -382,6 +382,13 @@ struct ft_open_opts {
 	const char *entry_seq;
 	int settle_ms;		/* after the entry half: 0 default
 				 * (50 ms), negative: none */
+	/*
+	 * Send Read and Write Memory's command, address and last frame in
+	 * one go and collect the ACKs afterwards: two round trips fewer per
+	 * block.  Not known to be safe on every ROM, so off (0) by default;
+	 * the first failure turns it off for the rest of the session.
+	 */
+	int usart_pipeline;
 
 	/* DFU */
 	struct ft_dfu_match dfu;

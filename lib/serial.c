@@ -20,6 +20,14 @@
  *    for, and an FTDI adapter otherwise holds each one for its 16 ms
  *    latency timer (ftdi_sio programs 1 ms under ASYNC_LOW_LATENCY).
  *    Ports without it (ptys, some drivers) are used as they are.
+ *  - With parity on, INPCK|PARMRK make the driver mark each byte that
+ *    failed the parity check (or framing, or a BREAK) instead of passing
+ *    it on as a silent 0x00: AN3155 Read Memory data carry no checksum,
+ *    so this is the only way to tell a damaged block from a good one.
+ *    The marking is decoded as the bytes are read (lib/parmrk.c); a read
+ *    that hands out a damaged byte fails with FT_E_PROTOCOL after it has
+ *    taken all its bytes, so the caller can retry the whole exchange.
+ *    Without parity neither flag is set and nothing is decoded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +42,7 @@
 #include <linux/serial.h>
 #endif
 
+#include "parmrk.h"
 #include "serial.h"
 
 #define SERIAL_DEFAULT_BAUD 115200u
@@ -53,8 +62,12 @@ struct ft_serial {
 	int low_latency_set;	/* we set ASYNC_LOW_LATENCY: clear it */
 	unsigned baud;
 	unsigned char_bits;
+	int parmrk;		/* the driver marks line errors: decode */
+	struct ft_parmrk pm;
 	size_t rpos, rlen;
+	size_t rnbad;		/* damaged bytes in rbuf[0..rlen) */
 	uint8_t rbuf[SERIAL_RX_BUF_BYTES];
+	uint8_t rbad[SERIAL_RX_BUF_BYTES / 8]; /* one bit per rbuf byte */
 };
 
 struct baud_map {
@@ -225,9 +238,11 @@ make_termios(struct ft_ctx *ctx, const char *path,
 	case 7: t->c_cflag |= CS7; break;
 	default: t->c_cflag |= CS8; break;
 	}
+	/* IGNPAR and ISTRIP stay clear: a damaged byte must be marked, not
+	 * dropped, and no 0xFF may lose its top bit (PARMRK's escape). */
 	if (par != 'n') {
 		t->c_cflag |= PARENB;
-		t->c_iflag |= INPCK;
+		t->c_iflag |= INPCK | PARMRK;
 		if (par == 'o')
 			t->c_cflag |= PARODD;
 	}
@@ -262,6 +277,15 @@ check_termios(struct ft_serial *s, const struct termios *want)
 	    cfgetispeed(&got) != cfgetispeed(want))
 		return ft_fail(s->ctx, FT_E_NOT_SUPPORTED,
 		    "%s: the port did not accept %u baud", s->path, s->baud);
+	/*
+	 * Decode what the driver will really mark.  A pty drops PARENB but
+	 * keeps PARMRK, and then doubles every 0xFF all the same.
+	 */
+	s->parmrk = (got.c_iflag & PARMRK) != 0 &&
+	    (got.c_iflag & ISTRIP) == 0;
+	if ((want->c_iflag & PARMRK) && !s->parmrk)
+		ft_warn(s->ctx, "%s: the port does not mark parity errors "
+		    "(PARMRK); a damaged byte reads as 0x00", s->path);
 	if ((got.c_cflag & frame) != (want->c_cflag & frame)) {
 		if ((want->c_cflag & PARENB) && !(got.c_cflag & PARENB))
 			ft_warn(s->ctx, "%s: the port does not do parity "
@@ -510,9 +534,19 @@ fill(struct ft_serial *s, uint64_t deadline)
 		/* Try the read first: with a reply already queued this
 		 * saves the poll(2). */
 		n = read(s->fd, s->rbuf, sizeof(s->rbuf));
+		if (n > 0 && s->parmrk) {
+			s->rpos = 0;
+			s->rlen = ft_parmrk_decode(&s->pm, s->rbuf, (size_t)n,
+			    s->rbad, &s->rnbad);
+			/* Only the start of a marked sequence: wait on. */
+			if (s->rlen == 0)
+				continue;
+			return 1;
+		}
 		if (n > 0) {
 			s->rpos = 0;
 			s->rlen = (size_t)n;
+			s->rnbad = 0;
 			return 1;
 		}
 		if (n < 0 && errno == EINTR)
@@ -537,12 +571,34 @@ fill(struct ft_serial *s, uint64_t deadline)
 	}
 }
 
+/* Damaged bytes among rbuf[from, from + n). */
+static size_t
+count_bad(const struct ft_serial *s, size_t from, size_t n)
+{
+	size_t i, bad = 0;
+
+	if (s->rnbad == 0)
+		return 0;
+	for (i = from; i < from + n; i++)
+		if (s->rbad[i / 8] & (1u << (i % 8)))
+			bad++;
+	return bad;
+}
+
+static int
+line_error(struct ft_serial *s, size_t bad, size_t done)
+{
+	return ft_fail(s->ctx, FT_E_PROTOCOL, "%s: %zu of %zu bytes received "
+	    "with a parity or framing error (noisy line, or wrong baud "
+	    "rate)", s->path, bad, done);
+}
+
 int
 ft_serial_read(struct ft_serial *s, void *buf, size_t len,
     unsigned timeout_ms, size_t *got)
 {
 	uint8_t *p = buf;
-	size_t done = 0;
+	size_t done = 0, bad = 0;
 	uint64_t deadline = 0;
 	int have_deadline = 0;
 
@@ -565,25 +621,31 @@ ft_serial_read(struct ft_serial *s, void *buf, size_t len,
 			if (r == 0) {
 				if (got)
 					*got = done;
-				return FT_E_TIMEOUT;
+				/* Damage explains a short reply best. */
+				return bad > 0 ? line_error(s, bad, done) :
+				    FT_E_TIMEOUT;
 			}
 		}
 		take = s->rlen - s->rpos;
 		if (take > len - done)
 			take = len - done;
 		memcpy(p + done, s->rbuf + s->rpos, take);
+		bad += count_bad(s, s->rpos, take);
 		s->rpos += take;
 		done += take;
 	}
 	if (got)
 		*got = done;
-	return 0;
+	return bad > 0 ? line_error(s, bad, done) : 0;
 }
 
 int
 ft_serial_flush_input(struct ft_serial *s)
 {
 	s->rpos = s->rlen = 0;
+	s->rnbad = 0;
+	/* A marked sequence cut by the flush would swallow a good byte. */
+	ft_parmrk_reset(&s->pm);
 	if (tcflush(s->fd, TCIFLUSH) != 0)
 		return ft_fail(s->ctx, FT_E_IO, "%s: tcflush: %s", s->path,
 		    strerror(errno));

@@ -13,7 +13,8 @@
  *  - Only frames built by lib/an3155.c go on the wire, so no field is
  *    ever truncated to fit.
  *  - The hot path (read, write) is three round trips per block with no
- *    sleeps, no flushes and block-sized reads.
+ *    sleeps, no flushes and block-sized reads; one when pipelining is on
+ *    (off by default, see send_burst).
  *  - An entry/exit sequence is parsed and its GPIO lines claimed before
  *    the port is opened; its exit half runs before the port is closed on
  *    every path out (failed open included), at most once.
@@ -97,9 +98,20 @@ struct usart {
 	struct an_get get;
 	/* Byte values sent since the current command began (a bitmap). */
 	uint8_t sent_values[32];
+	int pipeline;		/* ft_open_opts.usart_pipeline, until a
+				 * pipelined command fails */
+	/*
+	 * The last failure was a Read Memory whose data all arrived, some
+	 * of it damaged on the line: the ROM has finished its reply and
+	 * waits for a command, so the retry needs no resync.
+	 */
+	int idle_after_damage;
 };
 
 static int usart_resync(struct ft_dev *dev);
+
+/* Whole resyncs after one failure whose own check came back damaged. */
+#define RESYNC_ATTEMPTS 3u
 
 struct op {
 	const char *cmd;	/* "Write Memory" */
@@ -186,10 +198,19 @@ tx(struct ft_dev *dev, const uint8_t *b, size_t n)
 
 	for (i = 0; i < n; i++)
 		u->sent_values[b[i] >> 3] |= (uint8_t)(1u << (b[i] & 7));
+	u->idle_after_damage = 0;
 	trace_bytes(dev, ">", b, n);
 	return ft_serial_write(u->port, b, n, TX_TIMEOUT_MS + wire_ms(u, n));
 }
 
+/*
+ * Read a reply.  FT_E_PROTOCOL from the serial layer is a line error:
+ * some byte failed the parity check (or framing, or was a BREAK).  All
+ * n bytes were still taken, but one of them may be wrong, and AN3155
+ * replies carry no checksum: the caller fails the exchange, the core
+ * resyncs and does it again.  So a damaged block is read again, never
+ * returned.
+ */
 static int
 rx(struct ft_dev *dev, uint8_t *b, size_t n, unsigned ms, size_t *got)
 {
@@ -200,6 +221,14 @@ rx(struct ft_dev *dev, uint8_t *b, size_t n, unsigned ms, size_t *got)
 	if (got != NULL)
 		*got = g;
 	return rc;
+}
+
+/* rx() reported a line error in what: name the command in the detail. */
+static int
+damaged(struct ft_dev *dev, const struct op *op, const char *what)
+{
+	return op_fail(dev, FT_E_PROTOCOL, op, "damaged %s (%s)", what,
+	    dev->ctx->detail);
 }
 
 /*
@@ -223,6 +252,9 @@ wait_ack(struct ft_dev *dev, const struct op *op, const char *stage,
 		if (rc == FT_E_TIMEOUT)
 			return op_fail(dev, FT_E_TIMEOUT, op,
 			    "no answer after %s within %u ms", stage, ms);
+		if (rc == FT_E_PROTOCOL)
+			return op_fail(dev, rc, op, "damaged answer after %s "
+			    "(%s)", stage, dev->ctx->detail);
 		if (rc < 0)
 			return rc;
 		if (b == AN_ACK)
@@ -332,13 +364,15 @@ sync_link(struct ft_dev *dev, unsigned tries)
 			rc = rx(dev, &b, 1, (unsigned)(deadline - now), NULL);
 			if (rc == FT_E_TIMEOUT)
 				break;
-			if (rc < 0)
+			if (rc < 0 && rc != FT_E_PROTOCOL)
 				return rc;
-			if (b == AN_ACK) {
+			/* A damaged byte is one more stray one, even if it
+			 * reads as ACK. */
+			if (rc == 0 && b == AN_ACK) {
 				ft_dbg(dev->ctx, "sync: ACK");
 				return 0;
 			}
-			if (b == AN_NACK) {
+			if (rc == 0 && b == AN_NACK) {
 				ft_dbg(dev->ctx, "sync: NACK, bootloader was "
 				    "already synced");
 				return 0;
@@ -372,12 +406,16 @@ read_body(struct ft_dev *dev, const struct op *op, uint8_t *body,
 	rc = rx(dev, body, 1, ms, NULL);
 	if (rc == FT_E_TIMEOUT)
 		return op_fail(dev, rc, op, "no reply length");
+	if (rc == FT_E_PROTOCOL)
+		return damaged(dev, op, "reply length");
 	if (rc < 0)
 		return rc;
 	rc = rx(dev, body + 1, (size_t)body[0] + 1, ms, NULL);
 	if (rc == FT_E_TIMEOUT)
 		return op_fail(dev, rc, op, "reply shorter than %u bytes",
 		    body[0] + 1u);
+	if (rc == FT_E_PROTOCOL)
+		return damaged(dev, op, "reply");
 	if (rc < 0)
 		return rc;
 	*len = (size_t)body[0] + 2;
@@ -397,6 +435,8 @@ get_version(struct ft_dev *dev, uint8_t *version)
 	rc = rx(dev, b, 4, ACK_TIMEOUT_MS + wire_ms(U(dev), 4), NULL);
 	if (rc == FT_E_TIMEOUT)
 		return op_fail(dev, rc, &op, "short reply");
+	if (rc == FT_E_PROTOCOL)
+		return damaged(dev, &op, "reply");
 	if (rc < 0)
 		return rc;
 	/* Some ROMs (L412/L422 v13.1) send a second ACK after the sync:
@@ -679,6 +719,7 @@ usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	}
 	u->baud = ft_serial_baud(u->port);
 	u->char_bits = ft_serial_char_bits(u->port);
+	u->pipeline = opts->usart_pipeline != 0;
 	if (!opts->no_sync)
 		rc = enter_and_sync(dev);
 	else
@@ -698,12 +739,101 @@ usart_close(struct ft_dev *dev)
 	usart_release(dev);
 }
 
+/*
+ * Pipelining (ft_open_opts.usart_pipeline, off by default): Read and
+ * Write Memory send the command, the address and the last frame as one
+ * burst and collect the three ACKs afterwards, two round trips fewer per
+ * block.  It is not known to be safe on every ROM: one that refuses the
+ * command or the address is back to waiting for a command and takes the
+ * rest of the burst as new commands.  So a burst that holds a command
+ * pair able to change the chip goes frame by frame (an_burst_risky), and
+ * the first failure turns pipelining off for the rest of the session:
+ * the core's resync (which drains the NACKs of those stray "commands")
+ * and its retries then run the safe way.
+ */
+static void
+pipeline_off(struct ft_dev *dev, const struct op *op)
+{
+	struct usart *u = U(dev);
+	char name[OP_NAME_MAX];
+
+	if (!u->pipeline)
+		return;
+	u->pipeline = 0;
+	op_name(op, name, sizeof(name));
+	ft_warn(dev->ctx, "pipelined %s failed: pipelining is off for the "
+	    "rest of the session", name);
+}
+
+/* May this burst go out in one piece? */
+static int
+burst_ok(struct ft_dev *dev, const struct op *op, const uint8_t *b,
+    size_t n)
+{
+	struct usart *u = U(dev);
+
+	if (!an_burst_risky(&u->get, b, n))
+		return 1;
+	ft_dbg(dev->ctx, "%s at 0x%08x: the burst holds a command pair, "
+	    "sending it frame by frame", op->cmd, (unsigned)op->addr);
+	return 0;
+}
+
+/*
+ * Send a burst (command, address, last frame) and collect the ACK of each
+ * frame in order.  Each ACK's bound covers the wire time of everything
+ * up to its frame, as the ROM cannot answer a frame before it has it;
+ * the last stage's device time is last_ms.  Failures name the stage as
+ * the frame-by-frame path does.
+ */
+static int
+send_burst(struct ft_dev *dev, const struct op *op, const uint8_t *b,
+    size_t n, const char *last, unsigned last_ms)
+{
+	struct usart *u = U(dev);
+	int rc;
+
+	memset(u->sent_values, 0, sizeof(u->sent_values));
+	rc = tx(dev, b, n);
+	if (rc == 0)
+		rc = wait_ack(dev, op, "the command", ACK_TIMEOUT_MS +
+		    wire_ms(u, AN_CMD_FRAME_LEN + 1));
+	if (rc == 0)
+		rc = wait_ack(dev, op, "address", ACK_TIMEOUT_MS +
+		    wire_ms(u, AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN + 2));
+	if (rc == 0)
+		rc = wait_ack(dev, op, last, last_ms + wire_ms(u, n + 3));
+	if (rc < 0)
+		pipeline_off(dev, op);
+	return rc;
+}
+
+/* Read Memory up to the data, frame by frame: each after its ACK. */
+static int
+read_frames(struct ft_dev *dev, const struct op *op,
+    const uint8_t f[AN_READ_LEN_FRAME_LEN])
+{
+	int rc;
+
+	rc = mem_command(dev, op, AN_CMD_READ);
+	if (rc < 0)
+		return rc;
+	rc = send_u32(dev, op, op->addr, "address");
+	if (rc < 0)
+		return rc;
+	rc = tx(dev, f, AN_READ_LEN_FRAME_LEN);
+	if (rc < 0)
+		return rc;
+	return wait_ack(dev, op, "length",
+	    ACK_TIMEOUT_MS + wire_ms(U(dev), AN_READ_LEN_FRAME_LEN + 1));
+}
+
 static int
 usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 {
 	struct usart *u = U(dev);
 	const struct op op = { "Read Memory", addr, 1 };
-	uint8_t f[AN_READ_LEN_FRAME_LEN];
+	uint8_t f[AN_READ_LEN_FRAME_LEN], b[AN_READ_BURST_LEN];
 	int rc;
 
 	if (an_read_len_frame(f, len) != 0)
@@ -711,23 +841,22 @@ usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 		    (unsigned)len);
 	ft_dbg(dev->ctx, "Read Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
-	rc = mem_command(dev, &op, AN_CMD_READ);
-	if (rc < 0)
-		return rc;
-	rc = send_u32(dev, &op, addr, "address");
-	if (rc < 0)
-		return rc;
-	rc = tx(dev, f, sizeof(f));
-	if (rc < 0)
-		return rc;
-	rc = wait_ack(dev, &op, "length",
-	    ACK_TIMEOUT_MS + wire_ms(u, sizeof(f) + 1));
+	if (u->pipeline && an_read_burst(b, addr, len) == 0 &&
+	    burst_ok(dev, &op, b, sizeof(b)))
+		rc = send_burst(dev, &op, b, sizeof(b), "length",
+		    ACK_TIMEOUT_MS);
+	else
+		rc = read_frames(dev, &op, f);
 	if (rc < 0)
 		return rc;
 	rc = rx(dev, buf, len, ACK_TIMEOUT_MS + wire_ms(u, len), NULL);
 	if (rc == FT_E_TIMEOUT)
 		return op_fail(dev, rc, &op, "fewer than %u data bytes",
 		    (unsigned)len);
+	if (rc == FT_E_PROTOCOL) {
+		u->idle_after_damage = 1;
+		return damaged(dev, &op, "data");
+	}
 	return rc;
 }
 
@@ -750,6 +879,14 @@ usart_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 		    (unsigned)len);
 	ft_dbg(dev->ctx, "Write Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
+	if (u->pipeline) {
+		uint8_t b[AN_WRITE_BURST_MAX];
+		int nb = an_write_burst(b, addr, buf, len);
+
+		if (nb > 0 && burst_ok(dev, &op, b, (size_t)nb))
+			return send_burst(dev, &op, b, (size_t)nb, "data",
+			    WRITE_ACK_TIMEOUT_MS);
+	}
 	rc = mem_command(dev, &op, AN_CMD_WRITE);
 	if (rc < 0)
 		return rc;
@@ -940,6 +1077,8 @@ usart_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *out)
 	if (rc == FT_E_TIMEOUT)
 		return op_fail(dev, rc, &op, "%zu of %u reply bytes within "
 		    "%u ms", got, AN_CRC_REPLY_LEN, ms);
+	if (rc == FT_E_PROTOCOL)
+		return damaged(dev, &op, "reply");
 	if (rc < 0)
 		return rc;
 	if (an_parse_crc_reply(b, out) != 0)
@@ -1130,10 +1269,11 @@ probe(struct ft_dev *dev, uint8_t byte, size_t count, int *answered,
 	rc = rx(dev, &b, 1, RESYNC_REPLY_MS + wire_ms(u, count + 1), NULL);
 	if (rc == FT_E_TIMEOUT)
 		return 0;
-	if (rc < 0)
+	/* A damaged answer is still an answer; its value means nothing. */
+	if (rc < 0 && rc != FT_E_PROTOCOL)
 		return rc;
 	*answered = 1;
-	*saw_nack = b == AN_NACK;
+	*saw_nack = rc == 0 && b == AN_NACK;
 	/* Further NACKs (one per probe pair) and stragglers. */
 	n = ft_serial_discard(u->port, RESYNC_QUIET_MS, RESYNC_TIMEOUT_MS);
 	return n < 0 ? n : 0;
@@ -1174,7 +1314,7 @@ unsent_value(const struct usart *u)
  * Get Version then proves the link is clean.
  */
 static int
-usart_resync(struct ft_dev *dev)
+resync_once(struct ft_dev *dev)
 {
 	struct usart *u = U(dev);
 	uint64_t deadline = ft_now_ms() + RESYNC_TIMEOUT_MS;
@@ -1220,6 +1360,31 @@ usart_resync(struct ft_dev *dev)
 		return rc;
 	ft_dbg(dev->ctx, "resync: link is clean again");
 	return 0;
+}
+
+/*
+ * A resync whose own Get Version reply came back damaged or garbled
+ * leaves the link unclean: run it again, a bounded number of times
+ * (a dead line ends each attempt with FT_E_TIMEOUT, which is final).
+ */
+static int
+usart_resync(struct ft_dev *dev)
+{
+	struct usart *u = U(dev);
+	unsigned attempt;
+	int rc;
+
+	if (u->idle_after_damage) {
+		u->idle_after_damage = 0;
+		ft_dbg(dev->ctx, "resync: none needed, the reply was whole");
+		return 0;
+	}
+	for (attempt = 0;; attempt++) {
+		rc = resync_once(dev);
+		if (rc != FT_E_PROTOCOL || attempt + 1 >= RESYNC_ATTEMPTS)
+			return rc;
+		ft_dbg(dev->ctx, "%s; resyncing again", dev->ctx->detail);
+	}
 }
 
 const struct ft_transport ft_transport_usart = {

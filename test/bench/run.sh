@@ -7,8 +7,9 @@
 # floor counts).  A time below the floor would mean a wrong simulator.
 #
 # Usage: sh test/bench/run.sh [BUILD-DIR] [CASE...]
-#   cases: usart usart-ftdi usart-same usart-same-crc dfu100 dfu-busy
-#          dfu-same dfu-read dfu-blank mem  (default: all)
+#   cases: usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100
+#          dfu-busy dfu-same dfu-read dfu-blank mem  (default: all)
+#   usart-pipe is usart with flashtool's --pipeline (stm32flash the same).
 # Environment: BENCH_KEEP=1 keeps the work directory (logs).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top}" && pwd)
@@ -30,8 +31,8 @@ trap 'exit 1' INT TERM
 for t in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
 	[ -e "$t" ] || { echo "missing $t: run make bench" >&2; exit 1; }
 done
-cases=${*:-usart usart-ftdi usart-same usart-same-crc dfu100 dfu-busy \
-dfu-same dfu-read dfu-blank mem}
+cases=${*:-usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100 \
+dfu-busy dfu-same dfu-read dfu-blank mem}
 
 # Deterministic contents: an image and an "old firmware" that differs
 # from it in every page.
@@ -69,6 +70,7 @@ timed() {
 }
 
 # usart_case NAME CHIP IMG-SIZE OLD(diff|same) FLOOR-ARGS -- SIM-ARGS
+# ($ft_extra: more flashtool options, one word or none)
 usart_case() {
 	_name=$1 _chip=$2 _size=$3 _old=$4 _fk=$5
 	shift 6
@@ -80,7 +82,8 @@ usart_case() {
 	fi
 	cp "$work/old.bin" "$work/flash"
 	usart_sim "$_chip" "$work/flash" "$@"
-	timed ft "$FLASHTOOL" -q -b 115200 -v -w "$work/img.bin" "$work/tty"
+	timed ft "$FLASHTOOL" -q -b 115200 -v $ft_extra -w "$work/img.bin" \
+	    "$work/tty"
 	usart_stop
 	cmp -s -n "$_size" "$work/img.bin" "$work/flash" ||
 	    echo "$_name: flashtool left the wrong image" >&2
@@ -179,8 +182,12 @@ row() { # row NAME FT PEER FLOOR
 printf '%-16s %8s %8s %8s %8s %8s\n' case flashtool peer ratio floor \
     "to floor"
 for c in $cases; do
+	ft_extra=
 	case $c in
 	usart) usart_case usart f103 65536 diff usart-f103 -- \
+	    --latency-ms 1 ;;
+	usart-pipe) ft_extra=--pipeline
+	    usart_case usart-pipe f103 65536 diff usart-f103 -- \
 	    --latency-ms 1 ;;
 	usart-ftdi) usart_case usart-ftdi f103 65536 diff usart-f103 -- \
 	    --adapter ftdi ;;

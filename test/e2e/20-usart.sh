@@ -222,6 +222,24 @@ expect_rc csum-crc 0 "$FLASHTOOL" -C -S 0x08000000:10000 "$SIM_TTY"
 same_bytes csum-flash "$T/csum.bin" "$SIM_FLASH" 0 10000
 sim_stop
 
+# A ROM that frames Get Checksum as stm32flash 0.7 does (size in bytes,
+# no polynomial): flashtool's AN3155 rev 20 framing gets no valid answer,
+# so after its retries it stops trusting 0xA1 and reads back instead; a
+# write, an unchanged re-flash and -C still end right.
+rm -f "$FT_OUT/csb.flash"
+sim_start csb --chip g0 --checksum-bytes
+expect_rc csb-write 0 "$FLASHTOOL" -w "$T/csum.bin" -v "$SIM_TTY"
+err_has csb-write "Get Checksum does not answer as expected: comparing by reading"
+same_bytes csb-flash "$T/csum.bin" "$SIM_FLASH" 0 10000
+expect_rc csb-same 0 "$FLASHTOOL" -w "$T/csum.bin" "$SIM_TTY"
+err_has csb-same "unchanged \\(10000 bytes\\)"
+expect_rc csb-crc 0 "$FLASHTOOL" -C -S 0x08000000:10000 "$SIM_TTY"
+sim_stop
+crc_sw=$(sed -n 's/^CRC([^)]*) = //p' "$FT_OUT/csum-crc.out" "$FT_OUT/csum-crc.err" | head -n 1)
+crc_fb=$(sed -n 's/^CRC([^)]*) = //p' "$FT_OUT/csb-crc.out" "$FT_OUT/csb-crc.err" | head -n 1)
+ok "csb-crc: the same CRC by reading ($crc_fb) as by 0xA1 ($crc_sw)" \
+    test -n "$crc_sw" -a "$crc_sw" = "$crc_fb"
+
 # A bad line: NACKs, corrupted and dropped bytes; resync and retry carry
 # the write through, and the flash holds exactly the image.
 rm -f "$FT_OUT/noisy.flash"

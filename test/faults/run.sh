@@ -11,9 +11,15 @@
 #   FAULT_JOBS=N      runs at once (default 4; they mostly wait)
 #   FAULT_KEEP=1      keep every run's files, not only the failures'
 #
+# A third set of runs, "parity", reads a backup (`flashtool -r`) while
+# the simulator damages reply bytes with parity errors (--parity-errors,
+# seen through libft-shim.so with FT_SHIM_PARITY=1): a run that exits 0
+# must have written exactly the flash contents.
+#
 # Run classes, by seed:
 #   cable   0.1% of bytes corrupted (both ways), 0.05% dropped, 2% of
-#           commands NACKed; USB: 1% of DFU requests stall, 1% time out
+#           commands NACKed; USB: 1% of DFU requests stall, 1% time out;
+#           parity: 0.1% of reply bytes fail the parity check
 #   heavy   ten times worse; most runs should fail, all honestly
 #   vanish  cable rates, and the device vanishes at a random moment:
 #           USART: the simulator is killed (SIGKILL) or stops answering
@@ -24,6 +30,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 FLASHTOOL="$FT_BUILD/flashtool"
 USART_SIM="$FT_BUILD/test/sim/stm32-usart-sim"
 USB_SIM="$FT_BUILD/test/sim/libusb-sim.so"
+SHIM="$FT_BUILD/test/sim/libft-shim.so"
 OUT="$FT_BUILD/test/faults-out"
 RUNS=${FAULT_RUNS:-200}
 JOBS=${FAULT_JOBS:-4}
@@ -66,6 +73,23 @@ verdict() {
 	fi
 }
 
+# sim_ready_and_armed DIR SEED CLASS SIM-PID SIGNAL: wait for the USART
+# simulator's pty; for the vanish class, send SIGNAL to the simulator at a
+# seeded moment (sets kp to the pid that will, or "").
+sim_ready_and_armed() {
+	i=0
+	while [ ! -e "$1/tty" ] && [ $i -lt 200 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	kp=""
+	if [ "$3" = vanish ]; then
+		ms=$((200 + ($2 * 7919) % 2500))
+		( sleep "$(awk -v m=$ms 'BEGIN { printf "%.3f", m / 1000 }')"
+		  kill -"$5" "$4" 2>/dev/null ) &
+		kp=$!
+	fi
+}
+
 one_usart() {
 	s=$1
 	cls=$(class_of "$s")
@@ -88,17 +112,9 @@ one_usart() {
 	"$USART_SIM" --chip $chip $extra --link "$d/tty" --flash "$d/flash" \
 	    --log "$d/sim.log" --seed "$s" $rates 2>"$d/sim.err" &
 	sp=$!
-	i=0
-	while [ ! -e "$d/tty" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	kp=""
-	if [ "$cls" = vanish ]; then
-		ms=$((200 + (s * 7919) % 2500))
-		sig=KILL
-		[ $((s % 2)) -eq 0 ] && sig=STOP
-		( sleep "$(awk -v m=$ms 'BEGIN { printf "%.3f", m / 1000 }')"
-		  kill -$sig $sp 2>/dev/null ) &
-		kp=$!
-	fi
+	sig=KILL
+	[ $((s % 2)) -eq 0 ] && sig=STOP
+	sim_ready_and_armed "$d" "$s" "$cls" $sp $sig
 	t0=$(date +%s.%N)
 	timeout -s KILL $RUN_LIMIT_S "$FLASHTOOL" -w "$d/img.bin" "$d/tty" \
 	    >"$d/out" 2>"$d/err"
@@ -110,6 +126,43 @@ one_usart() {
 	wait $sp 2>/dev/null
 	v=$(verdict $rc "$d/img.bin" "$d/flash" "$d/err")
 	report usart "$s" "$cls" "$chip" "$rc" "$v" "$t0" "$t1" "$d"
+}
+
+# A backup under parity errors; heavy: 1%, vanish: the simulator dies.
+one_parity() {
+	s=$1
+	cls=$(class_of "$s")
+	d="$OUT/parity-$s"
+	rm -rf "$d"
+	mkdir -p "$d"
+	case $cls in
+	heavy) rate=0.01 ;;
+	*) rate=0.001 ;;
+	esac
+	len=$((4096 + (s * 5 % 9) * 1024))
+	bytes $((s + 100000)) $((128 * 1024)) >"$d/flash"
+	"$USART_SIM" --chip f103 --link "$d/tty" --flash "$d/flash" \
+	    --log "$d/sim.log" --seed "$s" --parity-errors $rate 2>"$d/sim.err" &
+	sp=$!
+	sim_ready_and_armed "$d" "$s" "$cls" $sp KILL
+	head -c "$len" "$d/flash" >"$d/want.bin"
+	t0=$(date +%s.%N)
+	LD_PRELOAD="$SHIM_PRELOAD" FT_SHIM_PARITY=1 timeout -s KILL $RUN_LIMIT_S \
+	    "$FLASHTOOL" -r "$d/back.bin" -S "0x08000000:$len" "$d/tty" \
+	    >"$d/out" 2>"$d/err"
+	rc=$?
+	t1=$(date +%s.%N)
+	[ -n "$kp" ] && { kill $kp 2>/dev/null; wait $kp 2>/dev/null; }
+	kill $sp 2>/dev/null
+	wait $sp 2>/dev/null
+	# A short backup that exits 0 is as wrong as a damaged one.
+	[ -f "$d/back.bin" ] || : >"$d/back.bin"
+	if [ $rc -eq 0 ] && [ "$(wc -c <"$d/back.bin")" -ne "$len" ]; then
+		v=WRONG
+	else
+		v=$(verdict $rc "$d/want.bin" "$d/back.bin" "$d/err")
+	fi
+	report parity "$s" "$cls" f103 "$rc" "$v" "$t0" "$t1" "$d"
 }
 
 one_dfu() {
@@ -152,12 +205,16 @@ report() {
 
 if [ "$1" = one ]; then
 	PRELOAD=$2
+	SHIM_PRELOAD=$SHIM
+	case $PRELOAD in
+	*libasan*) SHIM_PRELOAD="${PRELOAD%%:*}:$SHIM" ;;
+	esac
 	shift 2
 	"one_$1" "$2"
 	exit 0
 fi
 
-for f in "$FLASHTOOL" "$USART_SIM" "$USB_SIM"; do
+for f in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
 	[ -e "$f" ] || { echo "faults: $f missing (make O=DIR all sims)" >&2; exit 2; }
 done
 command -v perl >/dev/null || { echo "faults: perl needed" >&2; exit 2; }
@@ -169,7 +226,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 export FT_BUILD
 start=$(date +%s)
-for tr in usart dfu; do
+for tr in usart dfu parity; do
 	seq 1 "$RUNS" | xargs -P "$JOBS" -I{} sh "$0" one "$PRELOAD" $tr {} |
 	    tee "$OUT/$tr.results" | grep -v ' ok \| failed ' || true
 done
@@ -177,7 +234,7 @@ end=$(date +%s)
 
 status=0
 echo "== fault campaign: $RUNS runs per transport, $((end - start)) s"
-for tr in usart dfu; do
+for tr in usart dfu parity; do
 	r="$OUT/$tr.results"
 	for cls in cable heavy vanish; do
 		n=$(grep -c " $cls " "$r")
@@ -187,7 +244,7 @@ for tr in usart dfu; do
 		slow=$(grep " $cls " "$r" | awk '{ sub("s$", "", $7); if ($7 > m) m = $7 } END { print m + 0 }')
 		pct=0
 		[ "$n" -gt 0 ] && pct=$((okn * 100 / n))
-		printf '%-5s %-6s runs %3d: exit 0 and exact %3d (%3d%%), failed with a message %3d, wrong/hung/vague %d; slowest %s s\n' \
+		printf '%-6s %-6s runs %3d: exit 0 and exact %3d (%3d%%), failed with a message %3d, wrong/hung/vague %d; slowest %s s\n' \
 		    "$tr" "$cls" "$n" "$okn" "$pct" "$fl" "$bad" "$slow"
 		[ "$bad" -eq 0 ] || status=1
 		if [ "$cls" = cable ] && [ "$pct" -lt 80 ]; then status=1; fi

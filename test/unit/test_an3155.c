@@ -458,6 +458,88 @@ test_reset_obl_launch(void **state)
 	assert_int_equal((code[8 + 0x0C] | code[8 + 0x0D] << 8) >> 6 & 31, 1);
 }
 
+static void
+test_bursts(void **state)
+{
+	uint8_t b[AN_WRITE_BURST_MAX], data[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(an_read_burst(b, 0x08000100, 256), 0);
+	expect_bytes(b, AN_READ_BURST_LEN, FRAME(0x11, 0xEE,
+	    0x08, 0x00, 0x01, 0x00, 0x09, 0xFF, 0x00), 9);
+	assert_int_equal(an_read_burst(b, 0x08000100, 0), FT_E_INVALID);
+	assert_int_equal(an_read_burst(b, 0x08000100, 257), FT_E_INVALID);
+
+	assert_int_equal(an_write_burst(b, 0x20000800,
+	    FRAME(0x01, 0x02, 0x03, 0x04), 4), 13);
+	expect_bytes(b, 13, FRAME(0x31, 0xCE, 0x20, 0x00, 0x08, 0x00, 0x28,
+	    0x03, 0x01, 0x02, 0x03, 0x04, 0x07), 13);
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 256),
+	    AN_WRITE_BURST_MAX);
+	assert_int_equal(b[7], 0xFF);
+	assert_int_equal(b[8 + 255], 0xFF);
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 6),
+	    FT_E_INVALID);
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 260),
+	    FT_E_INVALID);
+}
+
+static void
+test_burst_risky(void **state)
+{
+	/* A v2.2 ROM's Get list (F103). */
+	const uint8_t body[] = { 0x0B, 0x22, 0x00, 0x01, 0x02, 0x11, 0x21,
+	    0x31, 0x43, 0x63, 0x73, 0x82, 0x92 };
+	struct an_get g;
+	uint8_t b[AN_WRITE_BURST_MAX], data[8] = { 0 };
+
+	(void)state;
+	assert_int_equal(an_parse_get(body, sizeof(body), &g), 0);
+	/* An ordinary read: the length frame FF 00 is no command. */
+	assert_int_equal(an_read_burst(b, 0x08000000, 256), 0);
+	assert_false(an_burst_risky(&g, b, AN_READ_BURST_LEN));
+	/* Length 0x32 makes the length frame 31 CE: Write Memory. */
+	assert_int_equal(an_read_burst(b, 0x08000000, 0x32), 0);
+	assert_true(an_burst_risky(&g, b, AN_READ_BURST_LEN));
+	/* Length 0x12 makes it 11 EE: Read Memory, which changes nothing. */
+	assert_int_equal(an_read_burst(b, 0x08000000, 0x12), 0);
+	assert_false(an_burst_risky(&g, b, AN_READ_BURST_LEN));
+	/* Readout Unprotect (92 6D) in the data, at an even and an odd
+	 * offset: both count, as a lost byte shifts the pairing. */
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_false(an_burst_risky(&g, b, 17));
+	data[2] = 0x92;
+	data[3] = 0x6D;
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_true(an_burst_risky(&g, b, 17));
+	data[2] = 0x00;
+	data[4] = 0x6D;
+	data[3] = 0x92;
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_true(an_burst_risky(&g, b, 17));
+	/* Get Version (01 FE) is harmless; a code the ROM neither lists
+	 * nor AN3155 defines (0x05) is too. */
+	memset(data, 0, sizeof(data));
+	data[0] = 0x01;
+	data[1] = 0xFE;
+	data[4] = 0x05;
+	data[5] = 0xFA;
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_false(an_burst_risky(&g, b, 17));
+	/* AN3155 commands count even when Get did not list them (Extended
+	 * Erase on a legacy-erase ROM), and without a Get list at all. */
+	data[0] = 0x44;
+	data[1] = 0xBB;
+	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_true(an_burst_risky(&g, b, 17));
+	assert_true(an_burst_risky(NULL, b, 17));
+	/* The command itself (31 CE at offset 0) is not a risk. */
+	assert_false(an_burst_risky(&g, FRAME(0x31, 0xCE, 0x08), 3));
+}
+
 int
 main(void)
 {
@@ -465,6 +547,8 @@ main(void)
 		cmocka_unit_test(test_cmd_frames),
 		cmocka_unit_test(test_addr_frames),
 		cmocka_unit_test(test_read_len_frame),
+		cmocka_unit_test(test_bursts),
+		cmocka_unit_test(test_burst_risky),
 		cmocka_unit_test(test_write_frame),
 		cmocka_unit_test(test_erase_legacy),
 		cmocka_unit_test(test_erase_extended),

@@ -16,6 +16,21 @@
  * The device state lives in the simulator (it is the hardware); this
  * file keeps a copy for when no simulator is listening.  Open counts
  * are per process: the simulator adds up its clients.
+ *
+ * Parity errors (FT_SHIM_PARITY=1, with stm32-usart-sim --parity-errors):
+ * a pty has no parity, so the simulator sends a byte that failed the
+ * check behind an in-band escape, ESC 0x01 X, and a good ESC as ESC 0x00
+ * (ESC is LINK_PAR_ESC in test/sim/usart/sim.h).  read() on the pty
+ * takes the escapes out and delivers what the Linux line discipline
+ * (n_tty) would, given the input flags the program set:
+ *   good byte c:  ISTRIP: c & 0x7F; then PARMRK and c == 0xFF: 0xFF 0xFF;
+ *   damaged X:    no INPCK: X; INPCK and IGNPAR: nothing; INPCK and
+ *                 PARMRK: 0xFF 0x00 X; INPCK alone: 0x00.
+ * A pty would double 0xFF under PARMRK and strip under ISTRIP by itself,
+ * before the escapes are seen, so tcsetattr() passes the pty a copy
+ * without PARMRK and ISTRIP and remembers them; tcgetattr() puts them
+ * back.  Without FT_SHIM_PARITY nothing of this happens.  Limit: output
+ * held back for a read(2) of fewer than 3 bytes is not seen by poll(2).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +40,8 @@
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,9 +58,34 @@
 #define SERIAL_CLOSE_DELAY_CS 50
 #define SERIAL_CLOSING_WAIT_CS 3000
 
+/* The simulator's parity escape (LINK_PAR_ESC in test/sim/usart/sim.h). */
+#define PAR_ESC 0xF5u
+#define PAR_LITERAL 0x00u
+#define PAR_ERROR 0x01u
+/* What PARMRK puts in front of a damaged byte (termios(3)). */
+#define MARK_ESC 0xFFu
+#define MARK_ERR 0x00u
+/* One input byte can finish ESC 0x01 X and come out as 0xFF 0x00 X. */
+#define PAR_MAX_OUT_PER_BYTE 3u
+#define PAR_READ_CHUNK 1024u
+/* Input flags the shim plays instead of the pty. */
+#define PAR_PLAYED_IFLAGS ((tcflag_t)(PARMRK | ISTRIP))
+
 static int local_dtr, local_rts, local_brk;
 static int local_serial_flags;
 static int opens;		/* this process's opens of the device */
+
+static int parity_on = -1;	/* FT_SHIM_PARITY, read once */
+static tcflag_t played_iflags;	/* PARMRK/ISTRIP as the program set them */
+static enum { PS_DATA, PS_ESC, PS_ERROR } par_state;
+static uint8_t par_pend[PAR_MAX_OUT_PER_BYTE];	/* decoded, not yet read */
+static size_t par_npend;
+static _Thread_local int in_read_hook;
+
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
+static int (*real_tcsetattr)(int, int, const struct termios *);
+static int (*real_tcgetattr)(int, struct termios *);
 
 int
 tty_is_ours(int fd)
@@ -108,6 +150,9 @@ tty_after_open(int fd)
 	if (!tty_is_ours(fd))
 		return;
 	opens++;
+	/* Nothing of an earlier client's escapes reaches this one. */
+	par_state = PS_DATA;
+	par_npend = 0;
 	baud0 = tcgetattr(fd, &t) == 0 && cfgetospeed(&t) == B0;
 	if (!baud0)
 		local_dtr = local_rts = 1;
@@ -284,4 +329,220 @@ tty_ioctl(int fd, unsigned long req, void *arg, int *ret)
 	}
 	(void)local_brk;
 	return 1;
+}
+
+/*
+ * Parity errors (see the top of the file).
+ */
+static void
+resolve_par(void)
+{
+	const char *e;
+
+	if (real_read != NULL)
+		return;
+	*(void **)&real_read_chk = dlsym(RTLD_NEXT, "__read_chk");
+	*(void **)&real_tcsetattr = dlsym(RTLD_NEXT, "tcsetattr");
+	*(void **)&real_tcgetattr = dlsym(RTLD_NEXT, "tcgetattr");
+	e = getenv("FT_SHIM_PARITY");
+	parity_on = e != NULL && *e != '\0' && *e != '0';
+	/* Last: it doubles as the "resolved" flag. */
+	*(void **)&real_read = dlsym(RTLD_NEXT, "read");
+}
+
+/* What n_tty queues for one byte, given the program's input flags. */
+static size_t
+deliver(tcflag_t iflag, uint8_t c, int damaged, uint8_t *out)
+{
+	size_t n = 0;
+
+	if (damaged) {
+		if (!(iflag & INPCK)) {
+			out[n++] = c;
+		} else if (iflag & IGNPAR) {
+			/* dropped */
+		} else if (iflag & PARMRK) {
+			out[n++] = MARK_ESC;
+			out[n++] = MARK_ERR;
+			out[n++] = c;
+		} else {
+			out[n++] = 0;
+		}
+		return n;
+	}
+	if (iflag & ISTRIP)
+		c &= 0x7F;
+	if ((iflag & PARMRK) && c == MARK_ESC)
+		out[n++] = MARK_ESC;
+	out[n++] = c;
+	return n;
+}
+
+/* Decode one escaped byte from the simulator into out. */
+static size_t
+unescape(tcflag_t iflag, uint8_t c, uint8_t *out)
+{
+	switch (par_state) {
+	case PS_DATA:
+		if (c == PAR_ESC) {
+			par_state = PS_ESC;
+			return 0;
+		}
+		return deliver(iflag, c, 0, out);
+	case PS_ESC:
+		par_state = c == PAR_ERROR ? PS_ERROR : PS_DATA;
+		if (c == PAR_ERROR)
+			return 0;
+		return deliver(iflag, c == PAR_LITERAL ? PAR_ESC : c, 0,
+		    out);
+	default:
+		par_state = PS_DATA;
+		return deliver(iflag, c, 1, out);
+	}
+}
+
+static size_t
+take_pending(uint8_t *buf, size_t n)
+{
+	size_t k = par_npend < n ? par_npend : n;
+
+	memcpy(buf, par_pend, k);
+	memmove(par_pend, par_pend + k, par_npend - k);
+	par_npend -= k;
+	return k;
+}
+
+/*
+ * Read from the pty at most a third of what fits, so that the decoded
+ * bytes fit too; a read of fewer than 3 bytes may leave some for the
+ * next call.  A raw read that decodes to nothing (an escape cut in two,
+ * a byte IGNPAR drops) is followed by another, which returns 0 or
+ * EAGAIN when nothing more is there, as the pty itself would.
+ */
+static ssize_t
+par_read(int fd, uint8_t *buf, size_t n)
+{
+	uint8_t raw[PAR_READ_CHUNK], dec[PAR_READ_CHUNK * PAR_MAX_OUT_PER_BYTE];
+	struct termios t;
+	tcflag_t iflag = 0;
+	size_t want, i, m, k;
+	ssize_t r;
+
+	if (par_npend > 0)
+		return (ssize_t)take_pending(buf, n);
+	if (n == 0)
+		return real_read(fd, buf, 0);
+	if (real_tcgetattr(fd, &t) == 0)
+		iflag = (t.c_iflag & ~PAR_PLAYED_IFLAGS) | played_iflags;
+	want = n / PAR_MAX_OUT_PER_BYTE;
+	if (want == 0)
+		want = 1;
+	if (want > sizeof(raw))
+		want = sizeof(raw);
+	for (;;) {
+		r = real_read(fd, raw, want);
+		if (r <= 0)
+			return r;
+		for (i = 0, m = 0; i < (size_t)r; i++)
+			m += unescape(iflag, raw[i], dec + m);
+		if (m > 0)
+			break;
+	}
+	k = m < n ? m : n;
+	memcpy(buf, dec, k);
+	memcpy(par_pend, dec + k, m - k);
+	par_npend = m - k;
+	return (ssize_t)k;
+}
+
+/* Is fd the simulator's pty, with parity errors played? */
+static int
+par_fd(int fd)
+{
+	int ours;
+
+	resolve_par();
+	if (!parity_on || in_read_hook)
+		return 0;
+	/* tty_is_ours may talk to the simulator, which reads a socket. */
+	in_read_hook = 1;
+	ours = tty_is_ours(fd);
+	in_read_hook = 0;
+	return ours;
+}
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+	int saved;
+
+	shim_lock();
+	if (!par_fd(fd)) {
+		shim_unlock();
+		return real_read(fd, buf, n);
+	}
+	in_read_hook = 1;
+	r = par_read(fd, buf, n);
+	saved = errno;
+	in_read_hook = 0;
+	shim_unlock();
+	errno = saved;
+	return r;
+}
+
+/* _FORTIFY_SOURCE builds read through __read_chk. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t
+__read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	shim_lock();
+	if (!par_fd(fd)) {
+		shim_unlock();
+		if (real_read_chk != NULL)
+			return real_read_chk(fd, buf, n, buflen);
+		return real_read(fd, buf, n < buflen ? n : buflen);
+	}
+	shim_unlock();
+	if (n > buflen)
+		abort();
+	return read(fd, buf, n);
+}
+
+int
+tcsetattr(int fd, int when, const struct termios *t)
+{
+	struct termios pty;
+	int r;
+
+	shim_lock();
+	if (t == NULL || !par_fd(fd)) {
+		shim_unlock();
+		return real_tcsetattr(fd, when, t);
+	}
+	pty = *t;
+	pty.c_iflag &= ~PAR_PLAYED_IFLAGS;
+	r = real_tcsetattr(fd, when, &pty);
+	if (r == 0)
+		played_iflags = t->c_iflag & PAR_PLAYED_IFLAGS;
+	shim_unlock();
+	return r;
+}
+
+int
+tcgetattr(int fd, struct termios *t)
+{
+	int r;
+
+	shim_lock();
+	if (t == NULL || !par_fd(fd)) {
+		shim_unlock();
+		return real_tcgetattr(fd, t);
+	}
+	r = real_tcgetattr(fd, t);
+	if (r == 0)
+		t->c_iflag = (t->c_iflag & ~PAR_PLAYED_IFLAGS) |
+		    played_iflags;
+	shim_unlock();
+	return r;
 }

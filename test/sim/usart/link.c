@@ -7,9 +7,12 @@
  * going are seen through inotify on the slave.  With --timing every host
  * byte "arrives" no earlier than the end of its 11 bit times after the
  * previous one, and every reply burst is written at one absolute deadline:
- * request end + work + reply bytes on the wire + adapter latency.
+ * request end + work + reply bytes on the wire + adapter latency.  Host
+ * bytes that reach the pty while a reply waits for its deadline (a host
+ * that sends before it has the previous ACK) count from when they
+ * arrived, not from when the device got round to reading them.
  */
-#define _XOPEN_SOURCE 700	/* posix_openpt, grantpt, unlockpt, ptsname */
+#define _GNU_SOURCE		/* ppoll; with it posix_openpt, ptsname */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -52,6 +55,35 @@ sleep_until(const struct link *l, uint64_t deadline)
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 	    EINTR && !*l->stop)
 		;
+}
+
+/*
+ * sleep_until for a reply: meanwhile note when host bytes first became
+ * readable (rx_seen_ns), without reading them, so that link_getc keeps
+ * their order against client opens and board changes.  A UART receives
+ * while it transmits; without this the bytes would look as if they had
+ * left the host only after the reply's deadline.
+ */
+static void
+wait_reply(struct link *l, uint64_t deadline)
+{
+	while (l->rx_seen_ns == 0 && !*l->stop) {
+		struct pollfd pfd = { .fd = l->master, .events = POLLIN };
+		struct timespec ts;
+		uint64_t now = now_ns();
+		int r;
+
+		if (now >= deadline)
+			return;
+		ts.tv_sec = (time_t)((deadline - now) / NS_PER_S);
+		ts.tv_nsec = (long)((deadline - now) % NS_PER_S);
+		r = ppoll(&pfd, 1, &ts, NULL);
+		if (r > 0 && (pfd.revents & POLLIN))
+			l->rx_seen_ns = now_ns();
+		else if (r != 0 && !(r < 0 && errno == EINTR))
+			break;
+	}
+	sleep_until(l, deadline);
 }
 
 /* Raw 8-bit line on the slave, as a real UART would be. */
@@ -144,6 +176,7 @@ discard_input(struct link *l)
 	uint8_t junk[4096];
 
 	l->rxpos = l->rxlen;
+	l->rx_seen_ns = 0;
 	while (read(l->master, junk, sizeof(junk)) > 0)
 		;
 }
@@ -249,7 +282,11 @@ link_getc(struct link *l, uint8_t *c)
 			continue;
 		n = read(l->master, l->rxbuf, sizeof(l->rxbuf));
 		if (n > 0) {
-			l->rx_read_ns = now_ns();
+			uint64_t t = now_ns();
+
+			l->rx_read_ns = l->rx_seen_ns != 0 &&
+			    l->rx_seen_ns < t ? l->rx_seen_ns : t;
+			l->rx_seen_ns = 0;
 			l->rxlen = (size_t)n;
 			l->rxpos = 0;
 		} else if (n < 0 && errno != EAGAIN && errno != EINTR &&
@@ -296,10 +333,35 @@ latency_ns(const struct link *l)
 	return FTDI_LATENCY_NS;
 }
 
+/*
+ * Queue reply byte b, with --parity-errors in the escaped form (sim.h):
+ * now and then one bit flipped and marked as failing the parity check.
+ * At most LINK_PAR_MAX_BYTES bytes per reply byte.
+ */
+#define LINK_PAR_MAX_BYTES 3u
+
+static size_t
+put_reply_byte(struct link *l, uint8_t *out, size_t m, uint8_t b)
+{
+	if (l->parity <= 0.0) {
+		out[m++] = b;
+	} else if (rng_chance(l->rng, l->parity)) {
+		out[m++] = LINK_PAR_ESC;
+		out[m++] = LINK_PAR_ERROR;
+		out[m++] = b ^ (uint8_t)(1u << (rng_next(l->rng) & 7));
+	} else if (b == LINK_PAR_ESC) {
+		out[m++] = LINK_PAR_ESC;
+		out[m++] = LINK_PAR_LITERAL;
+	} else {
+		out[m++] = b;
+	}
+	return m;
+}
+
 int
 link_reply(struct link *l, const uint8_t *buf, size_t n, uint64_t work_ns)
 {
-	uint8_t out[512];
+	uint8_t out[512 * LINK_PAR_MAX_BYTES];
 	size_t i, m = 0;
 
 	if (l->timing) {
@@ -310,16 +372,16 @@ link_reply(struct link *l, const uint8_t *buf, size_t n, uint64_t work_ns)
 			start = l->tx_free_ns;
 		end = start + n * l->byte_ns;
 		l->tx_free_ns = end;
-		sleep_until(l, end + latency_ns(l));
+		wait_reply(l, end + latency_ns(l));
 	}
-	for (i = 0; i < n && m < sizeof(out); i++) {
+	for (i = 0; i < n && m + LINK_PAR_MAX_BYTES <= sizeof(out); i++) {
 		uint8_t b = buf[i];
 
 		if (rng_chance(l->rng, l->drop))
 			continue;
 		if (rng_chance(l->rng, l->corrupt))
 			b ^= (uint8_t)(1u << (rng_next(l->rng) & 7));
-		out[m++] = b;
+		m = put_reply_byte(l, out, m, b);
 	}
 	return write_all(l, out, m);
 }

@@ -43,8 +43,10 @@ usage(FILE *f)
 	    "usage: stm32-usart-sim --link PATH --flash FILE [--log FILE]\n"
 	    "    [--chip f103|f401|g0|f042|PID] [--timing] [--baud N]\n"
 	    "    [--latency-ms F] [--adapter ftdi] [--seed N] [--corrupt RATE] [--drop RATE]\n"
+	    "    [--parity-errors RATE]\n"
 	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
-	    "    [--no-checksum] [--exit-on-go] [--write-protect UNITS]\n"
+	    "    [--no-checksum] [--checksum-bytes] [--exit-on-go]\n"
+	    "    [--write-protect UNITS]\n"
 	    "    [--report-pid PID] [--board SPEC] [--board-start "
 	    "app|bootloader]\n"
 	    "    [--board-socket PATH] [--sysfs-gpio DIR]\n"
@@ -81,7 +83,9 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	enum {
 		OPT_LINK = 256, OPT_FLASH, OPT_LOG, OPT_CHIP, OPT_TIMING,
 		OPT_BAUD, OPT_LATENCY, OPT_ADAPTER, OPT_SEED, OPT_CORRUPT, OPT_DROP,
+		OPT_PARITY,
 		OPT_NACK, OPT_STORM, OPT_RDP, OPT_CSUM, OPT_NO_CSUM,
+		OPT_CSUM_BYTES,
 		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_BOARD,
 		OPT_BOARD_START, OPT_BOARD_SOCKET, OPT_SYSFS_GPIO, OPT_HELP,
 	};
@@ -97,11 +101,13 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "corrupt", required_argument, NULL, OPT_CORRUPT },
 		{ "drop", required_argument, NULL, OPT_DROP },
+		{ "parity-errors", required_argument, NULL, OPT_PARITY },
 		{ "nack", required_argument, NULL, OPT_NACK },
 		{ "nack-storm", no_argument, NULL, OPT_STORM },
 		{ "rdp", no_argument, NULL, OPT_RDP },
 		{ "checksum", no_argument, NULL, OPT_CSUM },
 		{ "no-checksum", no_argument, NULL, OPT_NO_CSUM },
+		{ "checksum-bytes", no_argument, NULL, OPT_CSUM_BYTES },
 		{ "exit-on-go", no_argument, NULL, OPT_EXIT_GO },
 		{ "write-protect", required_argument, NULL, OPT_WRP },
 		{ "report-pid", required_argument, NULL, OPT_REPORT_PID },
@@ -171,6 +177,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 			if (parse_rate("--drop", optarg, &o->drop))
 				return -1;
 			break;
+		case OPT_PARITY:
+			if (parse_rate("--parity-errors", optarg, &o->parity))
+				return -1;
+			break;
 		case OPT_NACK:
 			if (parse_rate("--nack", optarg, &o->nack))
 				return -1;
@@ -179,6 +189,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case OPT_RDP: o->rdp = 1; break;
 		case OPT_CSUM: o->checksum = 1; break;
 		case OPT_NO_CSUM: o->checksum = 0; break;
+		case OPT_CSUM_BYTES: o->checksum = 1; o->checksum_bytes = 1;
+			break;
 		case OPT_EXIT_GO: o->exit_on_go = 1; break;
 		case OPT_WRP: o->write_protect = optarg; break;
 		case OPT_REPORT_PID:
@@ -276,8 +288,10 @@ main(int argc, char **argv)
 			goto fail;
 	}
 	if (model_init(&s.model, opts.chip, opts.checksum, err,
-	    sizeof(err)) != 0 ||
-	    mem_open(&s.mem, &s.model, opts.flash_path, err,
+	    sizeof(err)) != 0)
+		goto fail;
+	s.model.checksum_bytes = opts.checksum_bytes;
+	if (mem_open(&s.mem, &s.model, opts.flash_path, err,
 	    sizeof(err)) != 0)
 		goto fail;
 	if (opts.write_protect != NULL &&
@@ -300,6 +314,7 @@ main(int argc, char **argv)
 	s.link.rng = &s.rng;
 	s.link.corrupt = opts.corrupt;
 	s.link.drop = opts.drop;
+	s.link.parity = opts.parity;
 	/* The link appears last: tests wait for it as "ready". */
 	if (link_open(&s.link, opts.link_path, err, sizeof(err)) != 0)
 		goto fail;

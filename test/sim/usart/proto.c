@@ -580,6 +580,55 @@ cmd_readout_unprotect(struct sim *s)
 }
 
 /*
+ * The end of Get Checksum: acks ACK bytes, then the CRC of [addr,
+ * addr+len) from init (MSB first) and the XOR of its four bytes.
+ */
+static int
+checksum_reply(struct sim *s, uint32_t addr, uint32_t len, uint32_t init,
+    size_t acks, const char *note)
+{
+	uint8_t out[7];
+	uint8_t *buf = malloc(len);
+	uint32_t crc;
+	size_t i;
+
+	if (buf == NULL)
+		return LINK_STOP;
+	mem_read(&s->mem, addr, buf, len);
+	crc = ft_crc32_stm(init, buf, len);
+	free(buf);
+	for (i = 0; i < acks; i++)
+		out[i] = BL_ACK;
+	out[acks] = (uint8_t)(crc >> 24);
+	out[acks + 1] = (uint8_t)(crc >> 16);
+	out[acks + 2] = (uint8_t)(crc >> 8);
+	out[acks + 3] = (uint8_t)crc;
+	out[acks + 4] = xor_of(out + acks, 4);
+	log_cmd(s, "GET_CHECKSUM", 1, "0x%08x %u crc=0x%08x%s", addr, len,
+	    crc, note);
+	return reply(s, out, acks + 5, 0);
+}
+
+/*
+ * The rest of Get Checksum as stm32flash 0.7 sends it (--checksum-bytes):
+ * the size in bytes (a multiple of 4), ACK; then, once computed, ACK,
+ * the CRC (MSB first) and the XOR of its four bytes.  The CRC starts from
+ * 0xFFFFFFFF.
+ */
+static int
+checksum_bytes_rest(struct sim *s, uint32_t addr, uint32_t len, int ok)
+{
+	if (!ok || len == 0 || len % 4 != 0 ||
+	    mem_readable(&s->mem, addr, len) == REG_NONE) {
+		log_cmd(s, "GET_CHECKSUM", 0, "0x%08x bytes=%u %s", addr,
+		    len, ok ? "bad-size" : "bad-checksum");
+		return nack(s);
+	}
+	return checksum_reply(s, addr, len, FT_CRC32_STM_INIT, 2,
+	    " bytes-framing");
+}
+
+/*
  * Get Checksum, AN3155 rev 20 section 3.13: address + XOR, size in 32-bit
  * words + XOR, polynomial + XOR, initial value + XOR, each answered with
  * ACK; then ACK, the CRC (MSB first) and the XOR of its four bytes.  The
@@ -589,9 +638,7 @@ cmd_readout_unprotect(struct sim *s)
 static int
 cmd_get_checksum(struct sim *s)
 {
-	uint32_t addr, words, poly, init, crc, len;
-	uint8_t out[6];
-	uint8_t *buf;
+	uint32_t addr, words, poly, init, len;
 	int ok, r;
 
 	if ((r = ack(s)) != 0 || (r = rx_word(s, &addr, &ok)) != 0)
@@ -604,6 +651,8 @@ cmd_get_checksum(struct sim *s)
 	}
 	if ((r = ack(s)) != 0 || (r = rx_word(s, &words, &ok)) != 0)
 		return r;
+	if (s->model.checksum_bytes)
+		return checksum_bytes_rest(s, addr, words, ok);
 	len = words * 4;
 	if (!ok || words == 0 || words > UINT32_MAX / 4 ||
 	    mem_readable(&s->mem, addr, len) == REG_NONE) {
@@ -627,21 +676,8 @@ cmd_get_checksum(struct sim *s)
 	}
 	if ((r = ack(s)) != 0)
 		return r;
-	buf = malloc(len);
-	if (buf == NULL)
-		return LINK_STOP;
-	mem_read(&s->mem, addr, buf, len);
-	crc = ft_crc32_stm(init, buf, len);
-	free(buf);
-	out[0] = BL_ACK;
-	out[1] = (uint8_t)(crc >> 24);
-	out[2] = (uint8_t)(crc >> 16);
-	out[3] = (uint8_t)(crc >> 8);
-	out[4] = (uint8_t)crc;
-	out[5] = xor_of(out + 1, 4);
-	log_cmd(s, "GET_CHECKSUM", 1, "0x%08x %u crc=0x%08x%s", addr, len,
-	    crc, poly != STM_CRC_POLY ? " poly-ignored" : "");
-	return reply(s, out, sizeof(out), 0);
+	return checksum_reply(s, addr, len, init, 1,
+	    poly != STM_CRC_POLY ? " poly-ignored" : "");
 }
 
 static const struct command commands[] = {

@@ -80,6 +80,12 @@ struct sim_model {
 	uint8_t bl_version;	/* 0x22 = v2.2 */
 	int ext_erase;		/* 0x44 instead of 0x43 */
 	int has_checksum;	/* Get lists 0xA1 */
+	/*
+	 * 0xA1 as stm32flash 0.7 sends it (size in bytes, no polynomial or
+	 * initial value, an ACK before the CRC) instead of as AN3155 rev 20
+	 * describes it: which one real v3.3 ROMs speak is not settled.
+	 */
+	int checksum_bytes;
 	uint8_t ncmds;
 	uint8_t cmds[16];
 	uint32_t wrp_unit;	/* WRP unit bytes; 0: the erase unit */
@@ -193,13 +199,29 @@ struct link {
 	uint8_t rxbuf[4096];
 	size_t rxlen;
 	size_t rxpos;
-	uint64_t rx_read_ns;	/* when the buffered batch was read */
+	uint64_t rx_read_ns;	/* when the buffered batch arrived */
+	uint64_t rx_seen_ns;	/* host bytes waiting since; 0: none seen */
 
 	/* Fault injection. */
 	struct sim_rng *rng;
 	double corrupt;
 	double drop;
+	/*
+	 * --parity-errors: this share of reply bytes gets one bit flipped,
+	 * which a parity check always catches, and goes out behind an
+	 * in-band escape (LINK_PAR_ESC) that libft-shim.so, run with
+	 * FT_SHIM_PARITY=1, turns into what the tty layer would deliver
+	 * under the host's termios (test/sim/shim/tty.c).  A reply byte
+	 * equal to the escape is escaped as well while this is on.
+	 */
+	double parity;
 };
+
+/* The parity escape: ESC 0x00 is a good ESC, ESC 0x01 X is X received
+ * with a parity error.  Keep in step with test/sim/shim/tty.c. */
+#define LINK_PAR_ESC 0xF5u
+#define LINK_PAR_LITERAL 0x00u
+#define LINK_PAR_ERROR 0x01u
 
 uint64_t now_ns(void);
 int link_open(struct link *l, const char *link_path, char *err,
@@ -230,10 +252,12 @@ struct sim_opts {
 	uint64_t seed;
 	double corrupt;
 	double drop;
+	double parity;		/* --parity-errors RATE; 0: no escapes */
 	double nack;
 	int nack_storm;
 	int rdp;
 	int checksum;		/* -1 default */
+	int checksum_bytes;	/* --checksum-bytes */
 	int exit_on_go;
 	unsigned report_pid;	/* answer Get ID with this; 0: the chip's */
 	const char *board;	/* --board SPEC */
