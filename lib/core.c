@@ -243,7 +243,8 @@ erase_units(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n,
     size_t *erased)
 {
 	uint64_t total = units_bytes(units, n), done = 0;
-	size_t i = 0, dummy;
+	size_t i = 0, dummy, per_op = dev->tr->erase_batch_units > 0 ?
+	    dev->tr->erase_batch_units : ERASE_BATCH_UNITS;
 	int rc;
 
 	if (erased == NULL)
@@ -251,8 +252,7 @@ erase_units(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n,
 	*erased = 0;
 	ft_progress(dev->ctx, FT_STAGE_ERASE, 0, total);
 	while (i < n) {
-		size_t batch = n - i < ERASE_BATCH_UNITS ? n - i :
-		    ERASE_BATCH_UNITS;
+		size_t batch = n - i < per_op ? n - i : per_op;
 		unsigned attempt;
 
 		rc = check_cancel(dev, "erase", units[i].addr);

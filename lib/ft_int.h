@@ -140,6 +140,12 @@ struct ft_transport {
 	 * so comparing every unit before erasing always pays.
 	 */
 	int read_is_cheap;
+	/*
+	 * Erase units per erase op, between which the core checks for an
+	 * interrupt (0: 16).  1 where each unit is its own request anyway
+	 * (DfuSe), so that Ctrl-C is honoured after the sector in progress.
+	 */
+	unsigned erase_batch_units;
 
 	/*
 	 * Claim the port or interface exclusively, sync with the bootloader

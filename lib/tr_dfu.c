@@ -1994,6 +1994,7 @@ const struct ft_transport ft_transport_dfu = {
 	.name = "dfu",
 	/* A 2 KiB upload takes a few ms; programming it, some 50 ms. */
 	.read_is_cheap = 1,
+	.erase_batch_units = 1,
 	.open = dfu_open,
 	.close = dfu_close,
 	.read = dfu_read,

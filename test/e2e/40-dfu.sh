@@ -219,6 +219,28 @@ head -c 1048576 /dev/urandom >"$T/f4.flash"
 on f4
 ft f4-sectors 0 --path 1-3 --stay -w "$T/img64k.bin"
 log_lacks "f4-sectors: no mass erase" "MASS_ERASE"
+# Ctrl-C during a DfuSe erase is honoured after the sector in progress:
+# each sector is its own request (F4 model, timing on: 16 KiB sectors take
+# 250 ms and more).
+head -c 262144 /dev/urandom >"$T/img256k.bin"
+head -c 1048576 /dev/urandom >"$T/f4.flash"
+on f4
+env FT_USBSIM_CONFIG="$CFG" LD_PRELOAD="$PRE" "$FLASHTOOL" --dfu --path 1-3 \
+    -w "$T/img256k.bin" >"$FT_OUT/erase-intr.out" 2>"$FT_OUT/erase-intr.err" &
+p=$!
+i=0
+while ! grep -q " ERASE 0x" "$SIM_LOG" && [ $i -lt 500 ]; do
+	sleep 0.01; i=$((i + 1))
+done
+kill -INT $p
+wait $p
+rc=$?
+ok "erase-intr: exit 10 (got $rc)" test "$rc" -eq 10
+err_has erase-intr "erase interrupted before 0x0800[0-9a-f]{4}; erased but not yet written: 0x08000000-"
+ok "erase-intr: stopped after at most two sectors" \
+    test "$(grep -c ' ERASE 0x' "$SIM_LOG")" -le 2
+power_cycle f4
+
 # Must-fail: the device vanishes just after the mass erase.  The message
 # names what is erased and not yet written: the whole flash, kept part
 # included.

@@ -70,8 +70,10 @@ void LIBUSB_CALL libusb_exit(libusb_context *ctx)
 {
 	int i;
 
-	for (i = 0; i < sim_ndevs; i++)
+	for (i = 0; i < sim_ndevs; i++) {
 		sim_save(sim_devs[i]);
+		sim_log(sim_devs[i], "EXIT -> OK");
+	}
 	if (ctx && ctx != &default_ctx)
 		free(ctx);
 	else if (default_refs > 0)
@@ -436,6 +438,7 @@ int LIBUSB_CALL libusb_open(libusb_device *dev,
 		return LIBUSB_ERROR_NO_MEM;
 	h->dev = libusb_ref_device(dev);
 	dev->sd->open_count++;
+	sim_log(dev->sd, "OPEN -> OK");
 	*dev_handle = h;
 	return 0;
 }
@@ -468,6 +471,9 @@ void LIBUSB_CALL libusb_close(libusb_device_handle *dev_handle)
 		return;
 	if (dev_handle->dev->sd->open_count > 0)
 		dev_handle->dev->sd->open_count--;
+	/* A test checks that every claim was released before the close. */
+	sim_log(dev_handle->dev->sd, "CLOSE%s -> OK",
+	    (dev_handle->claimed & 1) ? " interface 0 still claimed" : "");
 	sim_save(dev_handle->dev->sd);
 	libusb_unref_device(dev_handle->dev);
 	free(dev_handle);
@@ -529,10 +535,14 @@ int LIBUSB_CALL libusb_release_interface(libusb_device_handle *dev_handle,
 {
 	int rc = handle_ok(dev_handle);
 
+	if (dev_handle && rc == 0 &&
+	    (interface_number != 0 || !(dev_handle->claimed & 1)))
+		rc = LIBUSB_ERROR_NOT_FOUND;
+	if (dev_handle)
+		sim_log(dev_handle->dev->sd, "RELEASE interface %d -> %s",
+		    interface_number, rc == 0 ? "OK" : libusb_error_name(rc));
 	if (rc)
 		return rc;
-	if (interface_number != 0 || !(dev_handle->claimed & 1))
-		return LIBUSB_ERROR_NOT_FOUND;
 	dev_handle->claimed &= ~1u;
 	return 0;
 }
