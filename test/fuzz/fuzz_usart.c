@@ -9,8 +9,8 @@
  * Writes are accepted and dropped.  lib/serial.c itself only moves bytes
  * between the fd and a buffer; the end-to-end tests cover it.
  *
- * Input: byte 0 selects options (no_sync, a --layout, which operations
- * run), then chunks: a header byte (low 7 bits: length; bit 7: the line
+ * Input: byte 0 selects options (no_sync, a --layout, pipelining, which
+ * operations run), then chunks: a header byte (low 7 bits: length; bit 7: the line
  * stays silent after the chunk, so the read that wants more times out)
  * and that many device bytes.  After the input, the line is silent.
  */
@@ -228,6 +228,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.retries = 1 + ((sel >> 1) & 1);
 	if (sel & 4)
 		o.layout = &lay;
+	/* Every bit of sel is taken: pipelining on in half of the inputs
+	 * of each retries/no_diff combination. */
+	o.usart_pipeline = ((sel >> 1) ^ (sel >> 3) ^ (sel >> 5)) & 1;
 	if (ft_open(ctx, &o, &dev) != 0) {
 		if (dev != NULL)
 			abort();

@@ -13,6 +13,9 @@
  *                         reported nowhere
  *   FT_GPIO_CHIPS=SPEC    fake /dev/gpiochipN devices (see gpio.c)
  *   FT_SHIM_DEBUG=1       trace requests on stderr
+ *   FT_SHIM_PARITY=1      decode stm32-usart-sim --parity-errors escapes
+ *                         into what n_tty delivers for the program's
+ *                         termios (tty.c)
  *
  * The shim is test code loaded into foreign programs: it keeps its state
  * in file-scope variables behind one mutex, and calls the real libc
