@@ -280,9 +280,22 @@ static int
 all_units(struct ft_dev *dev, struct ft_erase_unit **units, size_t *n)
 {
 	const struct ft_layout *l = &dev->info.flash;
+	uint64_t size = ft_layout_size(l);
+	uint32_t half = 0x80000000u;
+	int rc;
 
-	return ft_plan_range(dev->ctx, l, l->base,
-	    (uint32_t)(ft_layout_size(l) - 1) + 1, units, n);
+	if (size == 0)
+		return ft_fail(dev->ctx, FT_E_INVALID, "the flash layout is "
+		    "empty");
+	if (size <= UINT32_MAX)
+		return ft_plan_range(dev->ctx, l, l->base, (uint32_t)size,
+		    units, n);
+	/* All 4 GiB from address 0: too long for one 32-bit length. */
+	rc = ft_plan_range(dev->ctx, l, l->base, half, units, n);
+	if (rc == 0)
+		rc = ft_plan_range(dev->ctx, l, l->base + half,
+		    (uint32_t)(size - half), units, n);
+	return rc;
 }
 
 static int
@@ -1065,8 +1078,10 @@ units_outside(struct ft_dev *dev, const struct ft_erase_unit *plan, size_t n,
 	size_t nall = 0, i, k = 0, j = 0;
 	int rc = all_units(dev, &all, &nall);
 
-	if (rc < 0)
+	if (rc < 0) {
+		free(all);
 		return rc;
+	}
 	for (i = 0; i < nall; i++) {
 		while (j < n && plan[j].index < all[i].index)
 			j++;
@@ -1091,16 +1106,18 @@ plan_mass(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n,
 	size_t nout = 0, nsave = 0, i, k;
 	uint64_t off = 0, out_bytes, wipe_bytes = 0;
 	uint8_t erased = erased_byte(dev);
-	int rc;
+	int rc = 0;
 
 	memset(mp, 0, sizeof(*mp));
 	for (i = 0, k = 0; i < n; i++)
 		k += state[i] == UNIT_UNCHANGED;
 	if (!ft_plan_prefers_mass(&dev->info.flash, nwipe, k))
 		return 0;
-	rc = units_outside(dev, units, n, &out, &nout);
-	if (rc < 0)
-		return rc;
+	/* A layout too big to plan whole (a device's claim) keeps pages. */
+	if (units_outside(dev, units, n, &out, &nout) < 0) {
+		ft_clear_detail(dev->ctx);
+		return 0;
+	}
 	/* Reading the rest of the flash must cost less than the erases. */
 	out_bytes = units_bytes(out, nout);
 	save = calloc(n + nout + 1, sizeof(*save));
@@ -1219,9 +1236,13 @@ note_mass_unwritten(struct ft_dev *dev, int rc, const struct mass_plan *mp,
 {
 	struct ft_erase_unit *all = NULL;
 	size_t nall = 0, i, k = 0, j = 0;
+	char why[FT_DETAIL_MAX];
 
+	copy_truncated(why, sizeof(why), dev->ctx->detail);
 	if (all_units(dev, &all, &nall) < 0) {
-		ft_clear_detail(dev->ctx);
+		/* Keep the failure's own detail; no list then. */
+		(void)ft_fail(dev->ctx, rc, "%s", why);
+		free(all);
 		return;
 	}
 	for (i = 0; i < nall; i++) {
