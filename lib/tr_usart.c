@@ -552,8 +552,14 @@ ask_identity(struct ft_dev *dev, uint8_t *version, uint16_t *pid)
 		    "resyncing and retrying", dev->ctx->detail);
 		rc = usart_resync(dev);
 		if (rc < 0 && rc != FT_E_NACK && rc != FT_E_TIMEOUT &&
-		    rc != FT_E_PROTOCOL)
-			return rc;
+		    rc != FT_E_PROTOCOL) {
+			char why[FT_DETAIL_MAX];
+
+			/* Say what was going on when the port went away. */
+			snprintf(why, sizeof(why), "%s", dev->ctx->detail);
+			return ft_fail(dev->ctx, rc, "identifying the "
+			    "bootloader (resync): %s", why);
+		}
 	}
 }
 
