@@ -1,5 +1,5 @@
-# End-to-end: SIGINT or SIGTERM at a random moment of a write or a read,
-# FT_INTR_TRIALS times per transport (default 50).
+# End-to-end: SIGINT, SIGTERM or SIGHUP at a random moment of a write or a
+# read, FT_INTR_TRIALS times per transport (default 50).
 #
 # The signal goes out only once the operation is under way - the
 # simulator has logged the last identification command (USART) or the
@@ -29,6 +29,17 @@ T="$FT_OUT/intr"
 rm -rf "$T"
 mkdir -p "$T"
 TRIALS=${FT_INTR_TRIALS:-50}
+
+# pick_signal N: the signal of trial N: INT, TERM or HUP (a closed ssh
+# session); 5 is prime to the 3 and 4 that pick the action and board,
+# so every signal meets every combination.
+pick_signal() {
+	case $(($1 % 5)) in
+	0|3) echo TERM ;;
+	4) echo HUP ;;
+	*) echo INT ;;
+	esac
+}
 # How long to wait for the operation to start before giving up on a
 # trial (valgrind's start-up is slow, not that slow).
 START_LIMIT_S=60
@@ -146,8 +157,7 @@ t0=$(date +%s)
 bad=0 stopped=0 seqs=0 KINDS=""
 i=1
 while [ "$i" -le "$TRIALS" ]; do
-	sig=INT
-	[ $((i % 2)) -eq 0 ] && sig=TERM
+	sig=$(pick_signal "$i")
 	if [ $((i % 3)) -eq 0 ]; then
 		act="-r $T/read-$i.bin -S 0x08000000:$UIMG" max=520
 	else
@@ -264,8 +274,7 @@ if [ -f "$USB_SIM" ]; then
 	bad=0 stopped=0 KINDS=""
 	i=1
 	while [ "$i" -le "$TRIALS" ]; do
-		sig=INT
-		[ $((i % 2)) -eq 0 ] && sig=TERM
+		sig=$(pick_signal "$i")
 		if [ $((i % 3)) -eq 0 ]; then
 			act="-r $T/dread-$i.bin" max=330
 		else
