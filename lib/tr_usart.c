@@ -665,6 +665,19 @@ usart_release(struct ft_dev *dev)
  */
 #define ENTRY_ATTEMPTS 2u
 
+/* A port that fails during the sync says so: "sync", not just the path. */
+static int
+sync_named(struct ft_dev *dev, unsigned tries)
+{
+	char why[FT_DETAIL_MAX];
+	int rc = sync_link(dev, tries);
+
+	if (rc != FT_E_IO || dev->ctx == NULL)
+		return rc;
+	snprintf(why, sizeof(why), "%s", dev->ctx->detail);
+	return ft_fail(dev->ctx, rc, "sync with the bootloader: %s", why);
+}
+
 static int
 enter_and_sync(struct ft_dev *dev)
 {
@@ -673,7 +686,7 @@ enter_and_sync(struct ft_dev *dev)
 	int rc;
 
 	if (u->entry == NULL || ft_entry_seq(u->entry)->entry.nsteps == 0)
-		return sync_link(dev, SYNC_TRIES);
+		return sync_named(dev, SYNC_TRIES);
 	for (attempt = 1;; attempt++) {
 		ft_dbg(dev->ctx, "running the entry sequence (attempt %u of "
 		    "%u), then %u ms settle", attempt, ENTRY_ATTEMPTS,
@@ -682,7 +695,7 @@ enter_and_sync(struct ft_dev *dev)
 		if (rc < 0)
 			return rc;
 		ft_sleep_us((uint64_t)u->settle_ms * 1000u);
-		rc = sync_link(dev, SYNC_TRIES);
+		rc = sync_named(dev, SYNC_TRIES);
 		if (rc == 0 || attempt == ENTRY_ATTEMPTS ||
 		    (rc != FT_E_NO_DEVICE && rc != FT_E_PROTOCOL &&
 		    rc != FT_E_TIMEOUT))
