@@ -241,10 +241,14 @@ evaluate(struct board *b, uint64_t t_ns)
 	if (b->pin_nrst && !nrst) {
 		b->run = RUN_HELD;
 		b->resets++;
+		if (b->on_reset != NULL)
+			b->on_reset(b->reset_ctx);
 		pend(b, t_ns, "RESET nrst=0 -> held");
 	} else if (!b->pin_nrst && nrst) {
 		b->run = boot0 ? RUN_BOOTLOADER : RUN_APP;
 		b->resets++;
+		if (b->on_reset != NULL)
+			b->on_reset(b->reset_ctx);
 		pend(b, t_ns, boot0 ? "RESET boot0=1 -> bootloader" :
 		    "RESET boot0=0 -> application");
 	}

@@ -68,6 +68,13 @@ struct board {
 	int pin_nrst, pin_boot0;
 	enum board_run run;
 	unsigned resets;	/* NRST edges so far */
+	/*
+	 * Called at each NRST edge, before the request that caused it is
+	 * answered: the chip drops what reached its UART until then, and
+	 * the host's next byte, sent after the answer, must survive.
+	 */
+	void (*on_reset)(void *ctx);
+	void *reset_ctx;
 	dev_t rdev;		/* the pty slave the shim must watch */
 	int slave;		/* to read HUPCL from the shared termios */
 	FILE *log;

@@ -170,9 +170,10 @@ link_publish(struct link *l, char *err, size_t errlen)
 }
 
 /* Bytes sent before a reset never reach the chip that comes out of it. */
-static void
-discard_input(struct link *l)
+void
+link_discard_input(void *link)
 {
+	struct link *l = link;
 	uint8_t junk[4096];
 
 	l->rxpos = l->rxlen;
@@ -269,12 +270,15 @@ link_getc(struct link *l, uint8_t *c)
 			drain_inotify(l);
 		if (l->new_client)
 			continue;
-		/* Board changes before the bytes: the host waited for them. */
+		/*
+		 * Board changes before the bytes: the host waited for them.
+		 * The input was dropped at the edge itself (on_reset), not
+		 * here: the host may already have sent its next byte.
+		 */
 		if (nb > 0) {
 			board_service(l->board, pfd + 2, nb);
 			if (l->board->resets != l->board_resets) {
 				l->board_resets = l->board->resets;
-				discard_input(l);
 				return LINK_BOARD;
 			}
 		}

@@ -323,6 +323,8 @@ main(int argc, char **argv)
 		    sizeof(err)) != 0)
 			goto fail_link;
 		s.link.board = &s.board;
+		s.board.on_reset = link_discard_input;
+		s.board.reset_ctx = &s.link;
 		s.state = s.board.run == RUN_BOOTLOADER ? ST_WAIT_SYNC :
 		    s.board.run == RUN_APP ? ST_APP : ST_HELD;
 	}

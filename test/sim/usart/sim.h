@@ -231,6 +231,8 @@ int link_publish(struct link *l, char *err, size_t errlen);
 void link_close(struct link *l);
 /* Next host byte (after drop/corrupt faults). */
 int link_getc(struct link *l, uint8_t *c);
+/* Drop host bytes received so far (the board's on_reset hook). */
+void link_discard_input(void *link);
 /*
  * Send one reply burst.  With timing, it leaves at
  * request end + work_ns + n byte times + latency (absolute deadline).
