@@ -66,16 +66,21 @@ ok "example: Neptune 4 backup over ttyS0 with GPIO" \
 	grep -Eq -- "^\.Dl .*-i .*-r [^ ]+ /dev/ttyS0" "$MAN"
 ok "example: Cartographer over DFU" grep -Eqi -- "Cartographer" "$MAN"
 
-# The udev rules: STM32 DFU and the common USB-serial adapters, each for
-# the plugdev group (headless users) and the local seat.
+# The udev rules: STM32 DFU for the plugdev group (headless users) and
+# the local seat; the common USB-serial adapters for the seat only, so
+# that their group stays udev's dialout and nobody loses access.
 RULES="$FT_TOP/scripts/50-flashtool.rules"
-for id in 0483:df11 0403:6001 10c4:ea60 1a86:7523 067b:2303; do
+ok "udev rule for 0483:df11" sh -c "grep -v '^#' '$RULES' | grep 'idVendor}==\"0483\"' |
+	grep 'idProduct}==\"df11\"' | grep 'GROUP=\"plugdev\"' | grep -q 'TAG+=\"uaccess\"'"
+for id in 0403:6001 10c4:ea60 1a86:7523 067b:2303; do
 	v=${id%:*} p=${id#*:}
 	ok "udev rule for $id" sh -c "grep -v '^#' '$RULES' | grep 'idVendor}==\"$v\"' |
-		grep 'idProduct}==\"[^\"]*$p' | grep 'GROUP=\"plugdev\"' | grep -q 'TAG+=\"uaccess\"'"
+		grep 'idProduct}==\"[^\"]*$p' | grep -q 'TAG+=\"uaccess\"'"
 done
+ok "udev rules: serial ports keep their group and mode" sh -c "! grep '^SUBSYSTEM==\"tty\"' '$RULES' | grep -Eq 'GROUP|MODE'"
 ok "udev rules: every rule line is well formed" sh -c "! grep -v '^#' '$RULES' |
-	grep -v '^\$' | grep -vE '^(SUBSYSTEM==\"(usb|tty)\", )(ATTRS\{[a-zA-Z]+\}==\"[^\"]+\", )+MODE=\"0660\", GROUP=\"plugdev\", TAG\+=\"uaccess\"\$'"
+	grep -v '^\$' | grep -vE '^SUBSYSTEM==\"usb\", (ATTRS\{[a-zA-Z]+\}==\"[^\"]+\", )+MODE=\"0660\", GROUP=\"plugdev\", TAG\+=\"uaccess\"\$' |
+	grep -vE '^SUBSYSTEM==\"tty\", (ATTRS\{[a-zA-Z]+\}==\"[^\"]+\", )+TAG\+=\"uaccess\"\$'"
 # The dependency script knows every build dependency.
 ok "install-deps names the build dependencies" sh -c "grep -q libusb-1.0-0-dev '$FT_TOP/scripts/install-deps' &&
 	grep -q libcmocka-dev '$FT_TOP/scripts/install-deps' && grep -q pkg-config '$FT_TOP/scripts/install-deps'"
