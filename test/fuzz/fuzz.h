@@ -145,4 +145,42 @@ fuzz_image(const uint8_t *data, size_t size, enum ft_image_format fmt)
 	ft_ctx_free(ctx);
 }
 
+/*
+ * The transports' shared exercise on an open device: read a block (the
+ * upload/Read Memory replies), then write it back as an image with
+ * verify (erase, download/Write Memory and status replies).  fill seeds
+ * the buffer so a read that fails leaves distinct bytes behind.
+ */
+static inline void
+fuzz_read_and_write(struct ft_ctx *ctx, struct ft_dev *dev,
+    uint32_t base, uint8_t *buf, size_t len, unsigned fill, int no_diff)
+{
+	struct ft_write_opts wo;
+	struct ft_write_stats ws;
+	struct ft_image *img;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * fill);
+	(void)ft_read(dev, base, buf, len);
+	if (ft_image_from_buffer(ctx, "fuzz.bin", buf, len, FT_FMT_BINARY,
+	    base, &img) != 0)
+		abort();
+	memset(&wo, 0, sizeof(wo));
+	wo.verify = 1;
+	wo.no_diff = no_diff;
+	(void)ft_write(dev, img, &wo, &ws);
+	ft_image_free(img);
+}
+
+/* Close the device; the detail string must have stayed bounded. */
+static inline void
+fuzz_close(struct ft_ctx *ctx, struct ft_dev *dev)
+{
+	ft_close(dev);
+	if (strlen(ft_errdetail(ctx)) >= FT_DETAIL_MAX)
+		abort();
+	ft_ctx_free(ctx);
+}
+
 #endif /* FT_FUZZ_H */

@@ -53,10 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ft_ctx *ctx;
 	struct ft_open_opts o;
 	struct ft_dev *dev = NULL;
-	struct ft_image *img = NULL;
 	struct ft_dfu_entry *list = NULL;
-	struct ft_write_opts wo;
-	struct ft_write_stats ws;
 	uint8_t buf[FUZZ_IMG_BYTES];
 	size_t i, n = 0;
 	uint8_t sel;
@@ -96,17 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fake_usb_check();
 		return 0;
 	}
-	for (i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)(i * 13u);
-	(void)ft_read(dev, FUZZ_BASE, buf, sizeof(buf));
-	if (ft_image_from_buffer(ctx, "fuzz.bin", buf, sizeof(buf),
-	    FT_FMT_BINARY, FUZZ_BASE, &img) != 0)
-		abort();
-	memset(&wo, 0, sizeof(wo));
-	wo.verify = 1;
-	wo.no_diff = (sel >> 3) & 1;
-	(void)ft_write(dev, img, &wo, &ws);
-	ft_image_free(img);
+	fuzz_read_and_write(ctx, dev, FUZZ_BASE, buf, sizeof(buf), 13u,
+	    (sel >> 3) & 1);
 	if (sel & 0x10)
 		(void)ft_erase(dev, FUZZ_BASE, 2048);
 	if (sel & 0x20)
@@ -115,10 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)ft_go(dev, FUZZ_BASE);
 	if (sel & 0x80)
 		(void)ft_protect(dev, FT_READOUT_UNPROTECT);
-	ft_close(dev);
-	if (strlen(ft_errdetail(ctx)) >= FT_DETAIL_MAX)
-		abort();
-	ft_ctx_free(ctx);
+	fuzz_close(ctx, dev);
 	fake_usb_check();
 	return 0;
 }

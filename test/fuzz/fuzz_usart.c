@@ -203,13 +203,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ft_open_opts o;
 	struct ft_layout lay = { FUZZ_BASE, 1, { { 1024, 64 } } };
 	struct ft_dev *dev = NULL;
-	struct ft_image *img = NULL;
-	struct ft_write_opts wo;
-	struct ft_write_stats ws;
 	uint8_t buf[FUZZ_IMG_BYTES];
 	uint32_t crc;
 	uint8_t sel;
-	size_t i;
 
 	if (size == 0)
 		return 0;
@@ -237,17 +233,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ft_ctx_free(ctx);
 		return 0;
 	}
-	for (i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)(i * 7u);
-	(void)ft_read(dev, FUZZ_BASE, buf, sizeof(buf));
-	if (ft_image_from_buffer(ctx, "fuzz.bin", buf, sizeof(buf),
-	    FT_FMT_BINARY, FUZZ_BASE, &img) != 0)
-		abort();
-	memset(&wo, 0, sizeof(wo));
-	wo.verify = 1;
-	wo.no_diff = (sel >> 3) & 1;
-	(void)ft_write(dev, img, &wo, &ws);
-	ft_image_free(img);
+	fuzz_read_and_write(ctx, dev, FUZZ_BASE, buf, sizeof(buf), 7u,
+	    (sel >> 3) & 1);
 	if (sel & 0x10)
 		(void)ft_erase(dev, FUZZ_BASE, 1024);
 	if (sel & 0x20)
@@ -256,9 +243,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)ft_mass_erase(dev);
 	if (sel & 0x80)
 		(void)ft_protect(dev, FT_WRITE_UNPROTECT);
-	ft_close(dev);
-	if (strlen(ft_errdetail(ctx)) >= FT_DETAIL_MAX)
-		abort();
-	ft_ctx_free(ctx);
+	fuzz_close(ctx, dev);
 	return 0;
 }
