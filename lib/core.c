@@ -108,10 +108,15 @@ retryable(int rc)
 	return rc == FT_E_NACK || rc == FT_E_TIMEOUT || rc == FT_E_PROTOCOL;
 }
 
-/*
- * After a failed attempt: log it, resync the link, and tell whether the
- * caller may try again.  Returns 0 to retry or the error to give up with.
- */
+static int
+check_cancel(struct ft_dev *dev, const char *what, uint32_t addr)
+{
+	if (!ft_cancelled(dev->ctx))
+		return 0;
+	return ft_fail(dev->ctx, FT_E_INTERRUPTED,
+	    "%s interrupted before 0x%08x", what, addr);
+}
+
 /*
  * A failure that ends the operation says which operation and where, even
  * when the layer below knew only "port closed" or "device gone".
@@ -129,6 +134,10 @@ with_place(struct ft_dev *dev, int rc, const char *what, uint32_t addr)
 	    why[0] != '\0' ? why : ft_strerror(rc));
 }
 
+/*
+ * After a failed attempt: log it, resync the link, and tell whether the
+ * caller may try again.  Returns 0 to retry or the error to give up with.
+ */
 static int
 prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
     uint32_t addr)
@@ -138,6 +147,9 @@ prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
 
 	if (!retryable(rc))
 		return with_place(dev, rc, what, addr);
+	/* A retry can wait long on a dead line: a signal stops it here. */
+	if (ft_cancelled(dev->ctx))
+		return check_cancel(dev, what, addr);
 	if (attempt >= dev->retries) {
 		snprintf(why, sizeof(why), "%s", dev->ctx->detail);
 		return ft_fail(dev->ctx, rc, "%s (gave up after %u retries)",
@@ -147,19 +159,13 @@ prepare_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
 	    what, addr, dev->ctx->detail);
 	if (dev->tr->resync != NULL) {
 		r = dev->tr->resync(dev);
+		/* A signal during the resync stops here, as between blocks. */
+		if (ft_cancelled(dev->ctx))
+			return check_cancel(dev, what, addr);
 		if (r < 0 && !retryable(r))
 			return with_place(dev, r, what, addr);
 	}
 	return 0;
-}
-
-static int
-check_cancel(struct ft_dev *dev, const char *what, uint32_t addr)
-{
-	if (!ft_cancelled(dev->ctx))
-		return 0;
-	return ft_fail(dev->ctx, FT_E_INTERRUPTED,
-	    "%s interrupted before 0x%08x", what, addr);
 }
 
 /* A serial read that keeps failing is not split below this. */

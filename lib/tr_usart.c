@@ -350,6 +350,12 @@ sync_link(struct ft_dev *dev, unsigned tries)
 		const uint8_t s = AN_SYNC;
 		uint64_t deadline;
 
+		/* Each try waits half a second: a signal need not wait for
+		 * all of them (nothing has been changed yet). */
+		if (ft_cancelled(dev->ctx))
+			return ft_fail(dev->ctx, FT_E_INTERRUPTED,
+			    "%s: interrupted during the sync with the "
+			    "bootloader; nothing was changed", path);
 		ft_dbg(dev->ctx, "sync: 0x7F, try %u of %u", i + 1, tries);
 		rc = tx(dev, &s, 1);
 		if (rc < 0)
@@ -1355,6 +1361,10 @@ resync_once(struct ft_dev *dev)
 		if (ft_now_ms() >= deadline)
 			return ft_fail(dev->ctx, FT_E_TIMEOUT,
 			    "resync: the bootloader does not answer any more");
+		/* On a dead line this loop is what a signal waits for. */
+		if (ft_cancelled(dev->ctx))
+			return ft_fail(dev->ctx, FT_E_INTERRUPTED,
+			    "resync interrupted");
 		sent = burst;
 		rc = probe(dev, RESYNC_PROBE, burst, &answered, &nack);
 		if (rc < 0)

@@ -40,29 +40,6 @@ pick_signal() {
 	*) echo INT ;;
 	esac
 }
-# How long to wait for the operation to start before giving up on a
-# trial (valgrind's start-up is slow, not that slow).
-START_LIMIT_S=60
-
-# pick N SALT MAX_MS: the delay for trial N, 0..MAX_MS ms, in seconds.
-pick() {
-	awk -v n="$1" -v s="$2" -v m="$3" \
-	    'BEGIN { srand(n * 31 + s); printf "%.3f", rand() * m / 1000 }'
-}
-
-# wait_start LOG FROM PID REGEX: wait until line FROM or a later one of
-# LOG matches REGEX; fails if PID exits first or START_LIMIT_S passes.
-wait_start() {
-	_w=0
-	while [ "$_w" -lt $((START_LIMIT_S * 100)) ]; do
-		tail -n +"$2" "$1" 2>/dev/null | grep -Eq -e "$4" && return 0
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.01
-		_w=$((_w + 1))
-	done
-	tail -n +"$2" "$1" 2>/dev/null | grep -Eq -e "$4"
-}
-
 # stop_at ERRFILE: "KIND ADDR" from "KIND interrupted before ADDR".
 stop_at() {
 	sed -n 's/.* \([a-z]*\) interrupted before \(0x[0-9a-f]*\).*/\1 \2/p' \
@@ -121,13 +98,6 @@ check_stop() {
 	[ "$_k" = erase ] && [ $((_a)) -eq $(($4)) ] && return
 	grep -q "erased but not yet written: $_from-" "$1" ||
 		echo "; no 'erased but not yet written: $_from-...'"
-}
-
-# modem_state LOG: DTR and RTS as the board model last logged them.
-modem_state() {
-	_s=$(grep -E ' BOARD dtr=[01] rts=[01]' "$1" | tail -n 1 |
-	    sed 's/.* BOARD \(dtr=[01] rts=[01]\).*/\1/')
-	echo "${_s:-dtr=0 rts=0}"
 }
 
 # count KIND: how many of the interrupted trials stopped in KIND.
@@ -226,17 +196,11 @@ while [ "$i" -le "$TRIALS" ]; do
 	else
 		[ "$lines" = "dtr=0 rts=0" ] && [ "$lines" = "$lines0" ] ||
 			why="$why; $lines after the run, $lines0 before, want dtr=0 rts=0"
-		last=$(grep -E '^[0-9.]+ RESET ' "$T/$i.seg" | tail -n 1)
-		case $last in
-		*"-> application") ;;
-		*) why="$why; the chip is not back in its application, the exit half's work (last reset: '$last')" ;;
-		esac
+		# The exit half's work.
+		why="$why$(back_in_app "$T/$i.seg")"
 	fi
-	if [ -n "$why" ]; then
-		bad=$((bad + 1))
-		fail "usart-intr-$i ($sig, board $b${seq:+ -i $seq}, $act):${why#;}"
-		sed 's/^/   err: /' "$T/$i.err" | tail -n 3
-	fi
+	trial_verdict "usart-intr-$i ($sig, board $b${seq:+ -i $seq}, $act)" \
+	    "$T/$i.err"
 	i=$((i + 1))
 done
 secs=$(($(date +%s) - t0))
@@ -326,11 +290,7 @@ if [ -f "$USB_SIM" ]; then
 			why="$why; interface not released, closed and exited: '$seq'"
 		grep -q 'still claimed' "$log" && why="$why; a handle closed with the interface claimed"
 		grep -q '^state=2$' "$T/d.state" || why="$why; device not left dfuIDLE ($(grep '^state=' "$T/d.state"))"
-		if [ -n "$why" ]; then
-			bad=$((bad + 1))
-			fail "dfu-intr-$i ($sig, $act):${why#;}"
-			sed 's/^/   err: /' "$T/d$i.err" | tail -n 3
-		fi
+		trial_verdict "dfu-intr-$i ($sig, $act)" "$T/d$i.err"
 		i=$((i + 1))
 	done
 	secs=$(($(date +%s) - t0))

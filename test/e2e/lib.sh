@@ -252,3 +252,53 @@ cleanup_sims() {
 	vg_check
 }
 trap cleanup_sims EXIT
+
+# --- Signal trials (71-interrupts.sh, 73-interrupt-edges.sh).
+# How long to wait for an operation to start before giving up on a
+# trial (valgrind's start-up is slow, not that slow).
+START_LIMIT_S=60
+
+# pick N SALT MAX_MS: the delay for trial N, 0..MAX_MS ms, in seconds.
+pick() {
+	awk -v n="$1" -v s="$2" -v m="$3" \
+	    'BEGIN { srand(n * 31 + s); printf "%.3f", rand() * m / 1000 }'
+}
+
+# wait_start LOG FROM PID REGEX: wait until line FROM or a later one of
+# LOG matches REGEX; fails if PID exits first or START_LIMIT_S passes.
+wait_start() {
+	_w=0
+	while [ "$_w" -lt $((START_LIMIT_S * 100)) ]; do
+		tail -n +"$2" "$1" 2>/dev/null | grep -Eq -e "$4" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.01
+		_w=$((_w + 1))
+	done
+	tail -n +"$2" "$1" 2>/dev/null | grep -Eq -e "$4"
+}
+
+# modem_state LOG: DTR and RTS as the board model last logged them.
+modem_state() {
+	_s=$(grep -E ' BOARD dtr=[01] rts=[01]' "$1" | tail -n 1 |
+	    sed 's/.* BOARD \(dtr=[01] rts=[01]\).*/\1/')
+	echo "${_s:-dtr=0 rts=0}"
+}
+
+# trial_verdict NAME ERRFILE: after a trial that collected its faults in
+# $why ("; reason" each), count it in $bad and fail NAME with them.
+trial_verdict() {
+	[ -n "$why" ] || return 0
+	bad=$((bad + 1))
+	fail "$1:${why#;}"
+	sed 's/^/   err: /' "$2" | tail -n 3
+}
+
+# back_in_app SEG: the reason, if any, why the board's last reset in the
+# log lines SEG did not leave the chip in its application.
+back_in_app() {
+	_last=$(grep -E '^[0-9.]+ RESET ' "$1" | tail -n 1)
+	case $_last in
+	*"-> application") ;;
+	*) echo "; the chip is not back in its application (last reset: '$_last')" ;;
+	esac
+}
