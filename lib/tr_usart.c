@@ -346,16 +346,12 @@ sync_link(struct ft_dev *dev, unsigned tries)
 	rc = ft_serial_flush_input(u->port);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < tries; i++) {
+	/* Each try waits half a second: a signal need not wait for all of
+	 * them. */
+	for (i = 0; i < tries && !ft_cancelled(dev->ctx); i++) {
 		const uint8_t s = AN_SYNC;
 		uint64_t deadline;
 
-		/* Each try waits half a second: a signal need not wait for
-		 * all of them (nothing has been changed yet). */
-		if (ft_cancelled(dev->ctx))
-			return ft_fail(dev->ctx, FT_E_INTERRUPTED,
-			    "%s: interrupted during the sync with the "
-			    "bootloader; nothing was changed", path);
 		ft_dbg(dev->ctx, "sync: 0x7F, try %u of %u", i + 1, tries);
 		rc = tx(dev, &s, 1);
 		if (rc < 0)
@@ -387,6 +383,11 @@ sync_link(struct ft_dev *dev, unsigned tries)
 			last = b;
 		}
 	}
+	/* Also after a signal during the last try: not "no answer". */
+	if (ft_cancelled(dev->ctx))
+		return ft_fail(dev->ctx, FT_E_INTERRUPTED,
+		    "%s: interrupted during the sync with the bootloader",
+		    path);
 	if (stray > 0)
 		return ft_fail(dev->ctx, FT_E_PROTOCOL,
 		    "%s: no ACK to the sync byte 0x7F after %u tries, only "
@@ -671,16 +672,21 @@ usart_release(struct ft_dev *dev)
  */
 #define ENTRY_ATTEMPTS 2u
 
-/* A port that fails during the sync says so: "sync", not just the path. */
+/*
+ * The sync of the open: a port that fails during it says so ("sync", not
+ * just the path), and a signal during it has changed nothing yet.
+ */
 static int
 sync_named(struct ft_dev *dev, unsigned tries)
 {
 	char why[FT_DETAIL_MAX];
 	int rc = sync_link(dev, tries);
 
-	if (rc != FT_E_IO || dev->ctx == NULL)
+	if ((rc != FT_E_IO && rc != FT_E_INTERRUPTED) || dev->ctx == NULL)
 		return rc;
 	snprintf(why, sizeof(why), "%s", dev->ctx->detail);
+	if (rc == FT_E_INTERRUPTED)
+		return ft_fail(dev->ctx, rc, "%s; nothing was changed", why);
 	return ft_fail(dev->ctx, rc, "sync with the bootloader: %s", why);
 }
 

@@ -1,5 +1,5 @@
 # End-to-end: signals at the edges that 71-interrupts.sh leaves out, over
-# USART, FT_EDGE_TRIALS times each (default 10):
+# USART, FT_EDGE_TRIALS times each (default 10, 5 under valgrind):
 #  - sync: the chip runs its application and never answers 0x7F; a signal
 #    during the 2.5 s of sync tries ends the run within SYNC_STOP_MS with
 #    status 10, "nothing was changed", the port's settings restored and
@@ -24,9 +24,12 @@ T="$FT_OUT/edges"
 rm -rf "$T"
 mkdir -p "$T"
 TRIALS=${FT_EDGE_TRIALS:-10}
+DFU_TRIALS=${FT_EDGE_DFU_TRIALS:-4}
 # A sync try waits 500 ms; a write attempt's reply wait about 1 s.
 SYNC_STOP_MS=800 DEAD_STOP_MS=1500
 if [ "${VALGRIND:-0}" = 1 ]; then
+	# Memory checks, not timing, are the point here: fewer trials.
+	TRIALS=${FT_EDGE_TRIALS:-5} DFU_TRIALS=${FT_EDGE_DFU_TRIALS:-2}
 	SYNC_STOP_MS=3000 DEAD_STOP_MS=4000
 fi
 SEQ='dtr&-rts,-dtr:dtr&rts,-dtr,-rts'
@@ -93,7 +96,7 @@ while [ "$i" -le "$TRIALS" ]; do
 	p=$!
 	why=""
 	if wait_start "$SIM_LOG" "$n0" "$p" 'BOARD dtr=1 rts=1 \(open\)'; then
-		sleep "$(pick "$i" 1 2000)"
+		sleep "$(pick "$i" 1 2400)"
 	else
 		why="; the port was never opened"
 	fi
@@ -255,7 +258,6 @@ report dead "$bad" "status 10 within $worst ms (bound $DEAD_STOP_MS ms)"
 # the three retries (before: 17-27 s, status 1).
 if [ -f "$USB_SIM" ]; then
 	PRE=$(usb_preload)
-	DFU_TRIALS=${FT_EDGE_DFU_TRIALS:-4}
 	DFU_STOP_MS=11000
 	head -c 32768 /dev/urandom >"$T/dimg.bin"
 	bad=0 worst=0
