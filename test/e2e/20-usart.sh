@@ -30,7 +30,11 @@ EOT
 
 	# Write 5000 random bytes (crosses pages) with verify, Go afterwards.
 	head -c 5000 /dev/urandom >"$T/$chip-img.bin"
+	: >"$SIM_LOG"
 	expect_rc "$chip-write" 0 "$FLASHTOOL" -w "$T/$chip-img.bin" -v -g 0x0 "$SIM_TTY"
+	# Before erasing: one 16-byte probe showed the old firmware differs.
+	ok "$chip-write-probe" sh -c "sed -E '/ (EXT_)?ERASE /q' '$SIM_LOG' | grep ' READ ' |
+		cut -d' ' -f2- | tr '\\n' '|' | grep -qx 'READ 0x08000000 16 -> ACK|'"
 	same_bytes "$chip-write-flash" "$T/$chip-img.bin" "$SIM_FLASH" 0 5000
 	log_has "$chip-write-go" "GO 0x08000000"
 	# Only the pages the image touches were erased.
