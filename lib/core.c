@@ -847,16 +847,19 @@ compare_unit_data(const struct ft_image *view, const struct ft_erase_unit *u,
  * Over a slow line, read a unit block by block and stop at the first
  * block that proves it must be erased (it differs from the image and is
  * not blank): a new image then costs one block, not the whole unit.
- * The first read is a short probe: a new image nearly always differs
- * from the old within its first bytes, and 16 bytes cost their round
- * trips plus 2 ms on the wire where a 256-byte block costs 25 ms (115200
- * baud).  When they match, the reads go on in whole blocks.
+ * With probe, the first read is short: a new image nearly always
+ * differs from the old within its first bytes, and 16 bytes cost their
+ * round trips plus 2 ms on the wire where a 256-byte block costs 25 ms
+ * (115200 baud).  When they match, the reads go on in whole blocks.  Only
+ * the first unit is probed: after a unit that held the image, the next
+ * one most likely does too, and a probe would only add a round trip.
  */
 #define COMPARE_PROBE_BYTES 16u
 
 static int
 compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
-    const struct ft_erase_unit *u, uint8_t erased, enum unit_state *state)
+    const struct ft_erase_unit *u, uint8_t erased, int probe,
+    enum unit_state *state)
 {
 	uint8_t *buf = malloc(u->size);
 	struct ft_erase_unit part;
@@ -870,7 +873,7 @@ compare_unit_by_reading(struct ft_dev *dev, const struct ft_image *view,
 
 		if (n > u->size - off)
 			n = u->size - off;
-		if (off == 0 && n > COMPARE_PROBE_BYTES)
+		if (probe && off == 0 && n > COMPARE_PROBE_BYTES)
 			n = COMPARE_PROBE_BYTES;
 		rc = check_cancel(dev, "compare", u->addr + off);
 		if (rc == 0)
@@ -981,7 +984,7 @@ classify_units(struct ft_dev *dev, const struct ft_image *view,
 			    &state[i]);
 		if (rc == FT_E_NOT_SUPPORTED && !dev->tr->read_is_cheap) {
 			rc = compare_unit_by_reading(dev, view, &units[i],
-			    erased, &state[i]);
+			    erased, i == 0, &state[i]);
 		} else if (rc == FT_E_NOT_SUPPORTED) {
 			rc = window_fill(dev, &w, units, n, i);
 			if (rc == 0)

@@ -48,6 +48,8 @@ EOT
 	: >"$SIM_LOG"
 	expect_rc "$chip-rewrite-unchanged" 0 "$FLASHTOOL" -w "$T/$chip-img.bin" -v "$SIM_TTY"
 	log_lacks "$chip-rewrite-unchanged-touches-nothing" "(ERASE|WRITE) .*-> ACK"
+	# Only the first unit is probed; the others are read in whole blocks.
+	ok "$chip-rewrite-one-probe" test "$(grep -c ' READ 0x[0-9a-f]* 16 ' "$SIM_LOG")" -le 1
 	err_has "$chip-rewrite-unchanged" "unchanged"
 
 	# Read the whole flash back to a file and to stdout.
