@@ -46,7 +46,7 @@ pick_signal() {
 	esac
 }
 
-# wait_after LOG FROM PID FIRST THEN: as wait_log, for a line matching
+# wait_after LOG FROM PID FIRST THEN: as wait_start, for a line matching
 # THEN that comes after a line matching FIRST.
 wait_after() {
 	_w=0
@@ -59,6 +59,22 @@ wait_after() {
 		_w=$((_w + 1))
 	done
 	return 1
+}
+
+# signal_then_reap SALT MAX_MS MISSING: the wait that ran just before
+# succeeded ($? 0): sleep 0..MAX_MS ms and send $sig to $p; else note
+# MISSING in why.  Then reap $p into rc and keep this run's log lines in
+# $T/$part-$i.seg.
+signal_then_reap() {
+	if [ "$4" -eq 0 ]; then
+		sleep "$(pick "$i" "$1" "$2")"
+		kill -"$sig" "$p" 2>/dev/null
+	else
+		why="; $3"
+	fi
+	wait "$p"
+	rc=$?
+	tail -n +"$n0" "$SIM_LOG" >"$T/$part-$i.seg"
 }
 
 # stop_timed SIG PID BOUND_MS: send SIG to PID, wait for it, and hold it
@@ -133,15 +149,8 @@ while [ "$i" -le "$TRIALS" ]; do
 	p=$!
 	why=""
 	# From the open on: the entry half takes 100 ms, the settle 50 ms.
-	if wait_start "$SIM_LOG" "$n0" "$p" 'BOARD dtr=1 rts=1 \(open\)'; then
-		sleep "$(pick "$i" 2 200)"
-		kill -"$sig" "$p" 2>/dev/null
-	else
-		why="; the port was never opened"
-	fi
-	wait "$p"
-	rc=$?
-	tail -n +"$n0" "$SIM_LOG" >"$T/open-$i.seg"
+	wait_start "$SIM_LOG" "$n0" "$p" 'BOARD dtr=1 rts=1 \(open\)'
+	part=open signal_then_reap 2 200 "the port was never opened" $?
 	case $rc in
 	0) ;;
 	10)
@@ -184,16 +193,9 @@ while [ "$i" -le "$TRIALS" ]; do
 	    --no-diff "$SIM_TTY" >"$T/exit-$i.out" 2>"$T/exit-$i.err" &
 	p=$!
 	why=""
-	if wait_after "$SIM_LOG" "$n0" "$p" ' (WRITE|READ) ' \
-	    'BOARD dtr=1 rts=1 -> nrst=0 boot0=0$'; then
-		sleep "$(pick "$i" 3 90)"
-		kill -"$sig" "$p" 2>/dev/null
-	else
-		why="; the exit half did not start"
-	fi
-	wait "$p"
-	rc=$?
-	tail -n +"$n0" "$SIM_LOG" >"$T/exit-$i.seg"
+	wait_after "$SIM_LOG" "$n0" "$p" ' (WRITE|READ) ' \
+	    'BOARD dtr=1 rts=1 -> nrst=0 boot0=0$'
+	part=exit signal_then_reap 3 90 "the exit half did not start" $?
 	[ "$rc" -eq 0 ] || why="$why; exit $rc, wanted 0"
 	cmp -s -n 1024 "$T/small.bin" "$SIM_FLASH" || why="$why; flash differs"
 	# The reset pulse of the exit half: from 'dtr&rts' to '-dtr'.
