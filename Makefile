@@ -46,7 +46,9 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 O ?= .
 LIB = $(O)/lib/libflashtool.a
-LIB_SRC := $(sort $(wildcard lib/*.c))
+# The library's wings live in folders (lib/core, lib/image, lib/usart,
+# lib/dfu); every .c under lib/ is built (make lint fails otherwise).
+LIB_SRC := $(sort $(shell find lib -name '*.c'))
 LIB_OBJ := $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 CLI_OBJ := $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
@@ -59,7 +61,7 @@ USB_SIM = $(O)/test/sim/libusb-sim.so
 SHIM_SRC := $(sort $(wildcard test/sim/shim/*.c))
 SHIM = $(O)/test/sim/libft-shim.so
 BIN = $(O)/flashtool
-HEADERS := $(wildcard lib/*.h)
+HEADERS := $(sort $(shell find lib -name '*.h'))
 
 .PHONY: all check unit e2e lint install install-udev uninstall clean sims \
 	bench demo faults \

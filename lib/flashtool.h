@@ -229,7 +229,7 @@ int ft_parse_addr_len(struct ft_ctx *ctx, const char *text, uint32_t *addr,
     uint32_t *len, int *has_len);
 
 /*
- * Entry and exit sequences (lib/seq.c): stm32flash's -i grammar.
+ * Entry and exit sequences (lib/usart/seq.c): stm32flash's -i grammar.
  *
  *   SEQ    := [ENTRY] [':' [EXIT]]
  *   ENTRY, EXIT := item*

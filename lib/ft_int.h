@@ -60,7 +60,7 @@ uint64_t ft_now_us(void);
 uint64_t ft_now_ms(void);
 void ft_sleep_us(uint64_t us);
 
-/* Image internals (lib/image.c). */
+/* Image internals (lib/image/image.c). */
 #define FT_IMAGE_NAME_MAX 256
 
 struct ft_image {
@@ -69,17 +69,25 @@ struct ft_image {
 	struct ft_segment *seg;	/* sorted by (alt, addr), no overlaps */
 	/*
 	 * The USB IDs a .dfu file's suffix names (0xFFFF: any), set by
-	 * lib/dfu_file.c; the DFU transport's check_image compares them
+	 * lib/image/dfu_file.c; the DFU transport's check_image compares them
 	 * with the device before anything is erased.  name is the file's
 	 * name for that message (truncated).
 	 */
 	int has_usb_ids;
-	uint16_t usb_vid, usb_pid;
+	uint16_t usb_vid, usb_pid;	/* FT_USB_ANY_ID: any */
 	char name[FT_IMAGE_NAME_MAX];
 };
 
 /*
- * A .dfu file (DFU suffix, optional DfuSe prefix; lib/dfu_file.c) as an
+ * A USB ID of 0xFFFF in a .dfu suffix accepts any device (DFU 1.1,
+ * Appendix B); bcdDFUVersion 0x011A marks ST's DfuSe extension, in a
+ * device's functional descriptor and in a .dfu suffix alike (UM0391).
+ */
+#define FT_USB_ANY_ID 0xFFFFu
+#define FT_DFUSE_BCD 0x011Au
+
+/*
+ * A .dfu file (DFU suffix, optional DfuSe prefix; lib/image/dfu_file.c) as an
  * image; a plain DFU payload lands at base.  FT_E_NOT_SUPPORTED ("no DFU
  * suffix") when buf has no suffix, FT_E_FORMAT when it is damaged.
  * Segments and their data are malloc'ed, freed by ft_image_free().
@@ -87,7 +95,7 @@ struct ft_image {
 int ft_dfu_image_parse(struct ft_ctx *ctx, const char *name,
     const uint8_t *buf, size_t len, uint32_t base, struct ft_image **out);
 
-/* Erase planning (lib/plan.c): pure functions, no I/O. */
+/* Erase planning (lib/core/plan.c): pure functions, no I/O. */
 struct ft_erase_unit {
 	uint32_t index;		/* unit number counted from layout base */
 	uint32_t addr;		/* first byte */
@@ -125,7 +133,7 @@ uint64_t ft_image_bytes_in(const struct ft_image *img, uint32_t addr,
 
 /*
  * A transport: a const table of operations plus private state (dev->priv).
- * The core (lib/core.c) owns chunking, alignment, retries, planning,
+ * The core (lib/core/) owns chunking, alignment, retries, planning,
  * verify and progress; a transport owns only its wire protocol.
  *
  * Every operation returns 0 or a negative enum ft_err, and on failure

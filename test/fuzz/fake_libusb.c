@@ -1,5 +1,5 @@
 /*
- * fake_libusb.c - just enough of libusb-1.0 for lib/tr_dfu.c, with one
+ * fake_libusb.c - just enough of libusb-1.0 for lib/dfu/transport.c, with one
  * device whose descriptors, strings and control-transfer replies all
  * come from the fuzz input (fake_usb_start()).  Replies stay within
  * libusb's own contract (an IN transfer never returns more than wLength,

@@ -1,16 +1,16 @@
 /*
- * fuzz_dfu.c - the DFU transport (lib/tr_dfu.c) against a USB device
+ * fuzz_dfu.c - the DFU transport (lib/dfu/transport.c) against a USB device
  * made of fuzz input (test/fuzz/fake_libusb.c): its device, interface
  * and functional descriptors, interface strings (DfuSe layouts), string
  * descriptors, GETSTATUS and UPLOAD replies, stalls, timeouts and
- * disappearance.  The pure decisions of lib/dfu_state.c are fed the
+ * disappearance.  The pure decisions of lib/dfu/state.c are fed the
  * same bytes as (state, status) pairs first.
  *
  * Input: byte 0 selects options (which operations run, an alt number or
- * name to ask for, the DFU match), bytes 1-4 go to lib/dfu_state.c, the
+ * name to ask for, the DFU match), bytes 1-4 go to lib/dfu/state.c, the
  * rest drives the device.
  */
-#include "dfu.h"
+#include "dfu/dfu.h"
 #include "fake_libusb.h"
 #include "fuzz.h"
 

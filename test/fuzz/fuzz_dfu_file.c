@@ -4,7 +4,8 @@
  * ft_image_from_buffer(FT_FMT_DFU).
  */
 #include "fuzz.h"
-#include "dfu.h"
+#include "dfu/dfu.h"
+#include "image/dfu_file.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

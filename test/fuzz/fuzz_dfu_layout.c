@@ -4,7 +4,7 @@
  * yields, and ft_dfu_choose_alt with the string as an alt's name.
  */
 #include "fuzz.h"
-#include "dfu.h"
+#include "dfu/dfu.h"
 
 static void
 probe(const struct ft_dfu_layout *l, uint32_t addr)

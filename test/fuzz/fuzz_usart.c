@@ -1,21 +1,22 @@
 /*
- * fuzz_usart.c - the USART transport (lib/tr_usart.c) fed arbitrary
- * device replies.
+ * fuzz_usart.c - the USART transport (lib/usart/transport.c) fed
+ * arbitrary device replies.
  *
- * The serial layer (lib/serial.h) is replaced by a fake port whose
+ * The serial layer (lib/usart/serial.h) is replaced by a fake port whose
  * "device" answers every read from the fuzz input, so the transport's
  * parsing of ACKs, Get/Get ID/Get Version bodies, checksums and resync
  * bursts sees any byte sequence, with timeouts where the input says.
- * Writes are accepted and dropped.  lib/serial.c itself only moves bytes
- * between the fd and a buffer; the end-to-end tests cover it.
+ * Writes are accepted and dropped.  lib/usart/serial.c itself only moves
+ * bytes between the fd and a buffer; the end-to-end tests cover it.
  *
  * Input: byte 0 selects options (no_sync, a --layout, pipelining, which
- * operations run), then chunks: a header byte (low 7 bits: length; bit 7: the line
- * stays silent after the chunk, so the read that wants more times out)
- * and that many device bytes.  After the input, the line is silent.
+ * operations run), then chunks: a header byte (low 7 bits: length; bit
+ * 7: the line stays silent after the chunk, so the read that wants more
+ * times out) and that many device bytes.  After the input, the line is
+ * silent.
  */
 #include "fuzz.h"
-#include "serial.h"
+#include "usart/serial.h"
 #include "vclock.h"
 
 struct ft_serial {

@@ -1,6 +1,6 @@
 /*
  * test_an3155.c - exact frames, parsers, timeouts and the reset routine
- * of lib/an3155.c (ST AN3155 USART bootloader protocol).
+ * of lib/usart/an3155.c (ST AN3155 USART bootloader protocol).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "an3155.h"
+#include "usart/an3155.h"
 
 #define FRAME(...) ((const uint8_t[]){ __VA_ARGS__ })
 #define NFRAME(...) sizeof((const uint8_t[]){ __VA_ARGS__ })

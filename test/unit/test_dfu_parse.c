@@ -18,7 +18,8 @@
 
 #include <cmocka.h>
 
-#include "dfu.h"
+#include "dfu/dfu.h"
+#include "image/dfu_file.h"
 
 #define KIB 1024u
 
@@ -444,7 +445,7 @@ test_suffix_built(void **state)
 	image_release(img);
 
 	/* A DfuSe suffix on a payload that has no DfuSe prefix. */
-	len = add_suffix(buf, 20, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	len = add_suffix(buf, 20, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(NULL, "x", buf, len, 0, &img),
 	    FT_E_FORMAT);
 	/* A plain payload past 4 GiB. */
@@ -511,7 +512,7 @@ test_dfuse_truncated(void **state)
 		size_t n;
 
 		memcpy(copy, buf, cut);
-		n = add_suffix(copy, cut, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+		n = add_suffix(copy, cut, 0x0483, 0xDF11, FT_DFUSE_BCD);
 		img = NULL;
 		if (ft_dfu_image_parse(ctx, "cut", copy, n, 0, &img) !=
 		    FT_E_FORMAT)
@@ -525,38 +526,38 @@ test_dfuse_truncated(void **state)
 	/* An element size larger than its target. */
 	memcpy(copy, buf, plen);
 	ft_put_le32(copy + 11 + 274 + 4, 0x100);
-	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(ctx, "big", copy, len, 0, &img),
 	    FT_E_FORMAT);
 	assert_non_null(strstr(ft_errdetail(ctx), "big"));
 	/* A target size past the end of the file. */
 	memcpy(copy, buf, plen);
 	ft_put_le32(copy + 11 + 266, 0x10000);
-	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(ctx, "big", copy, len, 0, &img),
 	    FT_E_FORMAT);
 	/* Wrong version, wrong target signature. */
 	memcpy(copy, buf, plen);
 	copy[5] = 2;
-	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(ctx, "v", copy, len, 0, &img),
 	    FT_E_FORMAT);
 	memcpy(copy, buf, plen);
 	copy[11] = 't';
-	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(ctx, "t", copy, len, 0, &img),
 	    FT_E_FORMAT);
 	/* Two targets announced, three present: stray bytes. */
 	memcpy(copy, buf, plen);
 	copy[10] = 1;
-	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(ctx, "n", copy, len, 0, &img),
 	    FT_E_FORMAT);
 	assert_non_null(strstr(ft_errdetail(ctx), "stray"));
 	/* Overlapping elements in one alt: move element 2 onto element 1. */
 	memcpy(copy, buf, plen);
 	ft_put_le32(copy + 11 + 274 + 8 + 40, 0x08000010);
-	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFU_BCD_DFUSE);
+	add_suffix(copy, plen, 0x0483, 0xDF11, FT_DFUSE_BCD);
 	assert_int_equal(ft_dfu_image_parse(ctx, "o", copy, len, 0, &img),
 	    FT_E_FORMAT);
 	assert_non_null(strstr(ft_errdetail(ctx), "overlap"));

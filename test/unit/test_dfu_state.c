@@ -1,5 +1,5 @@
 /*
- * test_dfu_state.c - the DFU transport's pure decisions (lib/dfu_state.c)
+ * test_dfu_state.c - the DFU transport's pure decisions (lib/dfu/state.c)
  * by tables: the step a GETSTATUS answer calls for at open, after a
  * DNLOAD and on resync; status codes as our errors; device, alt and
  * .dfu-suffix ID matching as dfu-util's -d/-p/-S/-a; the alt a target
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "dfu.h"
+#include "dfu/dfu.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,5 +1,5 @@
 /*
- * test_image.c - the image readers (lib/image.c): Intel HEX, S-record,
+ * test_image.c - the image readers (lib/image/image.c): Intel HEX, S-record,
  * ELF32, raw binary, format detection, file/stdin loading, relocation.
  *
  * Data bytes in the fixtures (test/data/img-*) and in the inline records
@@ -976,7 +976,7 @@ auto_detection(void **state)
 	assert_string_equal(ft_errdetail(*state),
 	    "d:2: bad character 0x01 in column 10");
 
-	/* DFU files go to the DFU reader (lib/dfu_file.c), which refuses
+	/* DFU files go to the DFU reader (lib/image/dfu_file.c), which refuses
 	 * these truncated ones instead of them being flashed raw. */
 	assert_int_equal(detected(*state, dfuse, sizeof(dfuse) - 1), -1);
 	assert_non_null(strstr(ft_errdetail(*state), "d"));

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the erase planner's growth and its bound (lib/plan.c):
+ * Unit tests for the erase planner's growth and its bound (lib/core/plan.c):
  * lists grown by doubling stay sorted and unique whatever order ranges
  * arrive in, and a layout of more than 65536 units (a device or --layout
  * claiming millions of tiny pages) is refused, not allocated.

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the mass-erase choice (lib/plan.c): only flash of small
+ * Unit tests for the mass-erase choice (lib/core/plan.c): only flash of small
  * pages of one size qualifies, at least 8 page erases must be saved, and
  * what must be written back afterwards is at most an eighth of them.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the vector-table check (lib/sanity.c): the Neptune 4
+ * Unit tests for the vector-table check (lib/image/vectors.c): the Neptune 4
  * accident (an app linked for 0x08008000 written at 0x08000000), its
  * mirror image, and data that is not a vector table at all.
  */

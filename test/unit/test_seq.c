@@ -1,8 +1,8 @@
 /*
- * Unit tests for entry/exit sequences: the grammar (lib/seq.c), its
+ * Unit tests for entry/exit sequences: the grammar (lib/usart/seq.c), its
  * errors and columns, the presets, sysfs GPIO against a scratch tree,
- * missing chips (lib/gpio.c) and the runner's timing and once-only exit
- * (lib/entry.c) on a pty.
+ * missing chips (lib/usart/gpio.c) and the runner's timing and once-only exit
+ * (lib/usart/entry.c) on a pty.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -18,9 +18,9 @@
 #include <cmocka.h>
 
 #include "ft_int.h"
-#include "entry.h"
-#include "gpio.h"
-#include "serial.h"
+#include "usart/entry.h"
+#include "usart/gpio.h"
+#include "usart/serial.h"
 
 /* Expected step: op, signal index, level, ms, column. */
 struct want {

@@ -1,5 +1,5 @@
 /*
- * serial.c - POSIX termios back end of the USART transport.
+ * usart/serial.c - POSIX termios back end of the USART transport.
  *
  * Invariants:
  *  - The port is opened O_NOCTTY|O_NONBLOCK and owned exclusively: an
@@ -24,7 +24,7 @@
  *    failed the parity check (or framing, or a BREAK) instead of passing
  *    it on as a silent 0x00: AN3155 Read Memory data carry no checksum,
  *    so this is the only way to tell a damaged block from a good one.
- *    The marking is decoded as the bytes are read (lib/parmrk.c); a read
+ *    The marking is decoded as the bytes are read (lib/usart/parmrk.c); a read
  *    that hands out a damaged byte fails with FT_E_PROTOCOL after it has
  *    taken all its bytes, so the caller can retry the whole exchange.
  *    Without parity neither flag is set and nothing is decoded.

@@ -1,7 +1,7 @@
 /*
- * gpio.h - host GPIO lines for entry/exit sequences (lib/gpio.c): the GPIO
- * character device (uAPI v2) for gpiochipN:LINE and line names, the sysfs
- * interface for plain numbers.
+ * usart/gpio.h - host GPIO lines for entry/exit sequences
+ * (lib/usart/gpio.c): the GPIO character device (uAPI v2) for
+ * gpiochipN:LINE and line names, the sysfs interface for plain numbers.
  */
 #ifndef FT_GPIO_H
 #define FT_GPIO_H

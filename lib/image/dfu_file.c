@@ -1,5 +1,5 @@
 /*
- * dfu_file.c - .dfu files: the DFU 1.1 suffix (Appendix B) and the ST
+ * image/dfu_file.c - .dfu files: the DFU 1.1 suffix (Appendix B) and the ST
  * DfuSe prefix (UM0391), pure parsers over a buffer in memory.
  *
  * A file with a valid suffix and a "DfuSe" prefix becomes one segment per
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dfu.h"
+#include "dfu_file.h"
 
 #define CRC_POLY_REFLECTED 0xEDB88320u
 
@@ -94,8 +94,8 @@ int
 ft_dfu_suffix_check(struct ft_ctx *ctx, const struct ft_dfu_suffix *s,
     uint16_t vid, uint16_t pid)
 {
-	if ((s->vid != FT_DFU_ANY_ID && s->vid != vid) ||
-	    (s->pid != FT_DFU_ANY_ID && s->pid != pid))
+	if ((s->vid != FT_USB_ANY_ID && s->vid != vid) ||
+	    (s->pid != FT_USB_ANY_ID && s->pid != pid))
 		return ft_fail(ctx, FT_E_INVALID,
 		    "the file is for USB device %04x:%04x, this one is "
 		    "%04x:%04x", s->vid, s->pid, vid, pid);
@@ -317,7 +317,7 @@ ft_dfu_file_parse(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 			note_ids(*out, name, &sfx);
 		return rc;
 	}
-	if (sfx.bcd_dfu == FT_DFU_BCD_DFUSE)
+	if (sfx.bcd_dfu == FT_DFUSE_BCD)
 		return ft_fail(ctx, FT_E_FORMAT,
 		    "%s: DfuSe suffix (bcdDFU 0x011a) but no DfuSe prefix",
 		    name);

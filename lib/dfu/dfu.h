@@ -1,8 +1,8 @@
 /*
- * dfu.h - USB DFU 1.1 and ST DfuSe internals: the memory-layout string
- * parser (lib/dfu_layout.c), the .dfu file reader (lib/dfu_file.c) and the
- * protocol constants the transport (lib/tr_dfu.c) uses.  Internal to the
- * library and its unit tests.
+ * dfu/dfu.h - the USB DFU wing's internals: the DfuSe memory-layout
+ * string parser (dfu/layout.c), the protocol constants and the pure
+ * protocol decisions (dfu/state.c) the transport (dfu/transport.c) uses.
+ * Internal to the library and its unit tests.
  */
 #ifndef FT_DFU_H
 #define FT_DFU_H
@@ -56,52 +56,6 @@ const struct ft_dfu_seg *ft_dfu_layout_find(const struct ft_dfu_layout *l,
  */
 int ft_dfu_layout_flash(struct ft_ctx *ctx, const struct ft_dfu_layout *l,
     uint32_t addr, struct ft_layout *out);
-
-/*
- * DFU suffix (DFU 1.1 Appendix B), the last bLength (>= 16) bytes of a
- * .dfu file.  IDs of 0xFFFF mean "any".
- */
-#define FT_DFU_SUFFIX_LEN 16
-#define FT_DFU_ANY_ID 0xFFFFu
-#define FT_DFU_BCD_DFUSE 0x011Au
-
-struct ft_dfu_suffix {
-	uint16_t bcd_device;
-	uint16_t pid;
-	uint16_t vid;
-	uint16_t bcd_dfu;
-	uint8_t length;		/* bLength: suffix bytes to strip */
-	uint32_t crc;		/* dwCRC as stored (checked) */
-};
-
-/*
- * The suffix CRC: reflected CRC-32 (poly 0xEDB88320), start with
- * FT_DFU_CRC_INIT, no final XOR.  Chainable.
- */
-#define FT_DFU_CRC_INIT 0xFFFFFFFFu
-uint32_t ft_dfu_crc(uint32_t crc, const uint8_t *buf, size_t len);
-
-/*
- * Find and check the suffix of buf.  FT_E_NOT_SUPPORTED ("no DFU suffix")
- * when the signature is absent; FT_E_FORMAT naming the file when it is
- * present but its length or CRC is wrong.
- */
-int ft_dfu_suffix_parse(struct ft_ctx *ctx, const char *name,
-    const uint8_t *buf, size_t len, struct ft_dfu_suffix *out);
-/*
- * Like ft_dfu_image_parse() (ft_int.h), and also returns the suffix
- * (suffix may be NULL).
- */
-int ft_dfu_file_parse(struct ft_ctx *ctx, const char *name,
-    const uint8_t *buf, size_t len, uint32_t base, struct ft_image **out,
-    struct ft_dfu_suffix *suffix);
-/*
- * 0 when the suffix's VID and PID accept the device (0xFFFF matches
- * anything), FT_E_INVALID with a detail otherwise.  bcdDevice is not
- * compared: dfuse-pack writes 0x0000 there, which no ST ROM reports.
- */
-int ft_dfu_suffix_check(struct ft_ctx *ctx, const struct ft_dfu_suffix *s,
-    uint16_t vid, uint16_t pid);
 
 /*
  * DFU 1.1 class requests, states and status codes (usb.org DFU 1.1,
@@ -161,10 +115,10 @@ const char *ft_dfu_state_name(int state);
 const char *ft_dfu_status_name(int status);
 
 /*
- * The transport's protocol decisions as pure functions (lib/dfu_state.c):
+ * The transport's protocol decisions as pure functions (lib/dfu/state.c):
  * what to do about a GETSTATUS answer, which device and alt setting a
  * match selects, how fast to poll, when a DfuSe run needs a new Set
- * Address.  lib/tr_dfu.c does the I/O they decide on.
+ * Address.  lib/dfu/transport.c does the I/O they decide on.
  */
 
 /* What a GETSTATUS answer (bState, bStatus) calls for. */
@@ -236,7 +190,7 @@ int ft_dfu_match_strings(const struct ft_dfu_match *m,
  */
 int ft_dfu_choose_alt(struct ft_ctx *ctx, const struct ft_dfu_entry *e,
     const struct ft_dfu_match *m, uint32_t target, unsigned *index);
-/* A USB ID from a DFU suffix accepts have: equal, or FT_DFU_ANY_ID. */
+/* A USB ID from a DFU suffix accepts have: equal, or FT_USB_ANY_ID. */
 int ft_dfu_id_match(uint16_t want, uint16_t have);
 /* Both IDs accept the device (vid, pid). */
 int ft_dfu_ids_accept(uint16_t want_vid, uint16_t want_pid, uint16_t vid,

@@ -1,9 +1,9 @@
 /*
- * dfu_state.c - the DFU transport's protocol decisions, kept free of I/O
+ * dfu/state.c - the DFU transport's protocol decisions, kept free of I/O
  * so that tables can test them: the step a GETSTATUS answer calls for
  * (usb.org DFU 1.1, 6.1.2 and the state diagram of Appendix A), device
  * and alt-setting selection as dfu-util's -d/-p/-S/-a, GETSTATUS pacing,
- * and DfuSe block addressing (ST AN3156).  lib/tr_dfu.c does the I/O.
+ * and DfuSe block addressing (ST AN3156).  lib/dfu/transport.c does the I/O.
  *
  * Invariants: nothing here touches USB, sleeps or keeps state between
  * calls; the only memory written is the caller's (out parameters, the
@@ -233,7 +233,7 @@ ft_dfu_choose_alt(struct ft_ctx *ctx, const struct ft_dfu_entry *e,
 int
 ft_dfu_id_match(uint16_t want, uint16_t have)
 {
-	return want == FT_DFU_ANY_ID || want == have;
+	return want == FT_USB_ANY_ID || want == have;
 }
 
 int

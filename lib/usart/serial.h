@@ -1,5 +1,6 @@
 /*
- * serial.h - the termios seam under the USART transport (lib/serial.c).
+ * usart/serial.h - the termios seam under the USART transport
+ * (lib/usart/serial.c).
  *
  * A port is opened exclusively, put in raw mode with the requested frame
  * format and restored exactly as found when it is closed.  Reads wait with

@@ -1,5 +1,5 @@
 /*
- * plan.c - the erase plan: which erase units an image touches.  Pure: no
+ * core/plan.c - the erase plan: which erase units an image touches.  Pure: no
  * I/O, so it is tested by tables (test/unit/test_plan.c).
  *
  * Invariants: the unit list is ascending by index and has no duplicates,

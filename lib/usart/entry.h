@@ -1,6 +1,6 @@
 /*
- * entry.h - running entry/exit sequences on a serial port and host GPIO
- * lines (lib/entry.c).  Used by the USART transport.
+ * usart/entry.h - running entry/exit sequences on a serial port and host GPIO
+ * lines (lib/usart/entry.c).  Used by the USART transport.
  */
 #ifndef FT_ENTRY_H
 #define FT_ENTRY_H

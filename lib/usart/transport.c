@@ -1,7 +1,7 @@
 /*
- * tr_usart.c - the USART transport: STM32 ROM bootloader over a serial
+ * usart/transport.c - the USART transport: STM32 ROM bootloader over a serial
  * port, ST AN3155.  The ft_transport ops speak the wire protocol only;
- * chunking, retries, verify and progress belong to lib/core.c.
+ * chunking, retries, verify and progress belong to lib/core/.
  *
  * Invariants:
  *  - Every wait has a bound: a named timeout for the device's worst case
@@ -10,7 +10,7 @@
  *    FT_E_PROTOCOL and a detail naming the command, address and stage;
  *    bringing the bootloader back to "waiting for a command" is resync's
  *    job, which the core calls before a retry.
- *  - Only frames built by lib/an3155.c go on the wire, so no field is
+ *  - Only frames built by lib/usart/an3155.c go on the wire, so no field is
  *    ever truncated to fit.
  *  - The hot path (read, write) is three round trips per block with no
  *    sleeps, no flushes and block-sized reads; one when pipelining is on
@@ -37,7 +37,7 @@
  *  - Write Memory final ACK: 256 bytes at the slowest program time in the
  *    table (F1: 70 us per half-word, DS5319) is 9 ms; an option-byte
  *    write erases and reprograms the OB page first.  1 s.
- *  - Erase: see an_erase_timeout_ms() in lib/an3155.c (per unit, from
+ *  - Erase: see an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
  *    its size; F4 128 KiB sector 4 s at x8).
  *  - Mass erase and Readout Unprotect: an_mass_erase_timeout_ms(), from
  *    the flash size (2 MiB F4: 32 s).

@@ -1,5 +1,5 @@
 /*
- * image.c - firmware image readers: Intel HEX, Motorola S-record, ELF32
+ * image/image.c - firmware image readers: Intel HEX, Motorola S-record, ELF32
  * (little-endian ARM executables) and raw binary, from a file, standard
  * input or memory.
  *
@@ -867,7 +867,7 @@ parse_binary(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 }
 
 /*
- * DFU files belong to lib/dfu_file.c, which builds its own image (with
+ * DFU files belong to lib/image/dfu_file.c, which builds its own image (with
  * alt settings).  Until it is wired in here they are refused instead of
  * being mistaken for raw binaries.  The hook: make this return
  * ft_dfu_image_parse(ctx, name, buf, len, base, out).

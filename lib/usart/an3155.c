@@ -1,5 +1,5 @@
 /*
- * an3155.c - pure framing, parsing and timing helpers for the STM32 USART
+ * usart/an3155.c - pure framing, parsing and timing helpers for the STM32 USART
  * bootloader protocol (ST AN3155).  No I/O, no context: every function
  * here is a table-testable transformation (test/unit/test_an3155.c).
  *

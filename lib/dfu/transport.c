@@ -1,5 +1,5 @@
 /*
- * tr_dfu.c - the USB DFU 1.1 / ST DfuSe transport (usb.org DFU 1.1;
+ * dfu/transport.c - the USB DFU 1.1 / ST DfuSe transport (usb.org DFU 1.1;
  * ST AN3156) over libusb-1.0.
  *
  * Discovery groups alt settings per physical device and interface, so a
@@ -22,7 +22,7 @@
  *
  * The protocol decisions (what a status calls for, which device and alt
  * a match selects, poll pacing, DfuSe block numbering) are pure functions
- * in lib/dfu_state.c, tested by tables; this file does their I/O.
+ * in lib/dfu/state.c, tested by tables; this file does their I/O.
  *
  * Images with DfuSe targets reach other alt settings through alt_layout
  * and select_alt (the core writes one memory at a time); memories whose
@@ -981,13 +981,13 @@ describe(libusb_device *d, struct cand *c)
 	libusb_free_config_descriptor(cfg);
 	/* Protocol 0 is DFU mode for DfuSe devices (bcdDFU 0x011A). */
 	c->e.dfu_mode = proto == DFU_PROTO_DFU ||
-	    (proto == 0 && have_func && c->bcd_dfu == FT_DFU_BCD_DFUSE);
+	    (proto == 0 && have_func && c->bcd_dfu == FT_DFUSE_BCD);
 	c->e.vid = dd.idVendor;
 	c->e.pid = dd.idProduct;
 	c->e.bcd_device = dd.bcdDevice;
 	c->e.bus = libusb_get_bus_number(d);
 	c->e.address = libusb_get_device_address(d);
-	c->e.dfuse = have_func && c->bcd_dfu == FT_DFU_BCD_DFUSE;
+	c->e.dfuse = have_func && c->bcd_dfu == FT_DFUSE_BCD;
 	usb_path(d, c->e.path, sizeof(c->e.path));
 	c->udev = d;
 	/* Stash the string indexes in the name fields until opened. */

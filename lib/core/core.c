@@ -1,5 +1,5 @@
 /*
- * core.c - the transport-independent half of every operation: opening a
+ * core/core.c - the transport-independent half of every operation: opening a
  * transport, chunking and alignment, the erase plan, skipping blank
  * blocks, retries after a resync, verify, progress and cancellation.
  *

@@ -1,5 +1,5 @@
 /*
- * seq.c - the entry/exit sequence language (stm32flash's -i grammar plus
+ * usart/seq.c - the entry/exit sequence language (stm32flash's -i grammar plus
  * gpiochipN:LINE and line names) and the table of named presets.
  *
  * Invariants:

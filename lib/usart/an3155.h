@@ -1,6 +1,6 @@
 /*
- * an3155.h - protocol constants and pure framing helpers for the STM32
- * USART bootloader (ST AN3155), used by lib/tr_usart.c and unit tests.
+ * usart/an3155.h - protocol constants and pure framing helpers for the STM32
+ * USART bootloader (ST AN3155), used by lib/usart/transport.c and unit tests.
  *
  * Nothing here does I/O.  Multi-byte fields are big-endian on the wire;
  * every parameter block ends with the XOR of its bytes; a command is its

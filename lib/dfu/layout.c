@@ -1,5 +1,5 @@
 /*
- * dfu_layout.c - the DfuSe memory-layout string (ST UM0424), pure parser.
+ * dfu/layout.c - the DfuSe memory-layout string (ST UM0424), pure parser.
  *
  *   "@" NAME ( "/0x" HEXADDR "/" GROUP ( "," GROUP )* )+
  *   GROUP = COUNT "*" SIZE MULT TYPE

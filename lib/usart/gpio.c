@@ -1,5 +1,5 @@
 /*
- * gpio.c - host GPIO lines for entry/exit sequences.
+ * usart/gpio.c - host GPIO lines for entry/exit sequences.
  *
  * gpiochipN:LINE and line names go through the GPIO character device,
  * uAPI v2: lines are looked up with GPIO_V2_GET_LINEINFO_IOCTL, requested

@@ -1,6 +1,7 @@
 /*
- * entry.c - runs entry/exit sequences (lib/seq.c grammar) on a serial
- * port's modem lines, its BREAK and host GPIO lines (lib/gpio.c).
+ * usart/entry.c - runs entry/exit sequences (lib/usart/seq.c grammar) on
+ * a serial port's modem lines, its BREAK and host GPIO lines
+ * (lib/usart/gpio.c).
  *
  * Invariants:
  *  - ft_entry_prepare does everything that can fail without hardware

@@ -1,5 +1,5 @@
 /*
- * sanity.c - does an image fit where it is about to be written?
+ * image/vectors.c - does an image fit where it is about to be written?
  *
  * A Cortex-M image starts with its vector table: the initial stack
  * pointer, then the reset vector (odd: Thumb).  Firmware linked for
