@@ -133,6 +133,18 @@ ft_log(struct ft_ctx *ctx, enum ft_log_level level, const char *fmt, ...)
 	ctx->log_fn(level, msg, ctx->log_user);
 }
 
+/* Format the detail and log it; the place is the caller's to set. */
+static int set_detail(struct ft_ctx *ctx, int err, const char *fmt,
+    va_list ap) FT_PRINTF(3, 0);
+
+static int
+set_detail(struct ft_ctx *ctx, int err, const char *fmt, va_list ap)
+{
+	vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+	ft_dbg(ctx, "%s: %s", ft_errname(err), ctx->detail);
+	return err;
+}
+
 int
 ft_fail(struct ft_ctx *ctx, int err, const char *fmt, ...)
 {
@@ -141,7 +153,51 @@ ft_fail(struct ft_ctx *ctx, int err, const char *fmt, ...)
 	if (ctx == NULL)
 		return err;
 	va_start(ap, fmt);
-	vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+	set_detail(ctx, err, fmt, ap);
+	va_end(ap);
+	ctx->detail_placed = 0;
+	return err;
+}
+
+int
+ft_fail_at(struct ft_ctx *ctx, int err, uint32_t addr, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx == NULL)
+		return err;
+	va_start(ap, fmt);
+	set_detail(ctx, err, fmt, ap);
+	va_end(ap);
+	ctx->detail_placed = 1;
+	ctx->detail_addr = addr;
+	return err;
+}
+
+int
+ft_fail_place(struct ft_ctx *ctx, int err, const char *what, uint32_t addr)
+{
+	char why[FT_DETAIL_MAX];
+
+	if (ctx == NULL || (ctx->detail_placed && ctx->detail_addr == addr))
+		return err;
+	ft_strlcpy(why, ctx->detail[0] != '\0' ? ctx->detail :
+	    ft_strerror(err), sizeof(why));
+	return ft_fail_at(ctx, err, addr, "%s at 0x%08x: %s", what, addr, why);
+}
+
+int
+ft_fail_more(struct ft_ctx *ctx, int err, const char *fmt, ...)
+{
+	size_t used;
+	va_list ap;
+
+	if (ctx == NULL)
+		return err;
+	/* The place stays what it was: only words are added. */
+	used = strlen(ctx->detail);
+	va_start(ap, fmt);
+	vsnprintf(ctx->detail + used, sizeof(ctx->detail) - used, fmt, ap);
 	va_end(ap);
 	ft_dbg(ctx, "%s: %s", ft_errname(err), ctx->detail);
 	return err;
@@ -150,8 +206,10 @@ ft_fail(struct ft_ctx *ctx, int err, const char *fmt, ...)
 void
 ft_clear_detail(struct ft_ctx *ctx)
 {
-	if (ctx != NULL)
+	if (ctx != NULL) {
 		ctx->detail[0] = '\0';
+		ctx->detail_placed = 0;
+	}
 }
 
 void

@@ -1,5 +1,6 @@
 /*
- * util.c - clock, sleep, number parsing and ST's CRC-32.  Stateless.
+ * util.c - clock, sleep, strings, number parsing and ST's CRC-32.
+ * Stateless.
  */
 #include <errno.h>
 #include <limits.h>
@@ -8,6 +9,19 @@
 #include <time.h>
 
 #include "ft_int.h"
+
+void
+ft_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 uint64_t
 ft_now_us(void)

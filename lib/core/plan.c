@@ -1,6 +1,8 @@
 /*
- * core/plan.c - the erase plan: which erase units an image touches.  Pure: no
- * I/O, so it is tested by tables (test/unit/test_plan.c).
+ * core/plan.c - the erase plan: which erase units an image touches, what
+ * lies outside them, whether one mass erase pays and what it must keep,
+ * and what a failed write leaves unwritten.  Pure: no I/O, so it is
+ * tested by tables (test/unit/test_plan_*.c, test_core_parsers.c).
  *
  * Invariants: the unit list is ascending by index and has no duplicates,
  * whatever order the ranges arrive in; it starts NULL with n 0 and only
@@ -10,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ft_int.h"
+#include <stdio.h>
+
+#include "core.h"
 
 /*
  * A layout comes from the device table, --layout or the device itself
@@ -88,15 +92,15 @@ ft_plan_range(struct ft_ctx *ctx, const struct ft_layout *layout,
 }
 
 int
-ft_plan_image(struct ft_ctx *ctx, const struct ft_layout *layout,
-    const struct ft_image *img, struct ft_erase_unit **units, size_t *n)
+ft_plan_span(struct ft_ctx *ctx, const struct ft_layout *layout,
+    struct ft_span span, struct ft_erase_unit **units, size_t *n)
 {
 	size_t i;
 	int rc;
 
-	for (i = 0; i < img->nseg; i++) {
-		rc = ft_plan_range(ctx, layout, img->seg[i].addr,
-		    img->seg[i].len, units, n);
+	for (i = 0; i < span.nseg; i++) {
+		rc = ft_plan_range(ctx, layout, span.seg[i].addr,
+		    span.seg[i].len, units, n);
 		if (rc != 0)
 			return rc;
 	}
@@ -104,21 +108,67 @@ ft_plan_image(struct ft_ctx *ctx, const struct ft_layout *layout,
 }
 
 int
-ft_image_without_units(const struct ft_image *img,
-    const struct ft_erase_unit *units, size_t n, struct ft_image *out)
+ft_plan_all(struct ft_ctx *ctx, const struct ft_layout *layout,
+    struct ft_erase_unit **units, size_t *n)
+{
+	uint64_t size = ft_layout_size(layout);
+	uint32_t half = 0x80000000u;
+	int rc;
+
+	if (size == 0)
+		return ft_fail(ctx, FT_E_INVALID, "the flash layout is "
+		    "empty");
+	if (size <= UINT32_MAX)
+		return ft_plan_range(ctx, layout, layout->base,
+		    (uint32_t)size, units, n);
+	/* All 4 GiB from address 0: too long for one 32-bit length. */
+	rc = ft_plan_range(ctx, layout, layout->base, half, units, n);
+	if (rc == 0)
+		rc = ft_plan_range(ctx, layout, layout->base + half,
+		    (uint32_t)(size - half), units, n);
+	return rc;
+}
+
+int
+ft_plan_outside(struct ft_ctx *ctx, const struct ft_layout *layout,
+    const struct ft_erase_unit *plan, size_t n, struct ft_erase_unit **out,
+    size_t *nout)
+{
+	struct ft_erase_unit *all = NULL;
+	size_t nall = 0, i, k = 0, j = 0;
+	int rc = ft_plan_all(ctx, layout, &all, &nall);
+
+	if (rc < 0) {
+		free(all);
+		return rc;
+	}
+	for (i = 0; i < nall; i++) {
+		while (j < n && plan[j].index < all[i].index)
+			j++;
+		if (j < n && plan[j].index == all[i].index)
+			continue;
+		all[k++] = all[i];
+	}
+	*out = all;
+	*nout = k;
+	return 0;
+}
+
+int
+ft_span_without_units(struct ft_span span, const struct ft_erase_unit *units,
+    size_t n, struct ft_seglist *out)
 {
 	struct ft_segment *seg;
 	size_t i, k = 0, u = 0;
 
-	out->format = img->format;
 	out->nseg = 0;
 	out->seg = NULL;
 	/* Each unit can split at most one segment in two. */
-	seg = calloc(img->nseg + n + 1, sizeof(*seg));
+	seg = calloc(span.nseg + n + 1, sizeof(*seg));
 	if (seg == NULL)
 		return FT_E_NOMEM;
-	for (i = 0; i < img->nseg; i++) {
-		const struct ft_segment *s = &img->seg[i];
+	for (i = 0; i < span.nseg; i++) {
+		const struct ft_segment *s = &span.seg[i];
 		uint64_t a = s->addr, end = (uint64_t)s->addr + s->len;
 
 		/* Units that end before this segment starts stay behind. */
@@ -151,24 +201,68 @@ ft_image_without_units(const struct ft_image *img,
 	return 0;
 }
 
-uint64_t
-ft_image_bytes_in(const struct ft_image *img, uint32_t addr, uint32_t len)
+int
+ft_span_merge(struct ft_span a, struct ft_span b, struct ft_seglist *out)
 {
-	uint64_t end = (uint64_t)addr + len, total = 0;
+	size_t i = 0, k = 0, m = 0;
+
+	out->nseg = a.nseg + b.nseg;
+	out->seg = calloc(out->nseg + 1, sizeof(*out->seg));
+	if (out->seg == NULL) {
+		out->nseg = 0;
+		return FT_E_NOMEM;
+	}
+	while (i < a.nseg || k < b.nseg)
+		if (k >= b.nseg || (i < a.nseg &&
+		    a.seg[i].addr < b.seg[k].addr))
+			out->seg[m++] = a.seg[i++];
+		else
+			out->seg[m++] = b.seg[k++];
+	return 0;
+}
+
+uint64_t
+ft_units_bytes(const struct ft_erase_unit *u, size_t n)
+{
+	uint64_t total = 0;
 	size_t i;
 
-	for (i = 0; i < img->nseg; i++) {
-		uint64_t lo = img->seg[i].addr;
-		uint64_t hi = lo + img->seg[i].len;
-
-		if (lo < addr)
-			lo = addr;
-		if (hi > end)
-			hi = end;
-		if (hi > lo)
-			total += hi - lo;
-	}
+	for (i = 0; i < n; i++)
+		total += u[i].size;
 	return total;
+}
+
+size_t
+ft_plan_unwritten(const struct ft_erase_unit *u, size_t n, uint32_t stop,
+    char *buf, size_t size)
+{
+	size_t used = 0, i = 0;
+	int len;
+
+	buf[0] = '\0';
+	while (i < n) {
+		uint64_t lo = u[i].addr, hi = (uint64_t)u[i].addr + u[i].size;
+
+		/* Join adjacent units into one range. */
+		for (i++; i < n && u[i].addr == hi; i++)
+			hi += u[i].size;
+		if (hi <= stop)
+			continue;
+		if (lo < stop)
+			lo = stop;
+		len = snprintf(buf + used, size - used,
+		    "%s0x%08llx-0x%08llx", used > 0 ? ", " : "",
+		    (unsigned long long)lo, (unsigned long long)hi - 1);
+		if (len < 0 || (size_t)len >= size - used) {
+			/* Mark the cut; the list starts where it matters. */
+			snprintf(buf + (used > size - 6 ? size - 6 : used), 6,
+			    ", ...");
+			used = strlen(buf);
+			break;
+		}
+		used += (size_t)len;
+	}
+	return used;
 }
 
 /*
@@ -211,4 +305,40 @@ ft_plan_prefers_mass(const struct ft_layout *flash, size_t to_erase,
 	if (!ft_plan_mass_is_cheap(flash) || to_erase < MASS_MIN_UNITS_SAVED)
 		return 0;
 	return to_restore <= to_erase / MASS_RESTORE_RATIO;
+}
+
+int
+ft_plan_mass_saves(const struct ft_erase_unit *plan,
+    const enum ft_unit_state *state, size_t n,
+    const struct ft_erase_unit *outside, size_t nout,
+    struct ft_erase_unit **save, size_t *nsave)
+{
+	struct ft_erase_unit *out;
+	uint64_t wipe_bytes = 0;
+	size_t i, k, m = 0;
+
+	*save = NULL;
+	*nsave = 0;
+	for (i = 0; i < n; i++)
+		if (state[i] == FT_UNIT_DIFFERENT)
+			wipe_bytes += plan[i].size;
+	/* Reading the rest of the flash must cost less than the erases. */
+	if (ft_units_bytes(outside, nout) > wipe_bytes)
+		return 0;
+	out = calloc(n + nout + 1, sizeof(*out));
+	if (out == NULL)
+		return FT_E_NOMEM;
+	/* Every candidate unit, ascending: kept plan units and the rest. */
+	for (i = 0, k = 0; i < n || k < nout;) {
+		if (k >= nout || (i < n && plan[i].addr < outside[k].addr)) {
+			if (state[i] == FT_UNIT_UNCHANGED)
+				out[m++] = plan[i];
+			i++;
+		} else {
+			out[m++] = outside[k++];
+		}
+	}
+	*save = out;
+	*nsave = m;
+	return 0;
 }

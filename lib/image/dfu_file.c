@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dfu_file.h"
+#include "image.h"
 
 #define CRC_POLY_REFLECTED 0xEDB88320u
 
@@ -102,63 +103,18 @@ ft_dfu_suffix_check(struct ft_ctx *ctx, const struct ft_dfu_suffix *s,
 	return 0;
 }
 
-static struct ft_image *
-image_new(size_t nseg)
-{
-	struct ft_image *img = calloc(1, sizeof(*img));
-
-	if (img == NULL)
-		return NULL;
-	img->format = FT_FMT_DFU;
-	if (nseg > 0) {
-		img->seg = calloc(nseg, sizeof(*img->seg));
-		if (img->seg == NULL) {
-			free(img);
-			return NULL;
-		}
-	}
-	return img;
-}
-
-/* Like ft_image_free(), which lives in another module. */
-static void
-image_discard(struct ft_image *img)
-{
-	size_t i;
-
-	if (img == NULL)
-		return;
-	for (i = 0; i < img->nseg; i++)
-		free(img->seg[i].data);
-	free(img->seg);
-	free(img);
-}
-
-static int
-seg_cmp(const void *a, const void *b)
-{
-	const struct ft_segment *x = a, *y = b;
-
-	if (x->alt != y->alt)
-		return x->alt < y->alt ? -1 : 1;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return 0;
-}
-
 /*
  * Walk the targets and elements of a DfuSe payload (prefix included,
- * suffix excluded).  With img NULL only count the non-empty elements into
- * *nseg; otherwise fill img->seg.
+ * suffix excluded), adding each non-empty element to the builder: its
+ * bytes stay in p until the builder copies them.
  */
 static int
 walk_dfuse(struct ft_ctx *ctx, const char *name, const uint8_t *p,
-    size_t len, struct ft_image *img, size_t *nseg)
+    size_t len, struct ft_builder *b)
 {
 	size_t off = PREFIX_LEN;
-	unsigned t, ntargets = p[10];
+	unsigned t, ntargets = p[10], nelem_all = 0;
 
-	*nseg = 0;
 	for (t = 0; t < ntargets; t++) {
 		const uint8_t *tp = p + off;
 		uint32_t tsize, nelem, e;
@@ -201,21 +157,10 @@ walk_dfuse(struct ft_ctx *ctx, const char *name, const uint8_t *p,
 				return ft_fail(ctx, FT_E_FORMAT,
 				    "%s: DfuSe element at 0x%08x (%u bytes) "
 				    "runs past 4 GiB", name, addr, size);
-			if (size > 0 && img != NULL) {
-				struct ft_segment *sg = &img->seg[*nseg];
-
-				sg->data = malloc(size);
-				if (sg->data == NULL)
-					return ft_fail(ctx, FT_E_NOMEM,
-					    "%s: %u bytes", name, size);
-				memcpy(sg->data, p + off, size);
-				sg->addr = addr;
-				sg->len = size;
-				sg->alt = alt;
-				img->nseg++;
-			}
-			if (size > 0)
-				(*nseg)++;
+			if (ft_build_add(b, alt, addr, size, off,
+			    nelem_all++) != 0)
+				return ft_fail(ctx, FT_E_NOMEM, "%s: out of "
+				    "memory", name);
 			off += size;
 		}
 		if (off != tend)
@@ -233,10 +178,10 @@ walk_dfuse(struct ft_ctx *ctx, const char *name, const uint8_t *p,
 
 static int
 parse_dfuse(struct ft_ctx *ctx, const char *name, const uint8_t *p,
-    size_t len, struct ft_image **out)
+    size_t len, struct ft_image *img)
 {
-	struct ft_image *img;
-	size_t n, i;
+	struct ft_builder b = { 0 };
+	struct ft_clash cl;
 	int rc;
 
 	if (len < PREFIX_LEN)
@@ -249,33 +194,18 @@ parse_dfuse(struct ft_ctx *ctx, const char *name, const uint8_t *p,
 	 * DFUImageSize (p + 6) is not checked: dfuse-pack up to 0.9 left the
 	 * suffix out of it, later versions count it.
 	 */
-	rc = walk_dfuse(ctx, name, p, len, NULL, &n);
-	if (rc < 0)
-		return rc;
-	img = image_new(n);
-	if (img == NULL)
-		return ft_fail(ctx, FT_E_NOMEM, "%s", name);
-	rc = walk_dfuse(ctx, name, p, len, img, &n);
-	if (rc < 0) {
-		image_discard(img);
-		return rc;
+	rc = walk_dfuse(ctx, name, p, len, &b);
+	if (rc == 0) {
+		rc = ft_build_finish(&b, p, img, &cl);
+		if (rc == 1)
+			rc = ft_fail(ctx, FT_E_FORMAT, "%s: DfuSe elements "
+			    "overlap at 0x%08x (alt %d)", name, cl.addr,
+			    cl.alt);
+		else if (rc < 0)
+			rc = ft_fail(ctx, rc, "%s: out of memory", name);
 	}
-	qsort(img->seg, img->nseg, sizeof(*img->seg), seg_cmp);
-	for (i = 1; i < img->nseg; i++) {
-		const struct ft_segment *a = &img->seg[i - 1];
-		const struct ft_segment *b = &img->seg[i];
-
-		if (a->alt == b->alt &&
-		    (uint64_t)a->addr + a->len > b->addr) {
-			rc = ft_fail(ctx, FT_E_FORMAT,
-			    "%s: DfuSe elements overlap at 0x%08x (alt %d)",
-			    name, b->addr, b->alt);
-			image_discard(img);
-			return rc;
-		}
-	}
-	*out = img;
-	return 0;
+	ft_build_free(&b);
+	return rc;
 }
 
 /*
@@ -298,6 +228,8 @@ ft_dfu_file_parse(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
     struct ft_dfu_suffix *suffix)
 {
 	struct ft_dfu_suffix sfx;
+	struct ft_builder b = { 0 };
+	struct ft_clash cl;
 	struct ft_image *img;
 	size_t plen;
 	int rc;
@@ -311,34 +243,33 @@ ft_dfu_file_parse(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 	if (suffix != NULL)
 		*suffix = sfx;
 	plen = len - sfx.length;
-	if (plen >= 5 && memcmp(buf, "DfuSe", 5) == 0) {
-		rc = parse_dfuse(ctx, name, buf, plen, out);
-		if (rc == 0)
-			note_ids(*out, name, &sfx);
-		return rc;
+	if (plen < 5 || memcmp(buf, "DfuSe", 5) != 0) {
+		if (sfx.bcd_dfu == FT_DFUSE_BCD)
+			return ft_fail(ctx, FT_E_FORMAT, "%s: DfuSe suffix "
+			    "(bcdDFU 0x011a) but no DfuSe prefix", name);
+		if ((uint64_t)base + plen > (uint64_t)UINT32_MAX + 1)
+			return ft_fail(ctx, FT_E_RANGE, "%s: %zu bytes at "
+			    "0x%08x run past 4 GiB", name, plen, base);
 	}
-	if (sfx.bcd_dfu == FT_DFUSE_BCD)
-		return ft_fail(ctx, FT_E_FORMAT,
-		    "%s: DfuSe suffix (bcdDFU 0x011a) but no DfuSe prefix",
-		    name);
-	if ((uint64_t)base + plen > (uint64_t)UINT32_MAX + 1)
-		return ft_fail(ctx, FT_E_RANGE,
-		    "%s: %zu bytes at 0x%08x run past 4 GiB", name, plen, base);
-	img = image_new(plen > 0 ? 1 : 0);
+	img = calloc(1, sizeof(*img));
 	if (img == NULL)
 		return ft_fail(ctx, FT_E_NOMEM, "%s", name);
-	if (plen > 0) {
-		img->seg[0].data = malloc(plen);
-		if (img->seg[0].data == NULL) {
-			image_discard(img);
-			return ft_fail(ctx, FT_E_NOMEM, "%s: %zu bytes", name,
+	img->format = FT_FMT_DFU;
+	if (plen >= 5 && memcmp(buf, "DfuSe", 5) == 0) {
+		rc = parse_dfuse(ctx, name, buf, plen, img);
+	} else {
+		/* Plain DFU: the payload, in one piece at base. */
+		rc = ft_build_add(&b, -1, base, (uint32_t)plen, 0, 0);
+		if (rc == 0)
+			rc = ft_build_finish(&b, buf, img, &cl);
+		ft_build_free(&b);
+		if (rc != 0)
+			rc = ft_fail(ctx, FT_E_NOMEM, "%s: %zu bytes", name,
 			    plen);
-		}
-		memcpy(img->seg[0].data, buf, plen);
-		img->seg[0].addr = base;
-		img->seg[0].len = (uint32_t)plen;
-		img->seg[0].alt = -1;
-		img->nseg = 1;
+	}
+	if (rc < 0) {
+		ft_image_free(img);
+		return rc;
 	}
 	note_ids(img, name, &sfx);
 	*out = img;

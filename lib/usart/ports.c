@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ft_int.h"
+#include "serial.h"
 
 #define SYSFS_TTY "/class/tty"
 #define BY_ID "/serial/by-id"
@@ -42,17 +42,6 @@ read_line(const char *path, char *buf, size_t size)
 }
 
 static void
-copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void
 link_base(const char *path, char *out, size_t size)
 {
 	char target[PATH_MAX];
@@ -64,7 +53,7 @@ link_base(const char *path, char *out, size_t size)
 		return;
 	target[n] = '\0';
 	slash = strrchr(target, '/');
-	copy_str(out, size, slash != NULL ? slash + 1 : target);
+	ft_strlcpy(out, slash != NULL ? slash + 1 : target, size);
 }
 
 static unsigned
@@ -96,13 +85,13 @@ usb_facts(const char *devdir, struct ft_port_entry *e)
 				e->pid = (uint16_t)hex16(buf);
 			snprintf(file, sizeof(file), "%s/serial", dir);
 			if (read_line(file, buf, sizeof(buf)) == 0)
-				copy_str(e->serial, sizeof(e->serial), buf);
+				ft_strlcpy(e->serial, buf, sizeof(e->serial));
 			snprintf(file, sizeof(file), "%s/product", dir);
 			if (read_line(file, buf, sizeof(buf)) == 0)
-				copy_str(e->product, sizeof(e->product), buf);
+				ft_strlcpy(e->product, buf, sizeof(e->product));
 			slash = strrchr(dir, '/');
-			copy_str(e->usb_path, sizeof(e->usb_path),
-			    slash != NULL ? slash + 1 : dir);
+			ft_strlcpy(e->usb_path, slash != NULL ? slash + 1 :
+			    dir, sizeof(e->usb_path));
 			return;
 		}
 		slash = strrchr(dir, '/');
@@ -193,7 +182,7 @@ ft_serial_list_at(struct ft_ctx *ctx, const char *sysroot,
 		if (strlen(d->d_name) + 6 > sizeof(e.path))
 			continue;
 		memcpy(e.path, "/dev/", 5);
-		copy_str(e.path + 5, sizeof(e.path) - 5, d->d_name);
+		ft_strlcpy(e.path + 5, d->d_name, sizeof(e.path) - 5);
 		snprintf(path, sizeof(path), "%s/%s/device", dir, d->d_name);
 		usb_facts(path, &e);
 		by_id_name(devroot, d->d_name, e.by_id, sizeof(e.by_id));

@@ -74,4 +74,8 @@ unsigned ft_serial_char_bits(const struct ft_serial *s);
 unsigned ft_serial_baud(const struct ft_serial *s);
 const char *ft_serial_path(const struct ft_serial *s);
 
+/* ft_serial_list() under other sysfs and /dev roots (usart/ports.c). */
+int ft_serial_list_at(struct ft_ctx *ctx, const char *sysroot,
+    const char *devroot, struct ft_port_entry **out, size_t *count);
+
 #endif /* FT_SERIAL_H */

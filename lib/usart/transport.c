@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport.h"
 #include "an3155.h"
 #include "entry.h"
 #include "serial.h"
@@ -187,6 +188,8 @@ op_fail(struct ft_dev *dev, int err, const struct op *op, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (op->has_addr)
+		return ft_fail_at(dev->ctx, err, op->addr, "%s: %s", name, msg);
 	return ft_fail(dev->ctx, err, "%s: %s", name, msg);
 }
 
@@ -650,19 +653,6 @@ run_exit(struct ft_dev *dev)
 	}
 }
 
-static void
-usart_release(struct ft_dev *dev)
-{
-	struct usart *u = U(dev);
-
-	if (u == NULL)
-		return;
-	run_exit(dev);
-	ft_serial_close(u->port);
-	ft_entry_free(u->entry);
-	free(u);
-	dev->priv = NULL;
-}
 
 /*
  * Entry half, settle, sync (which flushes the input first).  A chip that
@@ -717,37 +707,30 @@ enter_and_sync(struct ft_dev *dev)
 	}
 }
 
+/* Zeroed priv holds nothing: no port, no sequence (close is safe). */
 static int
 usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 {
+	struct usart *u = U(dev);
 	struct ft_serial_cfg cfg;
-	struct usart *u;
 	int rc;
 
-	u = calloc(1, sizeof(*u));
-	if (u == NULL)
-		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
-	dev->priv = u;
 	u->settle_ms = opts->settle_ms < 0 ? 0u : opts->settle_ms == 0 ?
 	    FT_ENTRY_SETTLE_MS : (unsigned)opts->settle_ms;
 	/* Everything about the sequence is checked before the port opens. */
 	if (opts->entry_seq != NULL) {
 		rc = ft_entry_prepare(dev->ctx, opts->entry_seq, NULL,
 		    &u->entry);
-		if (rc < 0) {
-			usart_release(dev);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	cfg.baud = opts->baud;
 	cfg.data_bits = opts->data_bits;
 	cfg.parity = opts->parity;
 	cfg.stop_bits = opts->stop_bits;
 	rc = ft_serial_open(dev->ctx, opts->port, &cfg, &u->port);
-	if (rc < 0) {
-		usart_release(dev);
+	if (rc < 0)
 		return rc;
-	}
 	u->baud = ft_serial_baud(u->port);
 	u->char_bits = ft_serial_char_bits(u->port);
 	u->pipeline = opts->usart_pipeline != 0;
@@ -757,17 +740,20 @@ usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 		rc = ft_serial_flush_input(u->port);
 	if (rc == 0)
 		rc = identify(dev, opts);
-	if (rc < 0) {
-		usart_release(dev);
-		return rc;
-	}
-	return 0;
+	return rc;
 }
 
+/* The exit half (once), then the port as it was found. */
 static void
 usart_close(struct ft_dev *dev)
 {
-	usart_release(dev);
+	struct usart *u = U(dev);
+
+	run_exit(dev);
+	ft_serial_close(u->port);
+	u->port = NULL;
+	ft_entry_free(u->entry);
+	u->entry = NULL;
 }
 
 /*
@@ -1424,6 +1410,7 @@ usart_resync(struct ft_dev *dev)
 
 const struct ft_transport ft_transport_usart = {
 	.name = "usart",
+	.priv_size = sizeof(struct usart),
 	/*
 	 * Each further Erase command costs two round trips (some 3 ms);
 	 * 64 one-KiB pages (1.3 s on an F103) still leave progress and

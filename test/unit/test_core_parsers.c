@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ft_int.h"
+#include "core/core.h"
 
 static void
 test_parse_u32(void **state)
@@ -198,12 +198,12 @@ test_plan_image(void **state)
 		{ 0x08000100, 8, data, -1 },
 		{ 0x08010000, 8, data, -1 },
 	};
-	struct ft_image img = { .format = FT_FMT_IHEX, .nseg = 2, .seg = seg };
+	struct ft_span img = { seg, 2 };
 	struct ft_erase_unit *u = NULL;
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(ft_plan_image(NULL, &f401, &img, &u, &n), 0);
+	assert_int_equal(ft_plan_span(NULL, &f401, img, &u, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(u[0].index, 0);
 	assert_int_equal(u[1].index, 4);

@@ -20,6 +20,7 @@
 
 #include "dfu/dfu.h"
 #include "image/dfu_file.h"
+#include "image/image.h"
 
 #define KIB 1024u
 

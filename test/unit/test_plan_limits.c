@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ft_int.h"
+#include "core/core.h"
 
 /* 1-byte units from 0x1000: unit index = address - 0x1000. */
 static const struct ft_layout tiny = {

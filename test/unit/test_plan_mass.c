@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "ft_int.h"
+#include "core/core.h"
 
 /* STM32F042: 32 pages of 1 KiB. */
 static const struct ft_layout f042 = { 0x08000000, 1, { { 1024, 32 } } };

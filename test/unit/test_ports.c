@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ft_int.h"
+#include "usart/serial.h"
 
 static char root[] = "/tmp/ft-ports-XXXXXX";
 
