@@ -1,0 +1,248 @@
+/*
+ * usart/usart.h - what the files of the USART transport share: the
+ * session's private state, the operation names failures carry, the
+ * timeouts, and the functions one file offers the others.  Sectioned by
+ * the file that defines each declaration.  Internal to lib/usart/.
+ */
+#ifndef FT_USART_USART_H
+#define FT_USART_USART_H
+
+#include "transport.h"
+#include "an3155.h"
+#include "entry.h"
+#include "serial.h"
+
+/*
+ * Timeouts.  AN3155 gives none; these are the device's worst case for
+ * each wait, to which the wire time of the bytes still in flight is added.
+ *  - First ACK of a command, and ACKs of address/length frames: the ROM
+ *    answers as soon as it has checked the bytes; 500 ms is ample (and is
+ *    what stm32flash has used for years without complaints).
+ *  - Write Memory final ACK: 256 bytes at the slowest program time in the
+ *    table (F1: 70 us per half-word, DS5319) is 9 ms; an option-byte
+ *    write erases and reprograms the OB page first.  1 s.
+ *  - Erase: see an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
+ *    its size; F4 128 KiB sector 4 s at x8).
+ *  - Mass erase and Readout Unprotect: an_mass_erase_timeout_ms(), from
+ *    the flash size (2 MiB F4: 32 s).
+ *  - Write Protect / Write Unprotect / Readout Protect: the ROM erases and
+ *    reprograms the option bytes (an OB "page" or, on F2/F4, the OB
+ *    sector): 5 s covers the largest.
+ *  - Get Checksum: the ROM reads the area at bus speed; 2 ms per KiB
+ *    (10x a byte loop at 16 MHz HSI) plus 500 ms.
+ */
+#define ACK_TIMEOUT_MS 500u
+#define WRITE_ACK_TIMEOUT_MS 1000u
+#define PROTECT_ACK_TIMEOUT_MS 5000u
+#define CRC_BASE_TIMEOUT_MS 500u
+#define CRC_MS_PER_KIB 2u
+/* Writing to the port: the driver queue takes our bytes at once unless
+ * the line is stuck (flow control, unplugged adapter). */
+#define TX_TIMEOUT_MS 1000u
+
+/*
+ * Sync: a chip coming out of reset may miss the first 0x7F, so try
+ * SYNC_TRIES times SYNC_REPLY_MS (2.5 s in all).
+ */
+#define SYNC_TRIES 5u
+#define SYNC_REPLY_MS 500u
+/* After a command that resets the device (0x63/0x73/0x82/0x92): let the
+ * ROM boot again before the first 0x7F, then sync for at most
+ * RESET_SYNC_TRIES * SYNC_REPLY_MS. */
+#define RESET_SETTLE_MS 200u
+#define RESET_SYNC_TRIES 10u
+
+/* Resync: wait this long for a NACK after each probe burst. */
+#define RESYNC_REPLY_MS 100u
+/* Line must be quiet this long before we trust it is drained. */
+#define RESYNC_QUIET_MS 30u
+/* The whole resync is bounded by this. */
+#define RESYNC_TIMEOUT_MS 4000u
+/*
+ * Probe byte: even and neither 0x00 nor 0xFF.  In command state a pair
+ * (b, b) is not cmd/~cmd; an address frame b,b,b,b has XOR 0 != b; a
+ * Write Memory frame N=b, b+1 (odd count) data bytes b, checksum b has
+ * XOR b ^ b = 0 != b - so every state ends in a NACK and no probe can
+ * ever be taken for a valid write or a special erase (0xFFFF).
+ */
+#define RESYNC_PROBE 0xFEu
+#define RESYNC_MAX_BURST 256u
+
+/* Room for "Write Memory at 0x08004000". */
+#define OP_NAME_MAX 48
+/* Raw bytes shown per trace line. */
+#define TRACE_MAX_BYTES 48
+
+/*
+ * usart/transport.c - the USART transport: STM32 ROM bootloader over a serial
+ * port, ST AN3155.  The ft_transport ops speak the wire protocol only;
+ * chunking, retries, verify and progress belong to lib/core/.
+ *
+ * Invariants:
+ *  - Every wait has a bound: a named timeout for the device's worst case
+ *    plus the wire time of what is still on its way at the current baud.
+ *  - An op that fails returns at once with FT_E_NACK, FT_E_TIMEOUT or
+ *    FT_E_PROTOCOL and a detail naming the command, address and stage;
+ *    bringing the bootloader back to "waiting for a command" is resync's
+ *    job, which the core calls before a retry.
+ *  - Only frames built by lib/usart/an3155.c go on the wire, so no field is
+ *    ever truncated to fit.
+ *  - The hot path (read, write) is three round trips per block with no
+ *    sleeps, no flushes and block-sized reads; one when pipelining is on
+ *    (off by default, see send_burst).
+ *  - An entry/exit sequence is parsed and its GPIO lines claimed before
+ *    the port is opened; its exit half runs before the port is closed on
+ *    every path out (failed open included), at most once.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport.h"
+#include "an3155.h"
+#include "entry.h"
+#include "serial.h"
+
+/*
+ * Timeouts.  AN3155 gives none; these are the device's worst case for
+ * each wait, to which the wire time of the bytes still in flight is added.
+ *  - First ACK of a command, and ACKs of address/length frames: the ROM
+ *    answers as soon as it has checked the bytes; 500 ms is ample (and is
+ *    what stm32flash has used for years without complaints).
+ *  - Write Memory final ACK: 256 bytes at the slowest program time in the
+ *    table (F1: 70 us per half-word, DS5319) is 9 ms; an option-byte
+ *    write erases and reprograms the OB page first.  1 s.
+ *  - Erase: see an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
+ *    its size; F4 128 KiB sector 4 s at x8).
+ *  - Mass erase and Readout Unprotect: an_mass_erase_timeout_ms(), from
+ *    the flash size (2 MiB F4: 32 s).
+ *  - Write Protect / Write Unprotect / Readout Protect: the ROM erases and
+ *    reprograms the option bytes (an OB "page" or, on F2/F4, the OB
+ *    sector): 5 s covers the largest.
+ *  - Get Checksum: the ROM reads the area at bus speed; 2 ms per KiB
+ *    (10x a byte loop at 16 MHz HSI) plus 500 ms.
+ */
+#define ACK_TIMEOUT_MS 500u
+#define WRITE_ACK_TIMEOUT_MS 1000u
+#define PROTECT_ACK_TIMEOUT_MS 5000u
+#define CRC_BASE_TIMEOUT_MS 500u
+#define CRC_MS_PER_KIB 2u
+/* Writing to the port: the driver queue takes our bytes at once unless
+ * the line is stuck (flow control, unplugged adapter). */
+#define TX_TIMEOUT_MS 1000u
+
+/*
+ * Sync: a chip coming out of reset may miss the first 0x7F, so try
+ * SYNC_TRIES times SYNC_REPLY_MS (2.5 s in all).
+ */
+#define SYNC_TRIES 5u
+#define SYNC_REPLY_MS 500u
+/* After a command that resets the device (0x63/0x73/0x82/0x92): let the
+ * ROM boot again before the first 0x7F, then sync for at most
+ * RESET_SYNC_TRIES * SYNC_REPLY_MS. */
+#define RESET_SETTLE_MS 200u
+#define RESET_SYNC_TRIES 10u
+
+/* Resync: wait this long for a NACK after each probe burst. */
+#define RESYNC_REPLY_MS 100u
+/* Line must be quiet this long before we trust it is drained. */
+#define RESYNC_QUIET_MS 30u
+/* The whole resync is bounded by this. */
+#define RESYNC_TIMEOUT_MS 4000u
+/*
+ * Probe byte: even and neither 0x00 nor 0xFF.  In command state a pair
+ * (b, b) is not cmd/~cmd; an address frame b,b,b,b has XOR 0 != b; a
+ * Write Memory frame N=b, b+1 (odd count) data bytes b, checksum b has
+ * XOR b ^ b = 0 != b - so every state ends in a NACK and no probe can
+ * ever be taken for a valid write or a special erase (0xFFFF).
+ */
+#define RESYNC_PROBE 0xFEu
+#define RESYNC_MAX_BURST 256u
+
+/* Room for "Write Memory at 0x08004000". */
+#define OP_NAME_MAX 48
+/* Raw bytes shown per trace line. */
+#define TRACE_MAX_BYTES 48
+
+struct usart {
+	struct ft_serial *port;
+	struct ft_entry *entry;	/* NULL: no entry/exit sequence */
+	unsigned settle_ms;	/* after the entry half */
+	unsigned baud;
+	unsigned char_bits;
+	struct an_get get;
+	/* Byte values sent since the current command began (a bitmap). */
+	uint8_t sent_values[32];
+	int pipeline;		/* ft_open_opts.usart_pipeline, until a
+				 * pipelined command fails */
+	/*
+	 * The last failure was a Read Memory whose data all arrived, some
+	 * of it damaged on the line: the ROM has finished its reply and
+	 * waits for a command, so the retry needs no resync.
+	 */
+	int idle_after_damage;
+};
+
+/* Whole resyncs after one failure whose own check came back damaged. */
+#define RESYNC_ATTEMPTS 3u
+
+/* What a failure names: the command and, where it has one, the address. */
+struct op {
+	const char *cmd;	/* "Write Memory" */
+	uint32_t addr;
+	int has_addr;
+};
+
+static inline struct usart *
+U(struct ft_dev *dev)
+{
+	return dev->priv;
+}
+
+/* usart/link.c: the AN3155 conversation on the wire. */
+
+/* Milliseconds that nbytes take on the wire, rounded up, plus one. */
+unsigned ft_usart_wire_ms(const struct usart *u, size_t nbytes);
+/* Fail naming op ("Write Memory at 0x08004000: ..."). */
+int ft_usart_op_fail(struct ft_dev *dev, int err, const struct op *op,
+    const char *fmt, ...) FT_PRINTF(4, 5);
+int ft_usart_tx(struct ft_dev *dev, const uint8_t *b, size_t n);
+int ft_usart_rx(struct ft_dev *dev, uint8_t *b, size_t n, unsigned ms,
+    size_t *got);
+/* A reply damaged on the line (parity): FT_E_PROTOCOL naming it. */
+int ft_usart_damaged(struct ft_dev *dev, const struct op *op,
+    const char *what);
+/* Wait up to ms for ACK; NACK, timeout or garbage name the stage. */
+int ft_usart_wait_ack(struct ft_dev *dev, const struct op *op,
+    const char *stage, unsigned ms);
+/* Send a command byte and its complement, wait for the ACK. */
+int ft_usart_command(struct ft_dev *dev, const struct op *op, uint8_t cmd);
+/* The same for a memory command, which a protected chip refuses. */
+int ft_usart_mem_command(struct ft_dev *dev, const struct op *op,
+    uint8_t cmd);
+int ft_usart_send_u32(struct ft_dev *dev, const struct op *op, uint32_t v,
+    const char *stage);
+/* 0x7F until the bootloader ACKs (or NACKs: already synced). */
+int ft_usart_sync(struct ft_dev *dev, unsigned tries);
+/* A length-prefixed reply body (Get, Get ID) and its final ACK. */
+int ft_usart_read_body(struct ft_dev *dev, const struct op *op,
+    uint8_t *body, size_t *len);
+/* Pipelining (see link.c): may this burst go in one piece? */
+int ft_usart_burst_ok(struct ft_dev *dev, const struct op *op,
+    const uint8_t *b, size_t n);
+int ft_usart_send_burst(struct ft_dev *dev, const struct op *op,
+    const uint8_t *b, size_t n, const char *last, unsigned last_ms);
+int ft_usart_read_frames(struct ft_dev *dev, const struct op *op,
+    const uint8_t f[AN_READ_LEN_FRAME_LEN]);
+/* The transport's resync op. */
+int ft_usart_resync(struct ft_dev *dev);
+
+/* usart/identify.c: Get, Get Version, Get ID and the table row. */
+int ft_usart_get_version(struct ft_dev *dev, uint8_t *version);
+int ft_usart_get_commands(struct ft_dev *dev);
+void ft_usart_copy_commands(struct ft_dev *dev);
+/* Identify the chip and fill dev->info and the block sizes. */
+int ft_usart_identify(struct ft_dev *dev, const struct ft_open_opts *opts);
+
+#endif /* FT_USART_USART_H */
