@@ -1,6 +1,7 @@
 /*
  * cli.h - what the files of the front end share, sectioned by the file
- * that defines each declaration (compat.h and json.h keep their own).
+ * that defines each declaration (json.h, a small JSON writer, keeps its
+ * own).
  *
  * A run of flashtool keeps three things apart: what the user asked for
  * (struct options, filled by options.c and not changed after it is
@@ -14,6 +15,7 @@
 #define FLASHTOOL_CLI_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -97,6 +99,7 @@ struct options {
 
 /* How the run reports: stderr messages and the first failure. */
 struct report {
+	const char *progname;	/* messages start "flashtool: " */
 	int json;		/* --json: one document on stdout at the end */
 	int quiet;		/* -q: errors only */
 	int err;		/* the first failure: enum ft_err or cli_err */
@@ -144,6 +147,10 @@ struct result {
 	int dfu_ok;		/* USB could be listed */
 };
 
+/* compat.c */
+int compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv,
+    struct report *rep);
+
 /* options.c */
 void usage(int full);
 void parse_options(struct options *o, struct report *rep, int argc,
@@ -177,6 +184,8 @@ int fail_lib(struct report *rep, const struct ft_ctx *ctx, int err,
     const char *doing);
 void fail_usage(struct report *rep, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+void vfail_usage(struct report *rep, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0), noreturn));
 void end_early(struct report *rep, int code) __attribute__((noreturn));
 int exit_code_for(int err);
 void say(const struct report *rep, const char *fmt, ...)

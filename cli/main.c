@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "compat.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -162,9 +161,10 @@ main(int argc, char **argv)
 	int code;
 
 	memset(&rep, 0, sizeof(rep));
+	rep.progname = "flashtool";
 	memset(&res, 0, sizeof(res));
 	/* As stm32flash or dfu-util: their command line, rewritten. */
-	(void)compat_rewrite(argc, argv, &argc, &argv);
+	(void)compat_rewrite(argc, argv, &argc, &argv, &rep);
 	rep.json = wants_json(argc, argv);
 	parse_options(&opt, &rep, argc, argv);
 	rep.json = opt.json;

@@ -16,8 +16,6 @@
 #include "cli.h"
 #include "json.h"
 
-static const char progname[] = "flashtool";
-
 static const char *const cli_err_names[] = {
 	[CLI_E_USAGE] = "usage",
 	[CLI_E_IO] = "io",
@@ -39,7 +37,7 @@ vfail(struct report *rep, int err, int code, const char *fmt, va_list ap)
 	va_list again;
 
 	va_copy(again, ap);
-	fprintf(stderr, "%s: ", progname);
+	fprintf(stderr, "%s: ", rep->progname);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	if (rep->err == 0) {
@@ -86,8 +84,13 @@ fail_usage(struct report *rep, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	vfail_usage(rep, fmt, ap);
+}
+
+void
+vfail_usage(struct report *rep, const char *fmt, va_list ap)
+{
 	vfail(rep, CLI_E_USAGE, EXIT_USAGE, fmt, ap);
-	va_end(ap);
 	end_early(rep, EXIT_USAGE);
 }
 
@@ -155,7 +158,7 @@ note(const struct report *rep, const char *fmt, ...)
 
 	if (rep->quiet)
 		return;
-	fprintf(stderr, "%s: ", progname);
+	fprintf(stderr, "%s: ", rep->progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -171,7 +174,7 @@ on_log(enum ft_log_level level, const char *msg, void *user)
 	if (rep->quiet && level > FT_LOG_ERROR)
 		return;
 	if (level <= FT_LOG_WARN)
-		fprintf(stderr, "%s: %s%s\n", progname,
+		fprintf(stderr, "%s: %s%s\n", rep->progname,
 		    level == FT_LOG_WARN ? "warning: " : "", msg);
 	else
 		fprintf(stderr, "%s\n", msg);
