@@ -445,7 +445,9 @@ act(struct run *r, const struct options *o, struct result *res)
 	case ACT_LIST:
 		break;
 	}
-	return fail(r->rep, CLI_E_USAGE, EXIT_USAGE, "--list needs no device");
+	/* main runs --list without a device; this is not reached. */
+	return fail(r->rep, CLI_E_USAGE, EXIT_USAGE, "--list is not a device "
+	    "action");
 }
 
 /* -g: start the code; over DFU, a write leaves DFU mode by default. */

@@ -152,7 +152,6 @@ int compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv,
     struct report *rep);
 
 /* options.c */
-void usage(int full);
 void parse_options(struct options *o, struct report *rep, int argc,
     char **argv);
 int validate_options(struct options *o, struct ft_ctx *ctx,
@@ -197,7 +196,6 @@ void on_progress(enum ft_stage stage, uint64_t done, uint64_t total,
     void *user);
 void print_summary(const struct report *rep, const struct options *o,
     const struct result *res);
-void json_early(const struct report *rep, int code);
 void json_document(const struct report *rep, const struct options *o,
     const struct run *r, const struct result *res, int code);
 

@@ -163,7 +163,7 @@ print_presets(FILE *f)
 }
 
 /* full: -h, on stdout; otherwise the short form after a bad option. */
-void
+static void
 usage(int full)
 {
 	FILE *f = full ? stdout : stderr;

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "json.h"
 
+static void json_early(const struct report *rep, int code);
+
 static const char *const cli_err_names[] = {
 	[CLI_E_USAGE] = "usage",
 	[CLI_E_IO] = "io",
@@ -270,7 +272,7 @@ json_error(struct json *j, const struct report *rep, int code)
 }
 
 /* A failure before the options were whole: usage errors. */
-void
+static void
 json_early(const struct report *rep, int code)
 {
 	struct json j;
