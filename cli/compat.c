@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
+#include "cli.h"
 
 /* stm32flash talks at 57600 baud unless told otherwise. */
 #define STM32FLASH_DEFAULT_BAUD "57600"
@@ -22,29 +22,29 @@
 struct argv_out {
 	int argc;
 	char *argv[MAX_ARGS + 1];
+	struct report *rep;
+	const char *me;		/* "stm32flash (flashtool)": messages start so */
 };
 
-static void compat_error(const char *tool, const char *fmt, ...)
+static void compat_error(struct argv_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
+/* Through fail(), as every failure, under the name the user ran. */
 static void
-compat_error(const char *tool, const char *fmt, ...)
+compat_error(struct argv_out *o, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s (flashtool): ", tool);
+	o->rep->progname = o->me;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
+	vfail_usage(o->rep, fmt, ap);
 }
 
 static void
-push(struct argv_out *o, const char *tool, const char *arg)
+push(struct argv_out *o, const char *arg)
 {
 	if (o->argc >= MAX_ARGS)
-		compat_error(tool, "too many arguments");
+		compat_error(o, "too many arguments");
 	o->argv[o->argc++] = (char *)arg;
 	o->argv[o->argc] = NULL;
 }
@@ -65,7 +65,6 @@ base_name(const char *path)
 static void
 from_stm32flash(int argc, char **argv, struct argv_out *o)
 {
-	static const char tool[] = "stm32flash";
 	int c, have_baud = 0, writing = 0;
 	const char *erase_pages = NULL;
 	int i;
@@ -81,16 +80,16 @@ from_stm32flash(int argc, char **argv, struct argv_out *o)
 		else if (c == 'e')
 			erase_pages = optarg;
 		else if (c == 'a')
-			compat_error(tool, "-a %s: I2C is not supported, only "
+			compat_error(o, "-a %s: I2C is not supported, only "
 			    "serial ports", optarg);
 		else if (c == '?')
-			compat_error(tool, "unknown option or missing value "
+			compat_error(o, "unknown option or missing value "
 			    "near '%s'", argv[optind - 1]);
 	}
-	push(o, tool, "flashtool");
+	push(o, "flashtool");
 	if (!have_baud) {
-		push(o, tool, "-b");
-		push(o, tool, STM32FLASH_DEFAULT_BAUD);
+		push(o, "-b");
+		push(o, STM32FLASH_DEFAULT_BAUD);
 	}
 	/* Pass everything through, but drop a "-e N" that -w overrides. */
 	for (i = 1; i < argc; i++) {
@@ -103,7 +102,7 @@ from_stm32flash(int argc, char **argv, struct argv_out *o)
 			if (strncmp(argv[i], "-e", 2) == 0 && argv[i][2] != '\0')
 				continue;
 		}
-		push(o, tool, argv[i]);
+		push(o, argv[i]);
 	}
 }
 
@@ -116,28 +115,27 @@ static void
 dfuse_address(const char *spec, struct argv_out *o, int *leave,
     char *range, size_t range_size)
 {
-	static const char tool[] = "dfu-util";
 	char buf[128];
 	char *part, *save = NULL;
 	int first = 1;
 
 	if (strlen(spec) >= sizeof(buf))
-		compat_error(tool, "-s %s: too long", spec);
+		compat_error(o, "-s %s: too long", spec);
 	strcpy(buf, spec);
 	range[0] = '\0';
 	for (part = strtok_r(buf, ":", &save); part != NULL;
 	    part = strtok_r(NULL, ":", &save)) {
 		if (first) {
 			if (strlen(part) >= range_size)
-				compat_error(tool, "-s %s: too long", spec);
+				compat_error(o, "-s %s: too long", spec);
 			strcpy(range, part);
 			first = 0;
 		} else if (strcmp(part, "leave") == 0) {
 			*leave = 1;
 		} else if (strcmp(part, "mass-erase") == 0) {
-			push(o, tool, "--mass-erase");
+			push(o, "--mass-erase");
 		} else if (strcmp(part, "unprotect") == 0) {
-			push(o, tool, "-k");
+			push(o, "-k");
 		} else if (strcmp(part, "force") == 0 ||
 		    strcmp(part, "will-reset") == 0) {
 			/* flashtool checks the layout itself; resets are seen. */
@@ -145,68 +143,112 @@ dfuse_address(const char *spec, struct argv_out *o, int *leave,
 			size_t n = strlen(range);
 
 			if (n + 1 + strlen(part) >= range_size)
-				compat_error(tool, "-s %s: too long", spec);
+				compat_error(o, "-s %s: too long", spec);
 			range[n] = ':';
 			strcpy(range + n + 1, part);
 		} else {
-			compat_error(tool, "-s: unknown modifier '%s' (leave, "
+			compat_error(o, "-s: unknown modifier '%s' (leave, "
 			    "mass-erase, force, unprotect, will-reset)", part);
 		}
 	}
 }
 
+static const struct option dfu_util_options[] = {
+	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "list", no_argument, NULL, 'l' },
+	{ "detach", no_argument, NULL, 'e' },
+	{ "detach-delay", required_argument, NULL, 'E' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "path", required_argument, NULL, 'p' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "cfg", required_argument, NULL, 'c' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "intf", required_argument, NULL, 'i' },
+	{ "altsetting", required_argument, NULL, 'a' },
+	{ "alt", required_argument, NULL, 'a' },
+	{ "serial", required_argument, NULL, 'S' },
+	{ "transfer-size", required_argument, NULL, 't' },
+	{ "upload", required_argument, NULL, 'U' },
+	{ "upload-size", required_argument, NULL, 'Z' },
+	{ "download", required_argument, NULL, 'D' },
+	{ "reset", no_argument, NULL, 'R' },
+	{ "dfuse-address", required_argument, NULL, 's' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What a dfu-util command line asks for beside the plain options. */
+struct dfu_util_cmd {
+	const char *upload, *download, *upload_size;
+	int leave, list;
+	char range[96];		/* -s ADDR[:LEN], "" if none */
+};
+
+/* The transfer: -l, -s/-Z as -S, -D as -w (with --stay), -U as -r. */
+static void
+dfu_util_transfer(struct argv_out *o, const struct dfu_util_cmd *cmd)
+{
+	static char sized[128];
+
+	if (cmd->list)
+		push(o, "--list");
+	if (cmd->upload_size != NULL && strchr(cmd->range, ':') == NULL) {
+		snprintf(sized, sizeof(sized), "%s:%s", cmd->range[0] != '\0' ?
+		    cmd->range : "0x08000000", cmd->upload_size);
+		push(o, "-S");
+		push(o, sized);
+	} else if (cmd->range[0] != '\0') {
+		push(o, "-S");
+		push(o, cmd->range);
+	}
+	if (cmd->download != NULL) {
+		push(o, "-w");
+		push(o, cmd->download);
+		if (!cmd->leave)
+			push(o, "--stay");
+	}
+	if (cmd->upload != NULL) {
+		push(o, "-r");
+		push(o, cmd->upload);
+	}
+}
+
+/* One option of dfu-util's that flashtool spells the same, with a value. */
+static void
+push_pair(struct argv_out *o, const char *opt, const char *arg)
+{
+	push(o, opt);
+	push(o, arg);
+}
+
 static void
 from_dfu_util(int argc, char **argv, struct argv_out *o)
 {
-	static const char tool[] = "dfu-util";
-	static const struct option opts[] = {
-		{ "version", no_argument, NULL, 'V' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "detach", no_argument, NULL, 'e' },
-		{ "detach-delay", required_argument, NULL, 'E' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "path", required_argument, NULL, 'p' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "cfg", required_argument, NULL, 'c' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "intf", required_argument, NULL, 'i' },
-		{ "altsetting", required_argument, NULL, 'a' },
-		{ "alt", required_argument, NULL, 'a' },
-		{ "serial", required_argument, NULL, 'S' },
-		{ "transfer-size", required_argument, NULL, 't' },
-		{ "upload", required_argument, NULL, 'U' },
-		{ "upload-size", required_argument, NULL, 'Z' },
-		{ "download", required_argument, NULL, 'D' },
-		{ "reset", no_argument, NULL, 'R' },
-		{ "dfuse-address", required_argument, NULL, 's' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static char range[96], sized[128];
-	const char *upload = NULL, *download = NULL, *upload_size = NULL;
-	int c, leave = 0, list = 0;
+	/* Static: push keeps pointers into it for the caller. */
+	static struct dfu_util_cmd cmd;
+	int c;
 
-	push(o, tool, "flashtool");
-	push(o, tool, "--dfu");
+	memset(&cmd, 0, sizeof(cmd));
+	push(o, "flashtool");
+	push(o, "--dfu");
 	opterr = 0;
 	optind = 1;
-	range[0] = '\0';
 	while ((c = getopt_long(argc, argv, "hVvleE:d:p:c:i:a:S:t:U:D:Z:Rs:w",
-	    opts, NULL)) != -1) {
+	    dfu_util_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			push(o, tool, "--help");
+			push(o, "--help");
 			break;
 		case 'V':
-			push(o, tool, "--version");
+			push(o, "--version");
 			break;
 		case 'v':
-			push(o, tool, "--debug");
+			push(o, "--debug");
 			break;
 		case 'l':
-			list = 1;
+			cmd.list = 1;
 			break;
 		case 'e':
 		case 'E':
@@ -217,83 +259,71 @@ from_dfu_util(int argc, char **argv, struct argv_out *o)
 			 * size is the device's. */
 			break;
 		case 'd':
-			push(o, tool, "-d");
-			push(o, tool, optarg);
+			push_pair(o, "-d", optarg);
 			break;
 		case 'p':
-			push(o, tool, "--path");
-			push(o, tool, optarg);
+			push_pair(o, "--path", optarg);
 			break;
 		case 'S':
-			push(o, tool, "--serial");
-			push(o, tool, optarg);
+			push_pair(o, "--serial", optarg);
 			break;
 		case 'a':
-			push(o, tool, "-a");
-			push(o, tool, optarg);
+			push_pair(o, "-a", optarg);
 			break;
 		case 'c':
 		case 'i':
-			compat_error(tool, "-c/-i %s: configuration and "
+			compat_error(o, "-c/-i %s: configuration and "
 			    "interface are found by themselves", optarg);
 		case 'U':
-			upload = optarg;
+			cmd.upload = optarg;
 			break;
 		case 'D':
-			download = optarg;
+			cmd.download = optarg;
 			break;
 		case 'Z':
-			upload_size = optarg;
+			cmd.upload_size = optarg;
 			break;
 		case 's':
-			dfuse_address(optarg, o, &leave, range, sizeof(range));
+			dfuse_address(optarg, o, &cmd.leave, cmd.range,
+			    sizeof(cmd.range));
 			break;
 		case 'w':
-			push(o, tool, "--wait=" DFU_UTIL_WAIT_SECONDS);
+			push(o, "--wait=" DFU_UTIL_WAIT_SECONDS);
 			break;
 		default:
-			compat_error(tool, "unknown option or missing value "
+			compat_error(o, "unknown option or missing value "
 			    "near '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		compat_error(tool, "unexpected argument '%s'", argv[optind]);
-	if (list)
-		push(o, tool, "--list");
-	if (upload_size != NULL && strchr(range, ':') == NULL) {
-		snprintf(sized, sizeof(sized), "%s:%s",
-		    range[0] != '\0' ? range : "0x08000000", upload_size);
-		push(o, tool, "-S");
-		push(o, tool, sized);
-	} else if (range[0] != '\0') {
-		push(o, tool, "-S");
-		push(o, tool, range);
-	}
-	if (download != NULL) {
-		push(o, tool, "-w");
-		push(o, tool, download);
-		if (!leave)
-			push(o, tool, "--stay");
-	}
-	if (upload != NULL) {
-		push(o, tool, "-r");
-		push(o, tool, upload);
-	}
+		compat_error(o, "unexpected argument '%s'", argv[optind]);
+	dfu_util_transfer(o, &cmd);
 }
 
+/*
+ * When argv[0] is named stm32flash or dfu-util, rewrite the command line
+ * into flashtool's options and return 1 (a failure, for options flashtool
+ * cannot honour, is reported under that name and exits 2); otherwise
+ * return 0 and leave it alone.
+ */
 int
-compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv)
+compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv,
+    struct report *rep)
 {
 	static struct argv_out o;
 	const char *name = base_name(argv[0]);
 
 	o.argc = 0;
-	if (strcmp(name, "stm32flash") == 0)
+	o.rep = rep;
+	if (strcmp(name, "stm32flash") == 0) {
+		o.me = "stm32flash (flashtool)";
 		from_stm32flash(argc, argv, &o);
-	else if (strcmp(name, "dfu-util") == 0)
+	} else if (strcmp(name, "dfu-util") == 0) {
+		o.me = "dfu-util (flashtool)";
 		from_dfu_util(argc, argv, &o);
-	else
+	} else {
 		return 0;
+	}
 	/* The caller's getopt starts afresh on the new vector. */
 	optind = 1;
 	opterr = 1;

@@ -93,6 +93,76 @@ json_is json-no-port '.ok == false and .exit == 4 and .error.name == "FT_E_NO_DE
 expect_rc json-bad-option 2 "$FLASHTOOL" --json -b 0 "$T/no-such-tty"
 json_is json-bad-option '.exit == 2 and .error.name == "usage"' 'd["exit"] == 2'
 
+# Every failure reaches the document with its name and detail, and the
+# message is the one "flashtool: " line on stderr (warnings aside).
+# json_fail NAME RC ERRNAME ERE: the last run of NAME (exit RC checked by
+# expect_rc) gave that.  ERE is used by jq's test() and Python's re alike,
+# so it has no backslashes or double quotes.
+json_fail() {
+	JSON_FAIL_RE=$4; export JSON_FAIL_RE
+	json_is "$1" ".ok == false and .exit == $2 and .error.name == \"$3\" and (.error.message | test(\"$4\"))" \
+		"d['ok'] is False and d['exit'] == $2 and d['error']['name'] == '$3' and __import__('re').search(__import__('os').environ['JSON_FAIL_RE'], d['error']['message'])"
+	if [ "$JSON" = jq ]; then
+		_m=$(jq -r '.error.message' "$FT_OUT/$1.out" 2>/dev/null)
+	else
+		_m=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"]["message"])' "$FT_OUT/$1.out" 2>/dev/null)
+	fi
+	_e=$(grep '^flashtool: ' "$FT_OUT/$1.err" | grep -v '^flashtool: warning: ')
+	if [ -n "$_m" ] && [ "$_e" = "flashtool: $_m" ]; then
+		pass "$1: stderr says the document's message"
+	else
+		fail "$1: stderr '$_e' is not 'flashtool: $_m'"
+	fi
+}
+printf ':020000040800F2\n:10000000001122334455\n:00000001FF\n' >"$T/bad.hex"
+mkdir -p "$T/adir"
+rm -f "$FT_OUT/clifail.flash" "$FT_OUT/clifail.simlog"
+sim_start clifail --chip f103
+# Refused before the port is opened: the simulator hears nothing.
+expect_rc json-bad-hex 2 "$FLASHTOOL" --json -w "$T/bad.hex" "$SIM_TTY"
+json_fail json-bad-hex 2 FT_E_FORMAT '/bad.hex:2: wrong length'
+expect_rc json-missing-port 4 "$FLASHTOOL" --json -r "$T/x.bin" "$T/no-such-tty"
+json_fail json-missing-port 4 FT_E_NO_DEVICE "^$T/no-such-tty: no such port"
+expect_rc json-usage-number 2 "$FLASHTOOL" --json -b fast "$SIM_TTY"
+json_fail json-usage-number 2 usage "^-b: 'fast' is not a number"
+expect_rc json-usage-getopt 2 "$FLASHTOOL" --json --bogus "$SIM_TTY"
+json_fail json-usage-getopt 2 usage "^unrecognized option '--bogus'$"
+expect_rc json-usage-missing-value 2 "$FLASHTOOL" --json "$SIM_TTY" -n
+json_fail json-usage-missing-value 2 usage "^option requires an argument -- 'n'$"
+expect_rc json-bad-range 2 "$FLASHTOOL" --json -w "$T/data.bin" -S 0x0800zz "$SIM_TTY"
+json_fail json-bad-range 2 usage "^-S: '0x0800zz' is not ADDR"
+expect_rc json-image-past-4g 2 "$FLASHTOOL" --json -w "$T/data.bin" -S 0xFFFFFF00 "$SIM_TTY"
+json_fail json-image-past-4g 2 FT_E_RANGE '/data.bin: 6000 bytes at 0xFFFFFF00 run past'
+expect_rc json-read-dir 2 "$FLASHTOOL" --json -r "$T/adir" "$SIM_TTY"
+json_fail json-read-dir 2 usage "^-r: '$T/adir' exists and is not a regular file$"
+expect_rc json-read-no-dir 2 "$FLASHTOOL" --json -r "$T/no/such/x.bin" "$SIM_TTY"
+json_fail json-read-no-dir 2 io "^-r: cannot create a file beside '$T/no/such/x.bin': "
+# Unreadable: as a user without the right (root reads anyway).
+head -c 64 /dev/urandom >"$T/unreadable.bin"
+chmod 000 "$T/unreadable.bin"
+if [ "$(id -u)" -ne 0 ]; then
+	expect_rc json-unreadable 2 "$FLASHTOOL" --json -w "$T/unreadable.bin" "$SIM_TTY"
+	json_fail json-unreadable 2 FT_E_IO '/unreadable.bin: Permission denied$'
+elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	chmod 755 "$T" "$FT_OUT" 2>/dev/null
+	expect_rc json-unreadable 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$FLASHTOOL" --json -w "$T/unreadable.bin" "$SIM_TTY"
+	json_fail json-unreadable 2 FT_E_IO '/unreadable.bin: Permission denied$'
+else
+	echo "(root without setpriv: unreadable-file case skipped)"
+fi
+if [ -s "$SIM_LOG" ]; then fail "json failures: the simulator heard something"; sed 's/^/   /' "$SIM_LOG" | head
+else pass "json failures: the simulator heard nothing"; fi
+ok json-failures-no-temporaries sh -c "! ls '$T'/adir.*.tmp '$T'/x.bin* 2>/dev/null | grep -q ."
+# Refused once the device is known, before anything is erased.
+expect_rc json-outside-flash 2 "$FLASHTOOL" --json -w "$T/data.bin" -S 0x09000000 "$SIM_TTY"
+json_fail json-outside-flash 2 FT_E_RANGE '^write: image data at 0x09000000-0x0900176f lies outside flash 0x08000000-0x0801ffff'
+json_is json-outside-flash '.device.pid == 1040' 'd["device"]["pid"] == 1040'
+expect_rc json-pages-outside 2 "$FLASHTOOL" --json -o -s 100 -e 100 "$SIM_TTY"
+json_fail json-pages-outside 2 FT_E_RANGE '^pages 100-199 are outside the flash [(]128 pages[)]$'
+log_lacks json-refused-no-erase "ERASE"
+log_lacks json-refused-no-write "WRITE"
+sim_stop
+
 # --- USB DFU and --list -----------------------------------------------
 PRE=$(usb_preload)
 CFG="$T/usb.cfg"
