@@ -9,8 +9,9 @@
 #                   simulators (minutes; not part of check)
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
 #   make install-udev  the udev rule for STM32 ROM DFU devices (as root)
-#   make lint       header boundary, library purity, close-on-exec and
-#                   no shell-outs, man page lint
+#   make lint       header boundary, the wings' layering and symbol
+#                   prefix, library purity, close-on-exec and no
+#                   shell-outs, man page lint
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (60)
 #   make O=DIR ...  build into DIR instead of the source tree
 
@@ -129,6 +130,7 @@ bench: all $(SIMS)
 
 lint: $(LIB)
 	sh scripts/check-boundary
+	sh scripts/check-layers $(LIB)
 	sh scripts/check-lib-purity $(LIB)
 	sh scripts/check-hygiene
 	mandoc -Tlint -W warning man/flashtool.1

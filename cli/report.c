@@ -419,6 +419,27 @@ json_interface(struct json *j, const struct run *r,
 	json_obj_end(j);
 }
 
+/*
+ * How sure the device table is of this chip: its facts come from ST's
+ * documents; "proven" lists what has worked on real silicon (none yet).
+ */
+static void
+json_table_row(struct json *j, const struct ft_chip *c)
+{
+	unsigned b;
+
+	json_obj_begin(j);
+	json_ku64(j, "pid", c->pid);
+	json_kstr(j, "source", "documents");
+	json_key(j, "proven");
+	json_arr_begin(j);
+	for (b = 0; b < FT_PROVEN_COUNT; b++)
+		if (c->proven & (1u << b))
+			json_str(j, ft_proven_name(b));
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
 static void
 json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 {
@@ -439,6 +460,11 @@ json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 	format_layout(&di->flash, buf, sizeof(buf));
 	json_kstr(j, "layout", buf);
 	json_obj_end(j);
+	json_key(j, "table_row");
+	if (di->chip != NULL)
+		json_table_row(j, di->chip);
+	else
+		json_null(j);
 	if (di->chip != NULL) {
 		json_range(j, "ram", di->chip->ram_start, di->chip->ram_end);
 		json_range(j, "system_memory", di->chip->sysmem_start,

@@ -1159,6 +1159,16 @@ ft_chip_count(void)
 	return sizeof(chips) / sizeof(chips[0]);
 }
 
+const char *
+ft_proven_name(unsigned bit)
+{
+	static const char *const names[FT_PROVEN_COUNT] = {
+		"identify", "read", "erase", "write",
+	};
+
+	return bit < FT_PROVEN_COUNT ? names[bit] : NULL;
+}
+
 const struct ft_chip *
 ft_chip_at(size_t index)
 {

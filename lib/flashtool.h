@@ -166,7 +166,25 @@ struct ft_chip {
 	uint32_t opt_end;	/* exclusive; 0/0 when not memory mapped */
 	uint16_t write_unit;	/* flash programming granularity, bytes */
 	uint32_t quirks;	/* enum ft_quirk bits */
+	uint32_t proven;	/* enum ft_proven bits; 0 in every row today */
 };
+
+/*
+ * What has been proven on real silicon for a table row (flashrom marks
+ * its chip rows tested per operation): each bit an operation that worked
+ * end to end on a chip answering that product ID.  A row without bits is
+ * transcribed from ST's documents (AN2606, reference manuals,
+ * datasheets) and proven on no chip yet.
+ */
+enum ft_proven {
+	FT_PROVEN_IDENTIFY = 1u << 0,
+	FT_PROVEN_READ = 1u << 1,
+	FT_PROVEN_ERASE = 1u << 2,
+	FT_PROVEN_WRITE = 1u << 3,
+};
+#define FT_PROVEN_COUNT 4
+/* The name of proven bit i ("identify", "read", ...), or NULL. */
+const char *ft_proven_name(unsigned bit);
 
 size_t ft_chip_count(void);
 const struct ft_chip *ft_chip_at(size_t index);

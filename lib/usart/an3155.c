@@ -41,7 +41,7 @@
 #define F0_FLASH_KEY2 0xCDEF89ABu
 
 uint8_t
-an_xor(const uint8_t *p, size_t len)
+ft_an_xor(const uint8_t *p, size_t len)
 {
 	uint8_t x = 0;
 
@@ -51,21 +51,21 @@ an_xor(const uint8_t *p, size_t len)
 }
 
 void
-an_cmd_frame(uint8_t out[AN_CMD_FRAME_LEN], uint8_t cmd)
+ft_an_cmd_frame(uint8_t out[AN_CMD_FRAME_LEN], uint8_t cmd)
 {
 	out[0] = cmd;
 	out[1] = (uint8_t)~cmd;
 }
 
 void
-an_u32_frame(uint8_t out[AN_ADDR_FRAME_LEN], uint32_t value)
+ft_an_u32_frame(uint8_t out[AN_ADDR_FRAME_LEN], uint32_t value)
 {
 	ft_put_be32(out, value);
-	out[4] = an_xor(out, 4);
+	out[4] = ft_an_xor(out, 4);
 }
 
 int
-an_read_len_frame(uint8_t out[AN_READ_LEN_FRAME_LEN], uint32_t len)
+ft_an_read_len_frame(uint8_t out[AN_READ_LEN_FRAME_LEN], uint32_t len)
 {
 	if (len < 1 || len > AN_MAX_READ)
 		return FT_E_INVALID;
@@ -75,18 +75,18 @@ an_read_len_frame(uint8_t out[AN_READ_LEN_FRAME_LEN], uint32_t len)
 }
 
 int
-an_write_frame(uint8_t *out, const uint8_t *data, uint32_t len)
+ft_an_write_frame(uint8_t *out, const uint8_t *data, uint32_t len)
 {
 	if (len < 4 || len > AN_MAX_WRITE || len % 4 != 0)
 		return FT_E_INVALID;
 	out[0] = (uint8_t)(len - 1);
 	memcpy(out + 1, data, len);
-	out[1 + len] = an_xor(out, 1 + len);
+	out[1 + len] = ft_an_xor(out, 1 + len);
 	return (int)len + 2;
 }
 
 int
-an_erase_frame(uint8_t *out, const uint32_t *pages, size_t n, uint32_t *bad)
+ft_an_erase_frame(uint8_t *out, const uint32_t *pages, size_t n, uint32_t *bad)
 {
 	size_t i;
 
@@ -105,19 +105,19 @@ an_erase_frame(uint8_t *out, const uint32_t *pages, size_t n, uint32_t *bad)
 	out[0] = (uint8_t)(n - 1);
 	for (i = 0; i < n; i++)
 		out[1 + i] = (uint8_t)pages[i];
-	out[1 + n] = an_xor(out, 1 + n);
+	out[1 + n] = ft_an_xor(out, 1 + n);
 	return (int)n + 2;
 }
 
 void
-an_erase_all_frame(uint8_t out[2])
+ft_an_erase_all_frame(uint8_t out[2])
 {
 	out[0] = 0xFF;
 	out[1] = 0x00;
 }
 
 int
-an_ext_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
+ft_an_ext_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
     uint32_t *bad)
 {
 	size_t i;
@@ -140,12 +140,12 @@ an_ext_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
 		out[2 + 2 * i] = (uint8_t)(pages[i] >> 8);
 		out[3 + 2 * i] = (uint8_t)pages[i];
 	}
-	out[2 + 2 * n] = an_xor(out, 2 + 2 * n);
+	out[2 + 2 * n] = ft_an_xor(out, 2 + 2 * n);
 	return (int)(2 * n) + 3;
 }
 
 void
-an_ext_erase_special_frame(uint8_t out[3], uint16_t code)
+ft_an_ext_erase_special_frame(uint8_t out[3], uint16_t code)
 {
 	out[0] = (uint8_t)(code >> 8);
 	out[1] = (uint8_t)code;
@@ -153,7 +153,7 @@ an_ext_erase_special_frame(uint8_t out[3], uint16_t code)
 }
 
 int
-an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n, uint32_t *bad)
+ft_an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n, uint32_t *bad)
 {
 	size_t i;
 
@@ -172,12 +172,12 @@ an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n, uint32_t *bad)
 	out[0] = (uint8_t)(n - 1);
 	for (i = 0; i < n; i++)
 		out[1 + i] = (uint8_t)sectors[i];
-	out[1 + n] = an_xor(out, 1 + n);
+	out[1 + n] = ft_an_xor(out, 1 + n);
 	return (int)n + 2;
 }
 
 size_t
-an_erase_chunk(size_t n, size_t max_per_cmd)
+ft_an_erase_chunk(size_t n, size_t max_per_cmd)
 {
 	return n < max_per_cmd ? n : max_per_cmd;
 }
@@ -193,7 +193,7 @@ unit_erase_ms(uint32_t size)
 }
 
 uint32_t
-an_erase_timeout_ms(const struct ft_erase_unit *units, size_t n)
+ft_an_erase_timeout_ms(const struct ft_erase_unit *units, size_t n)
 {
 	uint64_t ms = ERASE_CMD_MARGIN_MS;
 	size_t i;
@@ -204,7 +204,7 @@ an_erase_timeout_ms(const struct ft_erase_unit *units, size_t n)
 }
 
 uint32_t
-an_mass_erase_timeout_ms(uint64_t flash_bytes)
+ft_an_mass_erase_timeout_ms(uint64_t flash_bytes)
 {
 	uint64_t ms = (flash_bytes * MASS_ERASE_MS_PER_KIB + 1023) / 1024;
 
@@ -215,7 +215,7 @@ an_mass_erase_timeout_ms(uint64_t flash_bytes)
 }
 
 int
-an_parse_get(const uint8_t *body, size_t len, struct an_get *out)
+ft_an_parse_get(const uint8_t *body, size_t len, struct an_get *out)
 {
 	size_t n, i;
 
@@ -245,7 +245,7 @@ an_parse_get(const uint8_t *body, size_t len, struct an_get *out)
 }
 
 int
-an_has_cmd(const struct an_get *g, uint8_t cmd)
+ft_an_has_cmd(const struct an_get *g, uint8_t cmd)
 {
 	size_t i;
 
@@ -256,7 +256,7 @@ an_has_cmd(const struct an_get *g, uint8_t cmd)
 }
 
 int
-an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid)
+ft_an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid)
 {
 	if (len < 3 || len != (size_t)body[0] + 2)
 		return FT_E_PROTOCOL;
@@ -265,27 +265,27 @@ an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid)
 }
 
 int
-an_read_burst(uint8_t out[AN_READ_BURST_LEN], uint32_t addr, uint32_t len)
+ft_an_read_burst(uint8_t out[AN_READ_BURST_LEN], uint32_t addr, uint32_t len)
 {
-	if (an_read_len_frame(out + AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN,
+	if (ft_an_read_len_frame(out + AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN,
 	    len) != 0)
 		return FT_E_INVALID;
-	an_cmd_frame(out, AN_CMD_READ);
-	an_u32_frame(out + AN_CMD_FRAME_LEN, addr);
+	ft_an_cmd_frame(out, AN_CMD_READ);
+	ft_an_u32_frame(out + AN_CMD_FRAME_LEN, addr);
 	return 0;
 }
 
 int
-an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
+ft_an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
     uint32_t len)
 {
-	int n = an_write_frame(out + AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN,
+	int n = ft_an_write_frame(out + AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN,
 	    data, len);
 
 	if (n < 0)
 		return n;
-	an_cmd_frame(out, AN_CMD_WRITE);
-	an_u32_frame(out + AN_CMD_FRAME_LEN, addr);
+	ft_an_cmd_frame(out, AN_CMD_WRITE);
+	ft_an_u32_frame(out + AN_CMD_FRAME_LEN, addr);
 	return AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN + n;
 }
 
@@ -313,11 +313,11 @@ changes_chip(const struct an_get *g, uint8_t cmd)
 	for (i = 0; i < sizeof(acting); i++)
 		if (acting[i] == cmd)
 			return 1;
-	return g != NULL && an_has_cmd(g, cmd);
+	return g != NULL && ft_an_has_cmd(g, cmd);
 }
 
 int
-an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n)
+ft_an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n)
 {
 	size_t i;
 
@@ -330,24 +330,24 @@ an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n)
 }
 
 int
-an_crc_frames(uint8_t out[AN_CRC_PARAM_FRAMES][AN_ADDR_FRAME_LEN],
+ft_an_crc_frames(uint8_t out[AN_CRC_PARAM_FRAMES][AN_ADDR_FRAME_LEN],
     uint32_t addr, uint32_t len)
 {
 	if (addr % 4 != 0 || len % 4 != 0 || len == 0)
 		return FT_E_INVALID;
-	an_u32_frame(out[0], addr);
-	an_u32_frame(out[1], len / 4);
-	an_u32_frame(out[2], AN_CRC_POLY);
-	an_u32_frame(out[3], AN_CRC_INIT);
+	ft_an_u32_frame(out[0], addr);
+	ft_an_u32_frame(out[1], len / 4);
+	ft_an_u32_frame(out[2], AN_CRC_POLY);
+	ft_an_u32_frame(out[3], AN_CRC_INIT);
 	return 0;
 }
 
 int
-an_parse_crc_reply(const uint8_t b[AN_CRC_REPLY_LEN], uint32_t *crc)
+ft_an_parse_crc_reply(const uint8_t b[AN_CRC_REPLY_LEN], uint32_t *crc)
 {
 	if (b[0] == AN_NACK)
 		return FT_E_NACK;
-	if (b[0] != AN_ACK || an_xor(b + 1, 4) != b[5])
+	if (b[0] != AN_ACK || ft_an_xor(b + 1, 4) != b[5])
 		return FT_E_PROTOCOL;
 	*crc = ft_get_be32(b + 1);
 	return 0;
@@ -408,7 +408,7 @@ static const struct thumb_routine routines[] = {
 };
 
 int
-an_reset_code(uint8_t *out, uint32_t ram, uint32_t sp,
+ft_an_reset_code(uint8_t *out, uint32_t ram, uint32_t sp,
     enum an_reset_kind kind)
 {
 	const struct thumb_routine *r;

@@ -66,55 +66,55 @@
 #define AN_WP_FRAME_MAX (1 + AN_WP_MAX_SECTORS + 1)
 
 /* XOR of len bytes. */
-uint8_t an_xor(const uint8_t *p, size_t len);
+uint8_t ft_an_xor(const uint8_t *p, size_t len);
 
 /* cmd, ~cmd. */
-void an_cmd_frame(uint8_t out[AN_CMD_FRAME_LEN], uint8_t cmd);
+void ft_an_cmd_frame(uint8_t out[AN_CMD_FRAME_LEN], uint8_t cmd);
 /* 4 address bytes MSB first, then their XOR.  Also the Get Checksum
  * length frame (a 32-bit value framed the same way). */
-void an_u32_frame(uint8_t out[AN_ADDR_FRAME_LEN], uint32_t value);
+void ft_an_u32_frame(uint8_t out[AN_ADDR_FRAME_LEN], uint32_t value);
 /* Read Memory length: N-1 and its complement; len 1..256.
  * FT_E_INVALID otherwise. */
-int an_read_len_frame(uint8_t out[AN_READ_LEN_FRAME_LEN], uint32_t len);
+int ft_an_read_len_frame(uint8_t out[AN_READ_LEN_FRAME_LEN], uint32_t len);
 /* Write Memory data: N-1, data, XOR(N-1, data); len 4..256, multiple of
  * 4.  Returns the frame length or FT_E_INVALID. */
-int an_write_frame(uint8_t *out, const uint8_t *data, uint32_t len);
+int ft_an_write_frame(uint8_t *out, const uint8_t *data, uint32_t len);
 
 /*
  * Legacy Erase (0x43) page list: N-1, page numbers (1 byte), XOR.
  * n 1..255 and every page <= 255, else FT_E_NOT_SUPPORTED with the
  * offending page (or n) in *bad.  Returns the frame length.
  */
-int an_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
+int ft_an_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
     uint32_t *bad);
 /* Legacy global erase: 0xFF 0x00. */
-void an_erase_all_frame(uint8_t out[2]);
+void ft_an_erase_all_frame(uint8_t out[2]);
 /*
  * Extended Erase (0x44) page list: (N-1) as 16 bits, 16-bit page
  * numbers, XOR of all.  n 1..AN_EXT_ERASE_MAX_PAGES, pages <= 0xFFEF.
  */
-int an_ext_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
+int ft_an_ext_erase_frame(uint8_t *out, const uint32_t *pages, size_t n,
     uint32_t *bad);
 /* Extended Erase special code (0xFFFF mass, 0xFFFE/0xFFFD bank): code
  * MSB first and the XOR of the two bytes. */
-void an_ext_erase_special_frame(uint8_t out[3], uint16_t code);
+void ft_an_ext_erase_special_frame(uint8_t out[3], uint16_t code);
 /* Write Protect (0x63): N-1, sector codes (1 byte), XOR. */
-int an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n,
+int ft_an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n,
     uint32_t *bad);
 
 /*
  * Split a page list of n entries into commands: how many pages the next
  * command takes (never more than max_per_cmd).
  */
-size_t an_erase_chunk(size_t n, size_t max_per_cmd);
+size_t ft_an_erase_chunk(size_t n, size_t max_per_cmd);
 
 /*
  * Worst-case erase time of the given units in milliseconds (the wait for
  * the final ACK of one erase command, wire time not included).
  */
-uint32_t an_erase_timeout_ms(const struct ft_erase_unit *units, size_t n);
+uint32_t ft_an_erase_timeout_ms(const struct ft_erase_unit *units, size_t n);
 /* Worst-case mass erase (and Readout Unprotect) time for flash_bytes. */
-uint32_t an_mass_erase_timeout_ms(uint64_t flash_bytes);
+uint32_t ft_an_mass_erase_timeout_ms(uint64_t flash_bytes);
 
 /* What the Get command told us. */
 struct an_get {
@@ -129,13 +129,13 @@ struct an_get {
  * Parse a Get reply body: [N, version, N command codes] (the bytes between
  * the two ACKs).  FT_E_PROTOCOL if len does not match N.
  */
-int an_parse_get(const uint8_t *body, size_t len, struct an_get *out);
-int an_has_cmd(const struct an_get *g, uint8_t cmd);
+int ft_an_parse_get(const uint8_t *body, size_t len, struct an_get *out);
+int ft_an_has_cmd(const struct an_get *g, uint8_t cmd);
 /*
  * Parse a Get ID body: [N, PID MSB, PID LSB, ...] with N+1 >= 2 bytes of
  * ID.  FT_E_PROTOCOL if malformed.
  */
-int an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid);
+int ft_an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid);
 
 /*
  * Bursts, for pipelining (ft_open_opts.usart_pipeline): a Read or Write
@@ -147,11 +147,11 @@ int an_parse_get_id(const uint8_t *body, size_t len, uint16_t *pid);
 	(AN_CMD_FRAME_LEN + AN_ADDR_FRAME_LEN + AN_WRITE_FRAME_MAX)
 /* 11 EE, the address frame, the length frame; len 1..256, else
  * FT_E_INVALID. */
-int an_read_burst(uint8_t out[AN_READ_BURST_LEN], uint32_t addr,
+int ft_an_read_burst(uint8_t out[AN_READ_BURST_LEN], uint32_t addr,
     uint32_t len);
-/* 31 CE, the address frame, the data frame (as an_write_frame).
+/* 31 CE, the address frame, the data frame (as ft_an_write_frame).
  * Returns the burst length or FT_E_INVALID. */
-int an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
+int ft_an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
     uint32_t len);
 /*
  * A ROM that refuses a burst's command or address is back to waiting for
@@ -162,7 +162,7 @@ int an_write_burst(uint8_t *out, uint32_t addr, const uint8_t *data,
  * must go frame by frame.  Pairs at odd offsets count too, since a lost
  * byte shifts the ROM's pairing.  g may be NULL.
  */
-int an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n);
+int ft_an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n);
 
 /*
  * Get Checksum (AN3155 rev 20, section 3.13).  After A1 5E the host sends
@@ -178,10 +178,10 @@ int an_burst_risky(const struct an_get *g, const uint8_t *burst, size_t n);
 #define AN_CRC_REPLY_LEN 6
 /* The four parameter frames; addr and len must be non-zero multiples of
  * 4 (FT_E_INVALID otherwise). */
-int an_crc_frames(uint8_t out[AN_CRC_PARAM_FRAMES][AN_ADDR_FRAME_LEN],
+int ft_an_crc_frames(uint8_t out[AN_CRC_PARAM_FRAMES][AN_ADDR_FRAME_LEN],
     uint32_t addr, uint32_t len);
 /* Parse [ACK, CRC x4, XOR]: 0 and *crc, FT_E_NACK, or FT_E_PROTOCOL. */
-int an_parse_crc_reply(const uint8_t b[AN_CRC_REPLY_LEN], uint32_t *crc);
+int ft_an_parse_crc_reply(const uint8_t b[AN_CRC_REPLY_LEN], uint32_t *crc);
 
 /*
  * The RAM reset routine.  Layout at ram: initial SP, reset vector (Thumb
@@ -199,7 +199,7 @@ enum an_reset_kind {
  * sp as the initial stack pointer; returns its length (a multiple of 4)
  * or FT_E_INVALID if ram is not 4-aligned.
  */
-int an_reset_code(uint8_t *out, uint32_t ram, uint32_t sp,
+int ft_an_reset_code(uint8_t *out, uint32_t ram, uint32_t sp,
     enum an_reset_kind kind);
 
 #endif /* FT_AN3155_H */

@@ -61,7 +61,7 @@ ft_usart_get_commands(struct ft_dev *dev)
 	rc = ft_usart_read_body(dev, &op, body, &len);
 	if (rc < 0)
 		return rc;
-	if (an_parse_get(body, len, &u->get) != 0)
+	if (ft_an_parse_get(body, len, &u->get) != 0)
 		return ft_usart_op_fail(dev, FT_E_PROTOCOL, &op,
 		    "malformed reply");
 	/*
@@ -69,11 +69,11 @@ ft_usart_get_commands(struct ft_dev *dev)
 	 * A list without them was garbled on the way (the reply has no
 	 * checksum): a protocol error, so that it is asked again.
 	 */
-	if (!an_has_cmd(&u->get, AN_CMD_GET) ||
-	    !an_has_cmd(&u->get, AN_CMD_GET_VERSION) ||
-	    !an_has_cmd(&u->get, AN_CMD_GET_ID) ||
-	    !an_has_cmd(&u->get, AN_CMD_READ) ||
-	    !an_has_cmd(&u->get, AN_CMD_WRITE) || u->get.erase_cmd == 0)
+	if (!ft_an_has_cmd(&u->get, AN_CMD_GET) ||
+	    !ft_an_has_cmd(&u->get, AN_CMD_GET_VERSION) ||
+	    !ft_an_has_cmd(&u->get, AN_CMD_GET_ID) ||
+	    !ft_an_has_cmd(&u->get, AN_CMD_READ) ||
+	    !ft_an_has_cmd(&u->get, AN_CMD_WRITE) || u->get.erase_cmd == 0)
 		return ft_usart_op_fail(dev, FT_E_PROTOCOL, &op, "the command "
 		    "list lacks basic commands (garbled on the line?)");
 	ft_dbg(dev->ctx, "Get: bootloader %u.%u, %u commands, erase 0x%02x%s",
@@ -96,7 +96,7 @@ get_id(struct ft_dev *dev, uint16_t *pid)
 	rc = ft_usart_read_body(dev, &op, body, &len);
 	if (rc < 0)
 		return rc;
-	if (an_parse_get_id(body, len, pid) != 0)
+	if (ft_an_parse_get_id(body, len, pid) != 0)
 		return ft_usart_op_fail(dev, FT_E_PROTOCOL, &op,
 		    "malformed reply");
 	ft_dbg(dev->ctx, "Get ID: product ID 0x%03x", *pid);
@@ -154,6 +154,23 @@ ask_identity(struct ft_dev *dev, uint8_t *version, uint16_t *pid)
 	}
 }
 
+/* How sure the table row is: said with --debug. */
+static void
+log_proof(struct ft_dev *dev, const struct ft_chip *chip)
+{
+	char done[64] = "";
+	unsigned b;
+
+	for (b = 0; b < FT_PROVEN_COUNT; b++)
+		if (chip->proven & (1u << b))
+			snprintf(done + strlen(done), sizeof(done) -
+			    strlen(done), "%s%s", done[0] ? ", " : "",
+			    ft_proven_name(b));
+	ft_dbg(dev->ctx, "device table row 0x%03x (%s): transcribed from "
+	    "ST's documents; proven on silicon: %s", chip->pid, chip->name,
+	    done[0] ? done : "nothing yet");
+}
+
 int
 ft_usart_identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 {
@@ -176,6 +193,7 @@ ft_usart_identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 		snprintf(dev->info.name, sizeof(dev->info.name), "%s",
 		    chip->name);
 		ft_chip_layout(chip, &dev->info.flash);
+		log_proof(dev, chip);
 	} else if (opts->layout == NULL) {
 		return ft_fail(dev->ctx, FT_E_UNKNOWN_CHIP,
 		    "product ID 0x%03x is not in the device table: pass its "

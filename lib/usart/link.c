@@ -169,7 +169,7 @@ ft_usart_command(struct ft_dev *dev, const struct op *op, uint8_t cmd)
 	uint8_t f[AN_CMD_FRAME_LEN];
 	int rc;
 
-	an_cmd_frame(f, cmd);
+	ft_an_cmd_frame(f, cmd);
 	memset(u->sent_values, 0, sizeof(u->sent_values));
 	rc = ft_usart_tx(dev, f, sizeof(f));
 	if (rc < 0)
@@ -213,7 +213,7 @@ ft_usart_send_u32(struct ft_dev *dev, const struct op *op, uint32_t v,
 	uint8_t f[AN_ADDR_FRAME_LEN];
 	int rc;
 
-	an_u32_frame(f, v);
+	ft_an_u32_frame(f, v);
 	rc = ft_usart_tx(dev, f, sizeof(f));
 	if (rc < 0)
 		return rc;
@@ -330,7 +330,7 @@ ft_usart_read_body(struct ft_dev *dev, const struct op *op, uint8_t *body,
  * block.  It is not known to be safe on every ROM: one that refuses the
  * command or the address is back to waiting for a command and takes the
  * rest of the burst as new commands.  So a burst that holds a command
- * pair able to change the chip goes frame by frame (an_burst_risky), and
+ * pair able to change the chip goes frame by frame (ft_an_burst_risky), and
  * the first failure turns pipelining off for the rest of the session:
  * the core's resync (which drains the NACKs of those stray "commands")
  * and its retries then run the safe way.
@@ -356,7 +356,7 @@ ft_usart_burst_ok(struct ft_dev *dev, const struct op *op, const uint8_t *b,
 {
 	struct usart *u = U(dev);
 
-	if (!an_burst_risky(&u->get, b, n))
+	if (!ft_an_burst_risky(&u->get, b, n))
 		return 1;
 	ft_dbg(dev->ctx, "%s at 0x%08x: the burst holds a command pair, "
 	    "sending it frame by frame", op->cmd, (unsigned)op->addr);

@@ -166,12 +166,12 @@ usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	uint8_t f[AN_READ_LEN_FRAME_LEN], b[AN_READ_BURST_LEN];
 	int rc;
 
-	if (an_read_len_frame(f, len) != 0)
+	if (ft_an_read_len_frame(f, len) != 0)
 		return ft_usart_op_fail(dev, FT_E_INVALID, &op, "bad length %u",
 		    (unsigned)len);
 	ft_dbg(dev->ctx, "Read Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
-	if (u->pipeline && an_read_burst(b, addr, len) == 0 &&
+	if (u->pipeline && ft_an_read_burst(b, addr, len) == 0 &&
 	    ft_usart_burst_ok(dev, &op, b, sizeof(b)))
 		rc = ft_usart_send_burst(dev, &op, b, sizeof(b), "length",
 		    ACK_TIMEOUT_MS);
@@ -203,7 +203,7 @@ usart_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	if (addr % 4 != 0)
 		return ft_usart_op_fail(dev, FT_E_INVALID, &op,
 		    "address not a multiple of 4");
-	n = an_write_frame(f, buf, len);
+	n = ft_an_write_frame(f, buf, len);
 	if (n < 0)
 		return ft_usart_op_fail(dev, FT_E_INVALID, &op,
 		    "length %u is not a multiple of 4 in 4..256",
@@ -212,7 +212,7 @@ usart_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	    (unsigned)len);
 	if (u->pipeline) {
 		uint8_t b[AN_WRITE_BURST_MAX];
-		int nb = an_write_burst(b, addr, buf, len);
+		int nb = ft_an_write_burst(b, addr, buf, len);
 
 		if (nb > 0 && ft_usart_burst_ok(dev, &op, b, (size_t)nb))
 			return ft_usart_send_burst(dev, &op, b, (size_t)nb,
@@ -265,7 +265,7 @@ usart_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 			    ext ? "Extended Erase (0x44)" :
 			    "legacy Erase (0x43)", (unsigned)limit);
 	while (done < n) {
-		size_t k = an_erase_chunk(n - done, max);
+		size_t k = ft_an_erase_chunk(n - done, max);
 		struct op op = { ext ? "Extended Erase" : "Erase",
 		    units[done].addr, 1 };
 		uint32_t bad = 0, ms;
@@ -273,12 +273,12 @@ usart_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 
 		for (i = 0; i < k; i++)
 			pages[i] = units[done + i].index;
-		len = ext ? an_ext_erase_frame(f, pages, k, &bad) :
-		    an_erase_frame(f, pages, k, &bad);
+		len = ext ? ft_an_ext_erase_frame(f, pages, k, &bad) :
+		    ft_an_erase_frame(f, pages, k, &bad);
 		if (len < 0)
 			return ft_usart_op_fail(dev, len, &op, "cannot encode "
 			    "page %u", (unsigned)bad);
-		ms = an_erase_timeout_ms(&units[done], k);
+		ms = ft_an_erase_timeout_ms(&units[done], k);
 		ft_dbg(dev->ctx, "%s: %zu pages from %u (0x%08x), up to %u ms",
 		    op.cmd, k, (unsigned)pages[0], (unsigned)op.addr,
 		    (unsigned)ms);
@@ -300,7 +300,7 @@ usart_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 static uint32_t
 mass_timeout(struct ft_dev *dev)
 {
-	return an_mass_erase_timeout_ms(ft_layout_size(&dev->info.flash));
+	return ft_an_mass_erase_timeout_ms(ft_layout_size(&dev->info.flash));
 }
 
 /* One special Extended Erase (mass or bank). */
@@ -313,7 +313,7 @@ ext_special(struct ft_dev *dev, const struct op *op, uint16_t code)
 	rc = ft_usart_mem_command(dev, op, AN_CMD_EXT_ERASE);
 	if (rc < 0)
 		return rc;
-	an_ext_erase_special_frame(f, code);
+	ft_an_ext_erase_special_frame(f, code);
 	rc = ft_usart_tx(dev, f, sizeof(f));
 	if (rc < 0)
 		return rc;
@@ -357,7 +357,7 @@ usart_mass_erase(struct ft_dev *dev)
 		rc = ft_usart_mem_command(dev, &op, AN_CMD_ERASE);
 		if (rc < 0)
 			return rc;
-		an_erase_all_frame(f);
+		ft_an_erase_all_frame(f);
 		rc = ft_usart_tx(dev, f, sizeof(f));
 		if (rc < 0)
 			return rc;
@@ -384,7 +384,7 @@ usart_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *out)
 	if (!u->get.has_checksum)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 		    "the bootloader does not offer Get Checksum (0xA1)");
-	if (an_crc_frames(f, addr, len) != 0)
+	if (ft_an_crc_frames(f, addr, len) != 0)
 		return ft_usart_op_fail(dev, FT_E_INVALID, &op,
 		    "address and length must be non-zero multiples of 4");
 	ms = CRC_BASE_TIMEOUT_MS + (len / 1024u + 1) * CRC_MS_PER_KIB;
@@ -414,7 +414,7 @@ usart_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *out)
 		return ft_usart_damaged(dev, &op, "reply");
 	if (rc < 0)
 		return rc;
-	if (an_parse_crc_reply(b, out) != 0)
+	if (ft_an_parse_crc_reply(b, out) != 0)
 		return ft_usart_op_fail(dev, FT_E_PROTOCOL, &op,
 		    "malformed reply (%02x, XOR %02x)", b[0], b[5]);
 	ft_dbg(dev->ctx, "Get Checksum: 0x%08x", (unsigned)*out);
@@ -472,7 +472,7 @@ usart_reset(struct ft_dev *dev)
 	if (chip->quirks & FT_Q_RESET_PEMPTY)
 		ft_dbg(dev->ctx, "%s: the reset routine does not fix PEMPTY; "
 		    "the chip may start its bootloader again", chip->name);
-	n = an_reset_code(code, ram, chip->ram_end, kind);
+	n = ft_an_reset_code(code, ram, chip->ram_end, kind);
 	if (n < 0 || ram + (uint32_t)n > chip->ram_end)
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 		    "%s: %d bytes of RAM free at 0x%08x are too few for the "
@@ -555,7 +555,7 @@ usart_write_protect(struct ft_dev *dev, const struct ft_erase_unit *units,
 	size_t i;
 	int len, rc;
 
-	if (!an_has_cmd(&u->get, AN_CMD_WRITE_PROTECT))
+	if (!ft_an_has_cmd(&u->get, AN_CMD_WRITE_PROTECT))
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
 		    "the bootloader does not offer Write Protect (0x63)");
 	if (n == 0 || n > AN_WP_MAX_SECTORS)
@@ -563,7 +563,7 @@ usart_write_protect(struct ft_dev *dev, const struct ft_erase_unit *units,
 		    "%zu sectors: give 1 to %u", n, AN_WP_MAX_SECTORS);
 	for (i = 0; i < n; i++)
 		sectors[i] = units[i].index;
-	len = an_wp_frame(f, sectors, n, &bad);
+	len = ft_an_wp_frame(f, sectors, n, &bad);
 	if (len < 0)
 		return ft_usart_op_fail(dev, FT_E_NOT_SUPPORTED, &op,
 		    "sector %u does not fit the command's 1-byte sector "

@@ -21,9 +21,9 @@
  *  - Write Memory final ACK: 256 bytes at the slowest program time in the
  *    table (F1: 70 us per half-word, DS5319) is 9 ms; an option-byte
  *    write erases and reprograms the OB page first.  1 s.
- *  - Erase: see an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
+ *  - Erase: see ft_an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
  *    its size; F4 128 KiB sector 4 s at x8).
- *  - Mass erase and Readout Unprotect: an_mass_erase_timeout_ms(), from
+ *  - Mass erase and Readout Unprotect: ft_an_mass_erase_timeout_ms(), from
  *    the flash size (2 MiB F4: 32 s).
  *  - Write Protect / Write Unprotect / Readout Protect: the ROM erases and
  *    reprograms the option bytes (an OB "page" or, on F2/F4, the OB
@@ -113,9 +113,9 @@
  *  - Write Memory final ACK: 256 bytes at the slowest program time in the
  *    table (F1: 70 us per half-word, DS5319) is 9 ms; an option-byte
  *    write erases and reprograms the OB page first.  1 s.
- *  - Erase: see an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
+ *  - Erase: see ft_an_erase_timeout_ms() in lib/usart/an3155.c (per unit, from
  *    its size; F4 128 KiB sector 4 s at x8).
- *  - Mass erase and Readout Unprotect: an_mass_erase_timeout_ms(), from
+ *  - Mass erase and Readout Unprotect: ft_an_mass_erase_timeout_ms(), from
  *    the flash size (2 MiB F4: 32 s).
  *  - Write Protect / Write Unprotect / Readout Protect: the ROM erases and
  *    reprograms the option bytes (an OB "page" or, on F2/F4, the OB

@@ -41,6 +41,11 @@ sim_start cli --chip f103
 expect_rc json-identify 0 "$FLASHTOOL" --json "$SIM_TTY"
 json_is json-identify '.action == "identify" and .ok and .exit == 0 and .device.pid == 1040 and .device.transport == "usart" and .device.flash.size == 131072 and .error == null' \
 	'd["action"] == "identify" and d["ok"] and d["device"]["pid"] == 1040 and d["device"]["flash"]["size"] == 131072'
+# How sure the table row is: from documents, proven on no chip yet.
+json_is json-identify '.device.table_row.source == "documents" and .device.table_row.pid == 1040 and (.device.table_row.proven | length) == 0' \
+    'd["device"]["table_row"]["source"] == "documents" and d["device"]["table_row"]["pid"] == 1040 and d["device"]["table_row"]["proven"] == []'
+expect_rc debug-identify 0 "$FLASHTOOL" --debug "$SIM_TTY"
+err_has debug-identify "device table row 0x410 \(.*\): transcribed from ST's documents; proven on silicon: nothing yet"
 expect_rc json-write 0 "$FLASHTOOL" --json -w "$T/data.bin" -g 0 "$SIM_TTY"
 json_is json-write '.action == "write" and .bytes_written == 6000 and .verified == true and .left == "started at 0x08000000" and .format == "binary"' \
 	'd["bytes_written"] == 6000 and d["verified"] is True and d["left"] == "started at 0x08000000"'

@@ -35,15 +35,15 @@ test_cmd_frames(void **state)
 	uint8_t f[2];
 
 	(void)state;
-	an_cmd_frame(f, AN_CMD_GET);
+	ft_an_cmd_frame(f, AN_CMD_GET);
 	expect_bytes(f, 2, FRAME(0x00, 0xFF), 2);
-	an_cmd_frame(f, AN_CMD_READ);
+	ft_an_cmd_frame(f, AN_CMD_READ);
 	expect_bytes(f, 2, FRAME(0x11, 0xEE), 2);
-	an_cmd_frame(f, AN_CMD_WRITE);
+	ft_an_cmd_frame(f, AN_CMD_WRITE);
 	expect_bytes(f, 2, FRAME(0x31, 0xCE), 2);
-	an_cmd_frame(f, AN_CMD_EXT_ERASE);
+	ft_an_cmd_frame(f, AN_CMD_EXT_ERASE);
 	expect_bytes(f, 2, FRAME(0x44, 0xBB), 2);
-	an_cmd_frame(f, AN_CMD_READOUT_UNPROTECT);
+	ft_an_cmd_frame(f, AN_CMD_READOUT_UNPROTECT);
 	expect_bytes(f, 2, FRAME(0x92, 0x6D), 2);
 }
 
@@ -53,12 +53,12 @@ test_addr_frames(void **state)
 	uint8_t f[5];
 
 	(void)state;
-	an_u32_frame(f, 0x08004000);
+	ft_an_u32_frame(f, 0x08004000);
 	expect_bytes(f, 5, FRAME(0x08, 0x00, 0x40, 0x00, 0x48), 5);
-	an_u32_frame(f, 0x20001800);
+	ft_an_u32_frame(f, 0x20001800);
 	expect_bytes(f, 5, FRAME(0x20, 0x00, 0x18, 0x00, 0x38), 5);
 	/* 1f ^ ff = e0, ^ f8 = 18, ^ 00 = 18 */
-	an_u32_frame(f, 0x1FFFF800);
+	ft_an_u32_frame(f, 0x1FFFF800);
 	expect_bytes(f, 5, FRAME(0x1F, 0xFF, 0xF8, 0x00, 0x18), 5);
 }
 
@@ -68,14 +68,14 @@ test_read_len_frame(void **state)
 	uint8_t f[2];
 
 	(void)state;
-	assert_int_equal(an_read_len_frame(f, 256), 0);
+	assert_int_equal(ft_an_read_len_frame(f, 256), 0);
 	expect_bytes(f, 2, FRAME(0xFF, 0x00), 2);
-	assert_int_equal(an_read_len_frame(f, 1), 0);
+	assert_int_equal(ft_an_read_len_frame(f, 1), 0);
 	expect_bytes(f, 2, FRAME(0x00, 0xFF), 2);
-	assert_int_equal(an_read_len_frame(f, 100), 0);
+	assert_int_equal(ft_an_read_len_frame(f, 100), 0);
 	expect_bytes(f, 2, FRAME(0x63, 0x9C), 2);
-	assert_int_equal(an_read_len_frame(f, 0), FT_E_INVALID);
-	assert_int_equal(an_read_len_frame(f, 257), FT_E_INVALID);
+	assert_int_equal(ft_an_read_len_frame(f, 0), FT_E_INVALID);
+	assert_int_equal(ft_an_read_len_frame(f, 257), FT_E_INVALID);
 }
 
 static void
@@ -86,11 +86,11 @@ test_write_frame(void **state)
 
 	(void)state;
 	/* N-1 = 3; 03^01^02^03^04 = 07 */
-	assert_int_equal(an_write_frame(f, four, 4), 6);
+	assert_int_equal(ft_an_write_frame(f, four, 4), 6);
 	expect_bytes(f, 6, FRAME(0x03, 0x01, 0x02, 0x03, 0x04, 0x07), 6);
 	/* 256 x 0xFF: N-1 = 0xFF, the data XOR to 0, checksum 0xFF. */
 	memset(data, 0xFF, sizeof(data));
-	assert_int_equal(an_write_frame(f, data, 256), 258);
+	assert_int_equal(ft_an_write_frame(f, data, 256), 258);
 	assert_int_equal(f[0], 0xFF);
 	assert_int_equal(f[1], 0xFF);
 	assert_int_equal(f[256], 0xFF);
@@ -98,11 +98,11 @@ test_write_frame(void **state)
 	/* 8 bytes 0..7: 07 ^ (0^1^..^7 = 0) = 07 */
 	for (unsigned i = 0; i < 8; i++)
 		data[i] = (uint8_t)i;
-	assert_int_equal(an_write_frame(f, data, 8), 10);
+	assert_int_equal(ft_an_write_frame(f, data, 8), 10);
 	assert_int_equal(f[9], 0x07);
-	assert_int_equal(an_write_frame(f, data, 6), FT_E_INVALID);
-	assert_int_equal(an_write_frame(f, data, 0), FT_E_INVALID);
-	assert_int_equal(an_write_frame(f, data, 260), FT_E_INVALID);
+	assert_int_equal(ft_an_write_frame(f, data, 6), FT_E_INVALID);
+	assert_int_equal(ft_an_write_frame(f, data, 0), FT_E_INVALID);
+	assert_int_equal(ft_an_write_frame(f, data, 260), FT_E_INVALID);
 }
 
 static void
@@ -117,28 +117,28 @@ test_erase_legacy(void **state)
 	pages[1] = 1;
 	pages[2] = 2;
 	/* N-1 = 2; 02^00^01^02 = 01 */
-	assert_int_equal(an_erase_frame(f, pages, 3, &bad), 5);
+	assert_int_equal(ft_an_erase_frame(f, pages, 3, &bad), 5);
 	expect_bytes(f, 5, FRAME(0x02, 0x00, 0x01, 0x02, 0x01), 5);
 	pages[0] = 255;
-	assert_int_equal(an_erase_frame(f, pages, 1, &bad), 3);
+	assert_int_equal(ft_an_erase_frame(f, pages, 1, &bad), 3);
 	expect_bytes(f, 3, FRAME(0x00, 0xFF, 0xFF), 3);
 	/* Page 256 does not fit a 1-byte page number: refused, named. */
 	pages[0] = 10;
 	pages[1] = 256;
-	assert_int_equal(an_erase_frame(f, pages, 2, &bad),
+	assert_int_equal(ft_an_erase_frame(f, pages, 2, &bad),
 	    FT_E_NOT_SUPPORTED);
 	assert_int_equal(bad, 256);
 	/* 255 pages is the most one command takes (0xFF means "all"). */
 	for (i = 0; i < 256; i++)
 		pages[i] = i;
-	assert_int_equal(an_erase_frame(f, pages, 255, &bad), 257);
+	assert_int_equal(ft_an_erase_frame(f, pages, 255, &bad), 257);
 	assert_int_equal(f[0], 0xFE);
-	assert_int_equal(an_erase_frame(f, pages, 256, &bad),
+	assert_int_equal(ft_an_erase_frame(f, pages, 256, &bad),
 	    FT_E_NOT_SUPPORTED);
 	assert_int_equal(bad, 256);
-	assert_int_equal(an_erase_frame(f, pages, 0, &bad),
+	assert_int_equal(ft_an_erase_frame(f, pages, 0, &bad),
 	    FT_E_NOT_SUPPORTED);
-	an_erase_all_frame(f);
+	ft_an_erase_all_frame(f);
 	expect_bytes(f, 2, FRAME(0xFF, 0x00), 2);
 }
 
@@ -153,40 +153,40 @@ test_erase_extended(void **state)
 	pages[0] = 5;
 	pages[1] = 0x1FF;
 	/* 00 01 | 00 05 | 01 ff: 01^05^01^ff = fa */
-	assert_int_equal(an_ext_erase_frame(f, pages, 2, &bad), 7);
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 2, &bad), 7);
 	expect_bytes(f, 7, FRAME(0x00, 0x01, 0x00, 0x05, 0x01, 0xFF, 0xFA),
 	    7);
 	pages[0] = 0;
-	assert_int_equal(an_ext_erase_frame(f, pages, 1, &bad), 5);
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 1, &bad), 5);
 	expect_bytes(f, 5, FRAME(0x00, 0x00, 0x00, 0x00, 0x00), 5);
 	/* Page 256 is fine with 2-byte numbers. */
 	pages[0] = 256;
-	assert_int_equal(an_ext_erase_frame(f, pages, 1, &bad), 5);
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 1, &bad), 5);
 	expect_bytes(f, 5, FRAME(0x00, 0x00, 0x01, 0x00, 0x01), 5);
 	/* Special codes are never a page number. */
 	pages[0] = 0xFFF0;
-	assert_int_equal(an_ext_erase_frame(f, pages, 1, &bad),
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 1, &bad),
 	    FT_E_NOT_SUPPORTED);
 	assert_int_equal(bad, 0xFFF0);
 	pages[0] = 0xFFFF;
-	assert_int_equal(an_ext_erase_frame(f, pages, 1, &bad),
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 1, &bad),
 	    FT_E_NOT_SUPPORTED);
 	/* Count limit per command. */
 	for (i = 0; i < 300; i++)
 		pages[i] = i;
-	assert_int_equal(an_ext_erase_frame(f, pages, 256, &bad), 515);
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 256, &bad), 515);
 	assert_int_equal(f[0], 0x00);
 	assert_int_equal(f[1], 0xFF);
 	assert_int_equal(f[2 + 2 * 255], 0x00);
 	assert_int_equal(f[3 + 2 * 255], 0xFF);
-	assert_int_equal(an_ext_erase_frame(f, pages, 257, &bad),
+	assert_int_equal(ft_an_ext_erase_frame(f, pages, 257, &bad),
 	    FT_E_NOT_SUPPORTED);
 	/* Mass and bank erases: code MSB first, then XOR of both. */
-	an_ext_erase_special_frame(f, AN_EXT_ERASE_MASS);
+	ft_an_ext_erase_special_frame(f, AN_EXT_ERASE_MASS);
 	expect_bytes(f, 3, FRAME(0xFF, 0xFF, 0x00), 3);
-	an_ext_erase_special_frame(f, AN_EXT_ERASE_BANK1);
+	ft_an_ext_erase_special_frame(f, AN_EXT_ERASE_BANK1);
 	expect_bytes(f, 3, FRAME(0xFF, 0xFE, 0x01), 3);
-	an_ext_erase_special_frame(f, AN_EXT_ERASE_BANK2);
+	ft_an_ext_erase_special_frame(f, AN_EXT_ERASE_BANK2);
 	expect_bytes(f, 3, FRAME(0xFF, 0xFD, 0x02), 3);
 }
 
@@ -198,10 +198,10 @@ test_write_protect_frame(void **state)
 
 	(void)state;
 	/* 02 00 04 0b: 02^04^0b = 0d */
-	assert_int_equal(an_wp_frame(f, s, 3, &bad), 5);
+	assert_int_equal(ft_an_wp_frame(f, s, 3, &bad), 5);
 	expect_bytes(f, 5, FRAME(0x02, 0x00, 0x04, 0x0B, 0x0D), 5);
 	s[1] = 300;
-	assert_int_equal(an_wp_frame(f, s, 3, &bad), FT_E_NOT_SUPPORTED);
+	assert_int_equal(ft_an_wp_frame(f, s, 3, &bad), FT_E_NOT_SUPPORTED);
 	assert_int_equal(bad, 300);
 }
 
@@ -212,22 +212,22 @@ test_get_checksum_frames(void **state)
 	uint8_t c[2];
 
 	(void)state;
-	an_cmd_frame(c, AN_CMD_GET_CHECKSUM);
+	ft_an_cmd_frame(c, AN_CMD_GET_CHECKSUM);
 	expect_bytes(c, 2, FRAME(0xA1, 0x5E), 2);
 	/* 1 KiB at 0x08000000: the size goes as 0x100 words. */
-	assert_int_equal(an_crc_frames(f, 0x08000000, 0x400), 0);
+	assert_int_equal(ft_an_crc_frames(f, 0x08000000, 0x400), 0);
 	expect_bytes(f[0], 5, FRAME(0x08, 0x00, 0x00, 0x00, 0x08), 5);
 	expect_bytes(f[1], 5, FRAME(0x00, 0x00, 0x01, 0x00, 0x01), 5);
 	/* 04^c1 = c5, ^1d = d8, ^b7 = 6f */
 	expect_bytes(f[2], 5, FRAME(0x04, 0xC1, 0x1D, 0xB7, 0x6F), 5);
 	expect_bytes(f[3], 5, FRAME(0xFF, 0xFF, 0xFF, 0xFF, 0x00), 5);
 	/* 0x48d10 bytes = 0x12344 words: 01^23 = 22, ^44 = 66 */
-	assert_int_equal(an_crc_frames(f, 0x08004000, 0x48D10), 0);
+	assert_int_equal(ft_an_crc_frames(f, 0x08004000, 0x48D10), 0);
 	expect_bytes(f[0], 5, FRAME(0x08, 0x00, 0x40, 0x00, 0x48), 5);
 	expect_bytes(f[1], 5, FRAME(0x00, 0x01, 0x23, 0x44, 0x66), 5);
-	assert_int_equal(an_crc_frames(f, 0x08000002, 4), FT_E_INVALID);
-	assert_int_equal(an_crc_frames(f, 0x08000000, 6), FT_E_INVALID);
-	assert_int_equal(an_crc_frames(f, 0x08000000, 0), FT_E_INVALID);
+	assert_int_equal(ft_an_crc_frames(f, 0x08000002, 4), FT_E_INVALID);
+	assert_int_equal(ft_an_crc_frames(f, 0x08000000, 6), FT_E_INVALID);
+	assert_int_equal(ft_an_crc_frames(f, 0x08000000, 0), FT_E_INVALID);
 }
 
 static void
@@ -237,7 +237,7 @@ test_erase_split(void **state)
 
 	(void)state;
 	while (n > 0) {
-		size_t c = an_erase_chunk(n, AN_EXT_ERASE_MAX_PAGES);
+		size_t c = ft_an_erase_chunk(n, AN_EXT_ERASE_MAX_PAGES);
 
 		got[k++] = c;
 		n -= c;
@@ -246,8 +246,8 @@ test_erase_split(void **state)
 	assert_int_equal(got[0], 256);
 	assert_int_equal(got[1], 256);
 	assert_int_equal(got[2], 88);
-	assert_int_equal(an_erase_chunk(510, AN_ERASE_MAX_PAGES), 255);
-	assert_int_equal(an_erase_chunk(3, AN_ERASE_MAX_PAGES), 3);
+	assert_int_equal(ft_an_erase_chunk(510, AN_ERASE_MAX_PAGES), 255);
+	assert_int_equal(ft_an_erase_chunk(3, AN_ERASE_MAX_PAGES), 3);
 }
 
 static void
@@ -263,17 +263,17 @@ test_erase_timeouts(void **state)
 
 	(void)state;
 	/* 1000 ms per command + 50 ms per KiB, at least 20 ms per unit. */
-	assert_int_equal(an_erase_timeout_ms(&f4[5], 1), 1000 + 6400);
-	assert_int_equal(an_erase_timeout_ms(&f4[0], 1), 1000 + 800);
-	assert_int_equal(an_erase_timeout_ms(f4, 6),
+	assert_int_equal(ft_an_erase_timeout_ms(&f4[5], 1), 1000 + 6400);
+	assert_int_equal(ft_an_erase_timeout_ms(&f4[0], 1), 1000 + 800);
+	assert_int_equal(ft_an_erase_timeout_ms(f4, 6),
 	    1000 + 4 * 800 + 3200 + 6400);
-	assert_int_equal(an_erase_timeout_ms(&page, 1), 1050);
-	assert_int_equal(an_erase_timeout_ms(&small, 1), 1020);
-	assert_true(an_erase_timeout_ms(&f4[5], 1) >= 4000);	/* DS8626 */
+	assert_int_equal(ft_an_erase_timeout_ms(&page, 1), 1050);
+	assert_int_equal(ft_an_erase_timeout_ms(&small, 1), 1020);
+	assert_true(ft_an_erase_timeout_ms(&f4[5], 1) >= 4000);	/* DS8626 */
 	/* Mass erase: 16 ms per KiB (2 MiB F4: 32 s) + 2 s, at least 4 s. */
-	assert_int_equal(an_mass_erase_timeout_ms(2u << 20), 32768 + 2000);
-	assert_int_equal(an_mass_erase_timeout_ms(64u << 10), 4000);
-	assert_int_equal(an_mass_erase_timeout_ms(1u << 20), 16384 + 2000);
+	assert_int_equal(ft_an_mass_erase_timeout_ms(2u << 20), 32768 + 2000);
+	assert_int_equal(ft_an_mass_erase_timeout_ms(64u << 10), 4000);
+	assert_int_equal(ft_an_mass_erase_timeout_ms(1u << 20), 16384 + 2000);
 }
 
 static void
@@ -286,26 +286,26 @@ test_parse_get(void **state)
 	struct an_get g;
 
 	(void)state;
-	assert_int_equal(an_parse_get(ext, sizeof(ext), &g), 0);
+	assert_int_equal(ft_an_parse_get(ext, sizeof(ext), &g), 0);
 	assert_int_equal(g.version, 0x31);
 	assert_int_equal(g.ncmds, 11);
 	assert_int_equal(g.cmds[0], 0x00);
 	assert_int_equal(g.cmds[10], 0x92);
 	assert_int_equal(g.erase_cmd, 0x44);
 	assert_int_equal(g.has_checksum, 0);
-	assert_true(an_has_cmd(&g, 0x63));
-	assert_false(an_has_cmd(&g, 0xA1));
+	assert_true(ft_an_has_cmd(&g, 0x63));
+	assert_false(ft_an_has_cmd(&g, 0xA1));
 
-	assert_int_equal(an_parse_get(leg, sizeof(leg), &g), 0);
+	assert_int_equal(ft_an_parse_get(leg, sizeof(leg), &g), 0);
 	assert_int_equal(g.version, 0x22);
 	assert_int_equal(g.ncmds, 12);
 	assert_int_equal(g.erase_cmd, 0x43);
 	assert_int_equal(g.has_checksum, 1);
 
 	/* Length byte disagreeing with the body is malformed. */
-	assert_int_equal(an_parse_get(ext, sizeof(ext) - 1, &g),
+	assert_int_equal(ft_an_parse_get(ext, sizeof(ext) - 1, &g),
 	    FT_E_PROTOCOL);
-	assert_int_equal(an_parse_get(ext, 1, &g), FT_E_PROTOCOL);
+	assert_int_equal(ft_an_parse_get(ext, 1, &g), FT_E_PROTOCOL);
 }
 
 static void
@@ -314,17 +314,19 @@ test_parse_get_id(void **state)
 	uint16_t pid = 0;
 
 	(void)state;
-	assert_int_equal(an_parse_get_id(FRAME(0x01, 0x04, 0x13), 3, &pid), 0);
+	assert_int_equal(ft_an_parse_get_id(FRAME(0x01, 0x04, 0x13), 3, &pid),
+	    0);
 	assert_int_equal(pid, 0x413);
-	assert_int_equal(an_parse_get_id(FRAME(0x01, 0x04, 0x68), 3, &pid), 0);
+	assert_int_equal(ft_an_parse_get_id(FRAME(0x01, 0x04, 0x68), 3, &pid),
+	    0);
 	assert_int_equal(pid, 0x468);
 	/* Extra ID bytes are allowed; N must match. */
-	assert_int_equal(an_parse_get_id(FRAME(0x02, 0x04, 0x45, 0x99), 4,
+	assert_int_equal(ft_an_parse_get_id(FRAME(0x02, 0x04, 0x45, 0x99), 4,
 	    &pid), 0);
 	assert_int_equal(pid, 0x445);
-	assert_int_equal(an_parse_get_id(FRAME(0x00, 0x04), 2, &pid),
+	assert_int_equal(ft_an_parse_get_id(FRAME(0x00, 0x04), 2, &pid),
 	    FT_E_PROTOCOL);
-	assert_int_equal(an_parse_get_id(FRAME(0x01, 0x04), 2, &pid),
+	assert_int_equal(ft_an_parse_get_id(FRAME(0x01, 0x04), 2, &pid),
 	    FT_E_PROTOCOL);
 }
 
@@ -339,11 +341,11 @@ test_parse_crc_reply(void **state)
 	const uint8_t nack[] = { 0x1F, 0, 0, 0, 0, 0 };
 
 	(void)state;
-	assert_int_equal(an_parse_crc_reply(ok, &crc), 0);
+	assert_int_equal(ft_an_parse_crc_reply(ok, &crc), 0);
 	assert_int_equal(crc, 0x12345678);
-	assert_int_equal(an_parse_crc_reply(bad, &crc), FT_E_PROTOCOL);
-	assert_int_equal(an_parse_crc_reply(noack, &crc), FT_E_PROTOCOL);
-	assert_int_equal(an_parse_crc_reply(nack, &crc), FT_E_NACK);
+	assert_int_equal(ft_an_parse_crc_reply(bad, &crc), FT_E_PROTOCOL);
+	assert_int_equal(ft_an_parse_crc_reply(noack, &crc), FT_E_PROTOCOL);
+	assert_int_equal(ft_an_parse_crc_reply(nack, &crc), FT_E_NACK);
 }
 
 /*
@@ -373,7 +375,7 @@ test_reset_plain(void **state)
 	int n;
 
 	(void)state;
-	n = an_reset_code(code, ram, 0x20005000, AN_RESET_SYSRESETREQ);
+	n = ft_an_reset_code(code, ram, 0x20005000, AN_RESET_SYSRESETREQ);
 	assert_int_equal(n, 28);
 	expect_bytes(code, (size_t)n, FRAME(
 	    0x00, 0x50, 0x00, 0x20,	/* initial SP 0x20005000 */
@@ -394,9 +396,9 @@ test_reset_plain(void **state)
 	assert_int_equal(ft_get_le32(code + 4), ram + 8 + 1);
 	assert_int_equal(n % 4, 0);
 	/* Stack pointer is rounded down to 8. */
-	n = an_reset_code(code, ram, 0x20005003, AN_RESET_SYSRESETREQ);
+	n = ft_an_reset_code(code, ram, 0x20005003, AN_RESET_SYSRESETREQ);
 	assert_int_equal(ft_get_le32(code), 0x20005000);
-	assert_int_equal(an_reset_code(code, ram + 2, 0x20005000,
+	assert_int_equal(ft_an_reset_code(code, ram + 2, 0x20005000,
 	    AN_RESET_SYSRESETREQ), FT_E_INVALID);
 }
 
@@ -411,7 +413,7 @@ test_reset_obl_launch(void **state)
 	int n;
 
 	(void)state;
-	n = an_reset_code(code, ram, 0x20008000, AN_RESET_OBL_LAUNCH);
+	n = ft_an_reset_code(code, ram, 0x20008000, AN_RESET_OBL_LAUNCH);
 	assert_int_equal(n, 72);
 	expect_bytes(code, (size_t)n, FRAME(
 	    0x00, 0x80, 0x00, 0x20, 0x09, 0x18, 0x00, 0x20,
@@ -465,25 +467,25 @@ test_bursts(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(an_read_burst(b, 0x08000100, 256), 0);
+	assert_int_equal(ft_an_read_burst(b, 0x08000100, 256), 0);
 	expect_bytes(b, AN_READ_BURST_LEN, FRAME(0x11, 0xEE,
 	    0x08, 0x00, 0x01, 0x00, 0x09, 0xFF, 0x00), 9);
-	assert_int_equal(an_read_burst(b, 0x08000100, 0), FT_E_INVALID);
-	assert_int_equal(an_read_burst(b, 0x08000100, 257), FT_E_INVALID);
+	assert_int_equal(ft_an_read_burst(b, 0x08000100, 0), FT_E_INVALID);
+	assert_int_equal(ft_an_read_burst(b, 0x08000100, 257), FT_E_INVALID);
 
-	assert_int_equal(an_write_burst(b, 0x20000800,
+	assert_int_equal(ft_an_write_burst(b, 0x20000800,
 	    FRAME(0x01, 0x02, 0x03, 0x04), 4), 13);
 	expect_bytes(b, 13, FRAME(0x31, 0xCE, 0x20, 0x00, 0x08, 0x00, 0x28,
 	    0x03, 0x01, 0x02, 0x03, 0x04, 0x07), 13);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 256),
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 256),
 	    AN_WRITE_BURST_MAX);
 	assert_int_equal(b[7], 0xFF);
 	assert_int_equal(b[8 + 255], 0xFF);
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 6),
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 6),
 	    FT_E_INVALID);
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 260),
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 260),
 	    FT_E_INVALID);
 }
 
@@ -497,29 +499,29 @@ test_burst_risky(void **state)
 	uint8_t b[AN_WRITE_BURST_MAX], data[8] = { 0 };
 
 	(void)state;
-	assert_int_equal(an_parse_get(body, sizeof(body), &g), 0);
+	assert_int_equal(ft_an_parse_get(body, sizeof(body), &g), 0);
 	/* An ordinary read: the length frame FF 00 is no command. */
-	assert_int_equal(an_read_burst(b, 0x08000000, 256), 0);
-	assert_false(an_burst_risky(&g, b, AN_READ_BURST_LEN));
+	assert_int_equal(ft_an_read_burst(b, 0x08000000, 256), 0);
+	assert_false(ft_an_burst_risky(&g, b, AN_READ_BURST_LEN));
 	/* Length 0x32 makes the length frame 31 CE: Write Memory. */
-	assert_int_equal(an_read_burst(b, 0x08000000, 0x32), 0);
-	assert_true(an_burst_risky(&g, b, AN_READ_BURST_LEN));
+	assert_int_equal(ft_an_read_burst(b, 0x08000000, 0x32), 0);
+	assert_true(ft_an_burst_risky(&g, b, AN_READ_BURST_LEN));
 	/* Length 0x12 makes it 11 EE: Read Memory, which changes nothing. */
-	assert_int_equal(an_read_burst(b, 0x08000000, 0x12), 0);
-	assert_false(an_burst_risky(&g, b, AN_READ_BURST_LEN));
+	assert_int_equal(ft_an_read_burst(b, 0x08000000, 0x12), 0);
+	assert_false(ft_an_burst_risky(&g, b, AN_READ_BURST_LEN));
 	/* Readout Unprotect (92 6D) in the data, at an even and an odd
 	 * offset: both count, as a lost byte shifts the pairing. */
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
-	assert_false(an_burst_risky(&g, b, 17));
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_false(ft_an_burst_risky(&g, b, 17));
 	data[2] = 0x92;
 	data[3] = 0x6D;
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
-	assert_true(an_burst_risky(&g, b, 17));
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_true(ft_an_burst_risky(&g, b, 17));
 	data[2] = 0x00;
 	data[4] = 0x6D;
 	data[3] = 0x92;
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
-	assert_true(an_burst_risky(&g, b, 17));
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_true(ft_an_burst_risky(&g, b, 17));
 	/* Get Version (01 FE) is harmless; a code the ROM neither lists
 	 * nor AN3155 defines (0x05) is too. */
 	memset(data, 0, sizeof(data));
@@ -527,17 +529,17 @@ test_burst_risky(void **state)
 	data[1] = 0xFE;
 	data[4] = 0x05;
 	data[5] = 0xFA;
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
-	assert_false(an_burst_risky(&g, b, 17));
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_false(ft_an_burst_risky(&g, b, 17));
 	/* AN3155 commands count even when Get did not list them (Extended
 	 * Erase on a legacy-erase ROM), and without a Get list at all. */
 	data[0] = 0x44;
 	data[1] = 0xBB;
-	assert_int_equal(an_write_burst(b, 0x08000000, data, 8), 17);
-	assert_true(an_burst_risky(&g, b, 17));
-	assert_true(an_burst_risky(NULL, b, 17));
+	assert_int_equal(ft_an_write_burst(b, 0x08000000, data, 8), 17);
+	assert_true(ft_an_burst_risky(&g, b, 17));
+	assert_true(ft_an_burst_risky(NULL, b, 17));
 	/* The command itself (31 CE at offset 0) is not a risk. */
-	assert_false(an_burst_risky(&g, FRAME(0x31, 0xCE, 0x08), 3));
+	assert_false(ft_an_burst_risky(&g, FRAME(0x31, 0xCE, 0x08), 3));
 }
 
 int

@@ -571,11 +571,33 @@ test_g431(void **state)
 	assert_int_equal(c->quirks, 0);
 }
 
+/*
+ * Nothing in the table has been proven on silicon yet: a row that claims
+ * it must name its evidence (update this test with the row and where it
+ * was proven).  The names of the bits are what --json prints.
+ */
+static void
+test_proven(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ft_chip_count(); i++)
+		assert_int_equal(ft_chip_at(i)->proven, 0);
+	assert_string_equal(ft_proven_name(0), "identify");
+	assert_string_equal(ft_proven_name(1), "read");
+	assert_string_equal(ft_proven_name(2), "erase");
+	assert_string_equal(ft_proven_name(3), "write");
+	assert_null(ft_proven_name(FT_PROVEN_COUNT));
+	assert_int_equal(1u << (FT_PROVEN_COUNT - 1), FT_PROVEN_WRITE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_row),
+		cmocka_unit_test(test_proven),
 		cmocka_unit_test(test_unique_and_lookup),
 		cmocka_unit_test(test_layout_roundtrip),
 		cmocka_unit_test(test_coverage),
