@@ -210,13 +210,18 @@ page_range(struct run *r, const struct options *o,
 {
 	uint32_t total = ft_layout_units(fl);
 	uint32_t first = o->have_start_page ? o->start_page : 0;
-	uint32_t count = o->have_page_count ? o->page_count : total - first;
-	uint32_t a0, s0, a1, s1, idx;
+	uint32_t count, a0, s0, a1, s1, idx;
 
-	if (first >= total || count == 0 || count > total - first)
-		return fail(r->rep, FT_E_RANGE, EXIT_USAGE, "pages %u-%u are "
-		    "outside the flash (%u pages)", first, first + count - 1,
-		    total);
+	/* Counted in 64 bits: -s past the end must not wrap the count. */
+	if (first >= total)
+		return fail(r->rep, FT_E_RANGE, EXIT_USAGE, "page %u is "
+		    "outside the flash (%u pages: 0-%u)", first, total,
+		    total - 1);
+	count = o->have_page_count ? o->page_count : total - first;
+	if (count > total - first)
+		return fail(r->rep, FT_E_RANGE, EXIT_USAGE, "pages %u-%llu are "
+		    "outside the flash (%u pages: 0-%u)", first,
+		    (unsigned long long)first + count - 1, total, total - 1);
 	a0 = fl->base;
 	while (ft_layout_find(fl, a0, &idx, &a0, &s0) == 0 && idx < first)
 		a0 += s0;

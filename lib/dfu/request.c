@@ -150,39 +150,112 @@ busy_learn(struct dfu_priv *p, const char *what, uint32_t size, uint64_t ms)
  * what must be a string literal: busy times are kept per (what, size),
  * size being the bytes the operation works on (0 for Set Address).
  */
+/* One wait for idle: the pace and what it has seen so far. */
+struct poll_run {
+	struct ft_dfu_pace pace;
+	uint64_t start, deadline;	/* deadline 0: not busy yet */
+	uint64_t busy_from, last_busy;
+	unsigned stalls;
+};
+
+/*
+ * What a GETSTATUS answer means for the wait: 0 done, 1 still busy,
+ * negative the operation failed (its status cleared).
+ */
+static int
+poll_verdict(struct ft_dev *dev, struct poll_run *pr,
+    const struct dfu_status *st, const char *what, uint32_t addr,
+    uint32_t size)
+{
+	struct dfu_priv *p = dev->priv;
+
+	switch (ft_dfu_poll_verdict(st->state, st->status)) {
+	case FT_DFU_ACT_DONE:
+		/* Still busy when the poll before this one went out: the
+		 * work took at least that long. */
+		if (pr->busy_from != 0 && pr->last_busy >= pr->busy_from &&
+		    pr->stalls == 0)
+			busy_learn(p, what, size, pr->last_busy -
+			    pr->busy_from);
+		return 0;
+	case FT_DFU_ACT_FAIL:
+		/*
+		 * The stall cost us the operation: its poll timeout is
+		 * shorter than its work, so wait longer next time (the core
+		 * retries).
+		 */
+		if (pr->stalls > 0 && st->status == FT_DFU_ERR_STALLEDPKT &&
+		    p->poll_mult < POLL_MULT_MAX)
+			p->poll_mult *= 2;
+		return ft_dfu_fail_status(dev, st, what, addr);
+	case FT_DFU_ACT_WAIT:
+		return 1;
+	default:
+		p->run.ptr_ok = 0;
+		return ft_fail_at(dev->ctx, FT_E_PROTOCOL, addr,
+		    "%s at 0x%08x: unexpected state %s", what, addr,
+		    ft_dfu_state_name(st->state));
+	}
+}
+
+/* How long to wait after a busy status; the first one sets the end. */
+static uint64_t
+busy_wait(struct dfu_priv *p, struct poll_run *pr,
+    const struct dfu_status *st, uint64_t now, const char *what,
+    uint32_t size, unsigned budget_ms)
+{
+	const struct busy_seen *seen;
+	uint64_t wait;
+
+	pr->last_busy = now;
+	wait = ft_dfu_poll_next(&pr->pace, FT_DFU_POLL_BUSY, st->poll_ms);
+	if (pr->deadline != 0)
+		return wait;
+	pr->deadline = pr->start + budget_ms + 2 * (uint64_t)pr->pace.cap_ms;
+	/*
+	 * The operation started at this status (ST ROMs act on the first
+	 * GETSTATUS).  A device that does not stall early polls is first
+	 * polled again after the busy time learned for this kind, then at
+	 * the back-off pace.
+	 */
+	pr->busy_from = ft_now_ms();
+	seen = busy_slot(p, what, size);
+	if (!pr->pace.strict && seen != NULL && seen->what != NULL &&
+	    seen->ms > wait)
+		wait = seen->ms;
+	return wait;
+}
+
 int
 ft_dfu_wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
     uint32_t size, unsigned budget_ms, struct dfu_status *out)
 {
 	struct dfu_priv *p = dev->priv;
+	struct poll_run pr = { { 0, 0, p->strict_poll, p->poll_mult },
+	    ft_now_ms(), 0, 0, 0, 0 };
 	struct dfu_status st;
-	struct ft_dfu_pace pace = { 0, 0, p->strict_poll, p->poll_mult };
-	uint64_t start = ft_now_ms(), deadline = 0, wait, busy_from = 0;
-	uint64_t last_busy = 0;
-	const struct busy_seen *seen;
-	unsigned stalls = 0;
+	uint64_t wait;
 	int r;
 
 	for (;;) {
 		uint64_t now = ft_now_ms();
-		unsigned tmo = CTRL_TIMEOUT_MS;
-
 		/* A device that NAKs polls while busy needs a long one. */
-		if (budget_ms > tmo)
-			tmo = budget_ms;
+		unsigned tmo = budget_ms > CTRL_TIMEOUT_MS ? budget_ms :
+		    CTRL_TIMEOUT_MS;
+
 		r = ft_dfu_get_status(p, &st, tmo);
-		if (r == LIBUSB_ERROR_PIPE && stalls < POLL_STALL_RETRIES) {
+		if (r == LIBUSB_ERROR_PIPE && pr.stalls < POLL_STALL_RETRIES) {
 			/*
 			 * Polled too early.  The device is still busy (or
 			 * dropped the operation into dfuERROR, which the
 			 * next poll reports and fail_status clears); from
 			 * now on honour its poll timeouts.
 			 */
-			stalls++;
+			pr.stalls++;
 			p->strict_poll = 1;
 			ft_dbg(dev->ctx, "%s at 0x%08x: poll stalled, backing "
 			    "off", what, addr);
-			dfu_sleep_ms(ft_dfu_poll_next(&pace,
+			dfu_sleep_ms(ft_dfu_poll_next(&pr.pace,
 			    FT_DFU_POLL_STALLED, 0));
 			continue;
 		}
@@ -190,56 +263,14 @@ ft_dfu_wait_idle(struct ft_dev *dev, const char *what, uint32_t addr,
 			return ft_dfu_fail_xfer(dev, r, what, addr);
 		if (out != NULL)
 			*out = st;
-		switch (ft_dfu_poll_verdict(st.state, st.status)) {
-		case FT_DFU_ACT_DONE:
-			/* Still busy when the poll before this one went
-			 * out: the work took at least that long. */
-			if (busy_from != 0 && last_busy >= busy_from &&
-			    stalls == 0)
-				busy_learn(p, what, size,
-				    last_busy - busy_from);
-			return 0;
-		case FT_DFU_ACT_FAIL:
-			/*
-			 * The stall cost us the operation: its poll timeout
-			 * is shorter than its work, so wait longer next time
-			 * (the core retries).
-			 */
-			if (stalls > 0 && st.status == FT_DFU_ERR_STALLEDPKT &&
-			    p->poll_mult < POLL_MULT_MAX)
-				p->poll_mult *= 2;
-			return ft_dfu_fail_status(dev, &st, what, addr);
-		case FT_DFU_ACT_WAIT:
-			break;
-		default:
-			p->run.ptr_ok = 0;
-			return ft_fail(dev->ctx, FT_E_PROTOCOL, "%s at 0x%08x: "
-			    "unexpected state %s", what, addr,
-			    ft_dfu_state_name(st.state));
-		}
-		/* The first busy status sets the cap, and with it the end. */
-		last_busy = now;
-		wait = ft_dfu_poll_next(&pace, FT_DFU_POLL_BUSY, st.poll_ms);
-		if (deadline == 0) {
-			deadline = start + budget_ms +
-			    2 * (uint64_t)pace.cap_ms;
-			/*
-			 * The operation started at this status (ST ROMs
-			 * act on the first GETSTATUS).  A device that does
-			 * not stall early polls is first polled again after
-			 * the busy time learned for this kind, then
-			 * at the back-off pace.
-			 */
-			busy_from = ft_now_ms();
-			seen = busy_slot(p, what, size);
-			if (!pace.strict && seen != NULL &&
-			    seen->what != NULL && seen->ms > wait)
-				wait = seen->ms;
-		}
-		if (now >= deadline)
-			return ft_fail(dev->ctx, FT_E_TIMEOUT, "%s at 0x%08x: "
-			    "device still busy after %llu ms", what, addr,
-			    (unsigned long long)(now - start));
+		r = poll_verdict(dev, &pr, &st, what, addr, size);
+		if (r <= 0)
+			return r;
+		wait = busy_wait(p, &pr, &st, now, what, size, budget_ms);
+		if (now >= pr.deadline)
+			return ft_fail_at(dev->ctx, FT_E_TIMEOUT, addr,
+			    "%s at 0x%08x: device still busy after %llu ms",
+			    what, addr, (unsigned long long)(now - pr.start));
 		dfu_sleep_ms(wait);
 	}
 }

@@ -80,15 +80,46 @@ elf_header(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 	return 0;
 }
 
+/* One program header: its file bytes, if it loads any, to the builder. */
+static int
+load_segment(struct ft_ctx *ctx, const char *name, const uint8_t *ph,
+    unsigned i, size_t len, struct ft_builder *b)
+{
+	uint32_t off = ft_get_le32(ph + 4);
+	uint32_t paddr = ft_get_le32(ph + 12);
+	uint32_t filesz = ft_get_le32(ph + 16);
+	uint32_t memsz = ft_get_le32(ph + 20);
+
+	if (ft_get_le32(ph) != PT_LOAD || filesz == 0)
+		return 0;
+	if (filesz > memsz)
+		return ft_fail(ctx, FT_E_FORMAT,
+		    "%s: ELF program header %u: file size %u exceeds "
+		    "memory size %u", name, i, (unsigned)filesz,
+		    (unsigned)memsz);
+	if ((uint64_t)off + filesz > len)
+		return ft_fail(ctx, FT_E_FORMAT,
+		    "%s: ELF program header %u: %u bytes at offset %u "
+		    "run past the end of the file (%zu bytes)", name,
+		    i, (unsigned)filesz, (unsigned)off, len);
+	if ((uint64_t)paddr + filesz > FT_ADDR_SPACE_END)
+		return ft_fail(ctx, FT_E_FORMAT,
+		    "%s: ELF program header %u: %u bytes at 0x%08X "
+		    "run past the 4 GiB address space", name, i,
+		    (unsigned)filesz, (unsigned)paddr);
+	if (ft_build_add(b, -1, paddr, filesz, off, i) < 0)
+		return ft_fail(ctx, FT_E_NOMEM, "%s: out of memory", name);
+	return 0;
+}
+
 int
 ft_read_elf(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
     size_t len, struct ft_image *img)
 {
 	struct ft_builder b = { 0 };
 	struct ft_clash cl;
-	uint32_t phoff, off, paddr, filesz, memsz;
+	uint32_t phoff;
 	unsigned phentsize, phnum, i;
-	const uint8_t *ph;
 	int rc;
 
 	if ((rc = elf_header(ctx, name, buf, len)) < 0)
@@ -112,57 +143,21 @@ ft_read_elf(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 		    "%s: ELF program headers (%u at offset %u) run past the "
 		    "end of the file (%zu bytes)", name, phnum,
 		    (unsigned)phoff, len);
-
-	for (i = 0; i < phnum; i++) {
-		ph = buf + phoff + (size_t)i * phentsize;
-		if (ft_get_le32(ph) != PT_LOAD)
-			continue;
-		off = ft_get_le32(ph + 4);
-		paddr = ft_get_le32(ph + 12);
-		filesz = ft_get_le32(ph + 16);
-		memsz = ft_get_le32(ph + 20);
-		if (filesz == 0)
-			continue;
-		if (filesz > memsz) {
-			rc = ft_fail(ctx, FT_E_FORMAT,
-			    "%s: ELF program header %u: file size %u exceeds "
-			    "memory size %u", name, i, (unsigned)filesz,
-			    (unsigned)memsz);
-			goto out;
-		}
-		if ((uint64_t)off + filesz > len) {
-			rc = ft_fail(ctx, FT_E_FORMAT,
-			    "%s: ELF program header %u: %u bytes at offset %u "
-			    "run past the end of the file (%zu bytes)", name,
-			    i, (unsigned)filesz, (unsigned)off, len);
-			goto out;
-		}
-		if ((uint64_t)paddr + filesz > FT_ADDR_SPACE_END) {
-			rc = ft_fail(ctx, FT_E_FORMAT,
-			    "%s: ELF program header %u: %u bytes at 0x%08X "
-			    "run past the 4 GiB address space", name, i,
-			    (unsigned)filesz, (unsigned)paddr);
-			goto out;
-		}
-		if (ft_build_add(&b, -1, paddr, filesz, off, i) < 0) {
-			rc = ft_fail(ctx, FT_E_NOMEM, "%s: out of memory",
-			    name);
-			goto out;
-		}
-	}
-	if (b.n == 0) {
+	for (i = 0; i < phnum && rc == 0; i++)
+		rc = load_segment(ctx, name, buf + phoff + (size_t)i *
+		    phentsize, i, len, &b);
+	if (rc == 0 && b.n == 0)
 		rc = ft_fail(ctx, FT_E_FORMAT,
 		    "%s: ELF has no loadable segment with file data", name);
-		goto out;
+	if (rc == 0) {
+		rc = ft_build_finish(&b, buf, img, &cl);
+		if (rc == 1)
+			rc = ft_fail(ctx, FT_E_FORMAT, "%s: ELF program "
+			    "headers %u and %u overlap at 0x%08X", name,
+			    cl.first, cl.second, (unsigned)cl.addr);
+		else if (rc < 0)
+			rc = ft_fail(ctx, rc, "%s: out of memory", name);
 	}
-	rc = ft_build_finish(&b, buf, img, &cl);
-	if (rc == 1)
-		rc = ft_fail(ctx, FT_E_FORMAT,
-		    "%s: ELF program headers %u and %u overlap at 0x%08X",
-		    name, cl.first, cl.second, (unsigned)cl.addr);
-	else if (rc < 0)
-		rc = ft_fail(ctx, rc, "%s: out of memory", name);
-out:
 	ft_build_free(&b);
 	return rc;
 }

@@ -163,7 +163,15 @@ expect_rc json-outside-flash 2 "$FLASHTOOL" --json -w "$T/data.bin" -S 0x0900000
 json_fail json-outside-flash 2 FT_E_RANGE '^write: image data at 0x09000000-0x0900176f lies outside flash 0x08000000-0x0801ffff'
 json_is json-outside-flash '.device.pid == 1040' 'd["device"]["pid"] == 1040'
 expect_rc json-pages-outside 2 "$FLASHTOOL" --json -o -s 100 -e 100 "$SIM_TTY"
-json_fail json-pages-outside 2 FT_E_RANGE '^pages 100-199 are outside the flash [(]128 pages[)]$'
+json_fail json-pages-outside 2 FT_E_RANGE '^pages 100-199 are outside the flash [(]128 pages: 0-127[)]$'
+# A start page past the end, with and without a count: never a wrapped
+# count ("pages 1000-127").
+expect_rc json-page-past-end 2 "$FLASHTOOL" --json -o -s 1000 "$SIM_TTY"
+json_fail json-page-past-end 2 FT_E_RANGE '^page 1000 is outside the flash [(]128 pages: 0-127[)]$'
+expect_rc json-page-past-end-count 2 "$FLASHTOOL" --json -o -s 128 -e 1 "$SIM_TTY"
+json_fail json-page-past-end-count 2 FT_E_RANGE '^page 128 is outside the flash [(]128 pages: 0-127[)]$'
+expect_rc json-count-wraps 2 "$FLASHTOOL" --json -o -s 4 -e 65535 "$SIM_TTY"
+json_fail json-count-wraps 2 FT_E_RANGE '^pages 4-65538 are outside the flash [(]128 pages: 0-127[)]$'
 log_lacks json-refused-no-erase "ERASE"
 log_lacks json-refused-no-write "WRITE"
 sim_stop
