@@ -24,7 +24,7 @@
 
 /*
  * Errors.  Keep ft_strerror() and ft_errname() in lib/error.c in step with
- * this list, and cli/main.c's exit-code mapping too.
+ * this list, and exit_code_for() in cli/report.c too.
  */
 enum ft_err {
 	FT_OK = 0,
