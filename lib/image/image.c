@@ -24,26 +24,14 @@
  * may be either case.  A file with an end record but no data is refused
  * too: flashing nothing is never what was meant.
  *
- * Format detection (FT_FMT_AUTO), in this order:
- *  1. ELF: the file starts with the magic 0x7F 'E' 'L' 'F'.
- *  2. DFU: the file starts with the DfuSe prefix "DfuSe" 0x01, or ends
- *     with a DFU suffix (signature "UFD" and bLength 16).
- *  3. Intel HEX: after leading blank lines, the first line is ':' and at
- *     least 10 hex digits (optionally followed by blanks).
- *  4. S-record: after leading blank lines, the first line is 'S', a
- *     decimal digit and at least 4 hex digits.
- *  5. Raw binary: anything else.
- * Only the first record decides: a file whose first line is a well-formed
- * record shape is text, and every later line is then judged strictly, so
- * a corrupt HEX file reports its bad line instead of being flashed raw.
- * A binary that starts with such a line is implausible (a Cortex-M vector
- * table cannot start with ':', the initial stack pointer is 8-aligned);
- * force FT_FMT_BINARY for one that does.
+ * Which format a file is, and whether a raw binary looks like firmware at
+ * all, is decided in detect.c.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,17 +41,10 @@
 /* Images larger than this are refused: no STM32 has that much flash. */
 #define IMAGE_MAX_BYTES (64u * 1024 * 1024)
 #define IMAGE_MAX_TEXT "64 MiB"
+/* How much of a text file's first line a refusal quotes. */
+#define TEXT_QUOTE_BYTES 48
 /* First read buffer for pipes; it doubles up to the cap. */
 #define READ_CHUNK_BYTES (64u * 1024)
-
-/* What makes the first line of a file a HEX or S-record record. */
-#define IHEX_MIN_DIGITS 10	/* LL AAAA TT CC */
-#define SREC_MIN_DIGITS 4
-
-/* DFU 1.1 suffix (16 bytes at the end) and DfuSe prefix (UM0391). */
-#define DFU_SUFFIX_BYTES 16
-#define DFUSE_PREFIX "DfuSe\x01"
-#define DFUSE_PREFIX_BYTES 6
 
 /*
  * Raw binary: the whole buffer, one segment at base.
@@ -89,56 +70,70 @@ parse_binary(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
 	return 0;
 }
 
-/*
- * Detection (see the rule at the top of this file).
- */
-
-/* Is the rest of the line from buf[i] at least min_digits hex digits
- * followed by nothing but blanks? */
-static int
-record_shaped(const uint8_t *buf, size_t len, size_t i, size_t min_digits)
+/* What a format is called in messages. */
+static const char *
+format_title(enum ft_image_format format)
 {
-	size_t digits = 0;
-
-	while (i < len && ft_text_hexval((char)buf[i]) >= 0) {
-		digits++;
-		i++;
+	switch (format) {
+	case FT_FMT_IHEX:
+		return "Intel HEX";
+	case FT_FMT_SREC:
+		return "an S-record file";
+	case FT_FMT_ELF:
+		return "an ELF executable";
+	case FT_FMT_DFU:
+		return "a DFU file";
+	default:
+		return "a raw binary";
 	}
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
-		i++;
-	return digits >= min_digits && (i == len || buf[i] == '\n');
 }
 
+/*
+ * The format by content, checked against the name and, for a raw
+ * binary, against what firmware looks like (image/detect.c).
+ */
 static int
-looks_like_dfu(const uint8_t *buf, size_t len)
+choose_format(struct ft_ctx *ctx, const char *name, const uint8_t *buf,
+    size_t len, enum ft_image_format *out)
 {
-	if (len >= DFUSE_PREFIX_BYTES &&
-	    memcmp(buf, DFUSE_PREFIX, DFUSE_PREFIX_BYTES) == 0)
-		return 1;
-	/* Suffix: ... ucDfuSignature "UFD", bLength 16, dwCRC. */
-	return len >= DFU_SUFFIX_BYTES && buf[len - 8] == 'U' &&
-	    buf[len - 7] == 'F' && buf[len - 6] == 'D' &&
-	    buf[len - 5] == DFU_SUFFIX_BYTES;
+	enum ft_image_format content = ft_detect_format(buf, len);
+	enum ft_image_format named = ft_detect_by_name(name);
+	char quote[TEXT_QUOTE_BYTES], what[TEXT_QUOTE_BYTES + 200];
+	const char *kind;
+
+	*out = content;
+	/* A clear format under another name: said once it has loaded. */
+	if (content != FT_FMT_BINARY)
+		return 0;
+	kind = ft_detect_not_firmware(buf, len, quote, sizeof(quote));
+	if (quote[0] != '\0')
+		snprintf(what, sizeof(what), "%s (it starts \"%s\")", kind,
+		    quote);
+	else
+		snprintf(what, sizeof(what), "%s", kind != NULL ? kind :
+		    "binary data");
+	if (named != FT_FMT_AUTO && named != FT_FMT_BINARY)
+		return ft_fail(ctx, FT_E_FORMAT, "%s: named like %s, but %sit "
+		    "is %s; refusing to guess (give --format binary to write "
+		    "it as a raw binary)", name, format_title(named),
+		    named == FT_FMT_IHEX || named == FT_FMT_SREC ? "it does "
+		    "not start with a record: " : "", what);
+	if (kind != NULL)
+		return ft_fail(ctx, FT_E_FORMAT, "%s: this is %s, not "
+		    "firmware; refusing to flash it (give --format binary to "
+		    "write it anyway)", name, what);
+	return 0;
 }
 
-static enum ft_image_format
-detect_format(const uint8_t *buf, size_t len)
+/* The name promised another format than the content, which loaded. */
+static void
+warn_name(struct ft_ctx *ctx, const char *name, enum ft_image_format format)
 {
-	size_t i;
+	enum ft_image_format named = ft_detect_by_name(name);
 
-	if (len >= 4 && memcmp(buf, "\177ELF", 4) == 0)
-		return FT_FMT_ELF;
-	if (looks_like_dfu(buf, len))
-		return FT_FMT_DFU;
-	i = ft_text_skip_blank(buf, len);
-	if (i < len && buf[i] == ':' &&
-	    record_shaped(buf, len, i + 1, IHEX_MIN_DIGITS))
-		return FT_FMT_IHEX;
-	if (i + 1 < len && buf[i] == 'S' && buf[i + 1] >= '0' &&
-	    buf[i + 1] <= '9' &&
-	    record_shaped(buf, len, i + 2, SREC_MIN_DIGITS))
-		return FT_FMT_SREC;
-	return FT_FMT_BINARY;
+	if (named != FT_FMT_AUTO && named != format)
+		ft_warn(ctx, "%s: named like %s, but it is %s: read as such",
+		    name, format_title(named), format_title(format));
 }
 
 /*
@@ -150,7 +145,7 @@ ft_image_from_buffer(struct ft_ctx *ctx, const char *name,
     uint32_t base, struct ft_image **out)
 {
 	struct ft_image *img;
-	int rc;
+	int rc, auto_format;
 
 	if (out == NULL)
 		return ft_fail(ctx, FT_E_INVALID, "image: no result pointer");
@@ -165,10 +160,25 @@ ft_image_from_buffer(struct ft_ctx *ctx, const char *name,
 		    name, len, IMAGE_MAX_TEXT);
 	if (len == 0)
 		return ft_fail(ctx, FT_E_FORMAT, "%s: empty image", name);
-	if (format == FT_FMT_AUTO)
-		format = detect_format(buf, len);
-	if (format == FT_FMT_DFU)
-		return ft_dfu_image_parse(ctx, name, buf, len, base, out);
+	auto_format = format == FT_FMT_AUTO;
+	if (format == FT_FMT_AUTO) {
+		rc = choose_format(ctx, name, buf, len, &format);
+		if (rc < 0)
+			return rc;
+	}
+	/* A text file saved with a byte-order mark: records after it. */
+	if (format == FT_FMT_IHEX || format == FT_FMT_SREC) {
+		size_t bom = ft_detect_bom(buf, len);
+
+		buf += bom;
+		len -= bom;
+	}
+	if (format == FT_FMT_DFU) {
+		rc = ft_dfu_image_parse(ctx, name, buf, len, base, out);
+		if (rc == 0 && auto_format)
+			warn_name(ctx, name, format);
+		return rc;
+	}
 
 	img = calloc(1, sizeof(*img));
 	if (img == NULL)
@@ -196,6 +206,8 @@ ft_image_from_buffer(struct ft_ctx *ctx, const char *name,
 		ft_image_free(img);
 		return rc;
 	}
+	if (auto_format)
+		warn_name(ctx, name, format);
 	*out = img;
 	return 0;
 }

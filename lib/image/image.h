@@ -65,8 +65,6 @@ struct ft_line {
 /* Next line of [*pos, len); 0 at the end of the buffer. */
 int ft_text_next_line(const uint8_t *buf, size_t len, size_t *pos,
     struct ft_line *ln);
-/* The value of a hex digit, or -1. */
-int ft_text_hexval(char c);
 /*
  * Check that s[0..n) is an even number of hex digits, at most max bytes,
  * and decode it.  col is the 1-based column of s[0] for messages.
@@ -84,6 +82,22 @@ int ft_text_add_data(struct ft_ctx *ctx, const char *name, unsigned lineno,
 /* The image of a text file, or its "name:line: overlapping data". */
 int ft_text_finish(struct ft_ctx *ctx, const char *name, struct ft_builder *b,
     struct ft_image *img);
+
+/* image/detect.c */
+
+/* The format by content (never FT_FMT_AUTO). */
+enum ft_image_format ft_detect_format(const uint8_t *buf, size_t len);
+/* The format a file name's extension promises; FT_FMT_AUTO: none. */
+enum ft_image_format ft_detect_by_name(const char *name);
+/*
+ * NULL when buf is plausibly firmware as a raw binary, else what it
+ * looks like instead ("a PDF document", "text, not firmware", ...);
+ * for plain text quote receives its first line (cut to qsize).
+ */
+const char *ft_detect_not_firmware(const uint8_t *buf, size_t len,
+    char *quote, size_t qsize);
+/* Bytes of a UTF-8 byte-order mark at the start of buf (0 or 3). */
+size_t ft_detect_bom(const uint8_t *buf, size_t len);
 
 /* image/ihex.c, image/srec.c, image/elf.c: the readers. */
 int ft_read_ihex(struct ft_ctx *ctx, const char *name, const uint8_t *buf,

@@ -32,7 +32,7 @@ ft_text_next_line(const uint8_t *buf, size_t len, size_t *pos,
 	return 1;
 }
 
-int
+static int
 ft_text_hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -36,9 +36,10 @@ dfu-busy dfu-same dfu-read dfu-blank mem}
 
 # Deterministic contents: an image and an "old firmware" that differs
 # from it in every page.
-bytes() { # bytes FILE SIZE SEED
-	LC_ALL=C awk -v n="$2" -v s="$3" 'BEGIN { srand(s)
-	    for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }' > "$1"
+bytes() { # bytes FILE SIZE SEED; the first byte 0x00, as firmware's
+	# (a Cortex-M stack pointer's low byte), never a HEX record's ':'
+	LC_ALL=C awk -v n="$2" -v s="$3" 'BEGIN { srand(s); printf "%c", 0
+	    for (i = 1; i < n; i++) printf "%c", int(rand() * 256) }' > "$1"
 }
 
 now() { date +%s.%N; }

@@ -43,7 +43,7 @@ check_model() {
 	want="$FT_OUT/$n.want"
 	erased="$FT_OUT/$n.erased"
 	rm -f "$FT_OUT/$n.flash" "$FT_OUT/$n.simlog"
-	head -c $IMG_LEN /dev/urandom >"$img"
+	randimg $IMG_LEN >"$img"
 	ff_file "$size" >"$erased"
 	{ cat "$img"; ff_file $((size - IMG_LEN)); } >"$want"
 
@@ -110,7 +110,7 @@ sim_stop
 # CRC of the flash (computed here from the file) through it.
 n=10-csum-bytes
 rm -f "$FT_OUT/$n.flash" "$FT_OUT/$n.simlog"
-head -c 4096 /dev/urandom >"$FT_OUT/$n.flash"
+randimg 4096 >"$FT_OUT/$n.flash"
 want=$(od -An -v -tu4 -w4 "$FT_OUT/$n.flash" | awk '
 	BEGIN { c = 4294967295 }
 	{ w = $1

@@ -20,7 +20,7 @@ $m
 EOT
 	size=$((kib * 1024))
 	# The chip holds an older firmware, so the write must erase.
-	head -c "$size" /dev/urandom >"$FT_OUT/$chip.flash"
+	randimg "$size" >"$FT_OUT/$chip.flash"
 	sim_start "$chip" --chip "$chip"
 
 	# Identify.
@@ -29,7 +29,7 @@ EOT
 	ok "$chip-identify-size" grep -q "$kib KiB" "$FT_OUT/$chip-identify.out"
 
 	# Write 5000 random bytes (crosses pages) with verify, Go afterwards.
-	head -c 5000 /dev/urandom >"$T/$chip-img.bin"
+	randimg 5000 >"$T/$chip-img.bin"
 	: >"$SIM_LOG"
 	expect_rc "$chip-write" 0 "$FLASHTOOL" -w "$T/$chip-img.bin" -v -g 0x0 "$SIM_TTY"
 	# Before erasing: one 16-byte probe showed the old firmware differs.
@@ -82,11 +82,11 @@ EOT
 	theirs=$(stm32flash -m 8n1 -b 115200 "$SIM_TTY" 2>&1 | sed -n 's/^Device ID *: *\(0x[0-9a-fA-F]*\).*/\1/p')
 	if [ "$(printf '%d' "$theirs")" = "$(printf '%d' "$pid")" ]; then pass "$chip-same-chip-as-stm32flash"
 	else fail "$chip-same-chip-as-stm32flash: stm32flash says '$theirs'"; fi
-	head -c 3000 /dev/urandom >"$T/$chip-conf1.bin"
+	randimg 3000 >"$T/$chip-conf1.bin"
 	expect_rc "$chip-conf-write" 0 "$FLASHTOOL" -w "$T/$chip-conf1.bin" "$SIM_TTY"
 	stm32flash -m 8n1 -b 115200 -r "$T/$chip-conf1-back.bin" -S 0x08000000:3000 "$SIM_TTY" >/dev/null 2>&1
 	same_bytes "$chip-stm32flash-reads-ours" "$T/$chip-conf1.bin" "$T/$chip-conf1-back.bin"
-	head -c 3000 /dev/urandom >"$T/$chip-conf2.bin"
+	randimg 3000 >"$T/$chip-conf2.bin"
 	stm32flash -m 8n1 -b 115200 -w "$T/$chip-conf2.bin" "$SIM_TTY" >/dev/null 2>&1
 	expect_rc "$chip-conf-read" 0 "$FLASHTOOL" -r "$T/$chip-conf2-back.bin" -S 0x08000000:3000 "$SIM_TTY"
 	same_bytes "$chip-we-read-stm32flash" "$T/$chip-conf2.bin" "$T/$chip-conf2-back.bin"
@@ -139,7 +139,7 @@ done
 # Protection commands on the F103 model: -j, then reads fail; -k clears.
 rm -f "$FT_OUT/prot.flash"
 sim_start prot --chip f103
-head -c 2048 /dev/urandom >"$T/prot.bin"
+randimg 2048 >"$T/prot.bin"
 expect_rc prot-write 0 "$FLASHTOOL" -w "$T/prot.bin" "$SIM_TTY"
 expect_rc prot-j 0 "$FLASHTOOL" -j "$SIM_TTY"
 log_has prot-j-cmd "READOUT_PROTECT"
@@ -165,7 +165,7 @@ sim_stop
 # A NACK storm beyond the retry budget fails, naming the address.
 rm -f "$FT_OUT/storm.flash"
 sim_start storm --chip f103 --nack-storm
-head -c 1024 /dev/urandom >"$T/storm.bin"
+randimg 1024 >"$T/storm.bin"
 expect_rc storm-write 1 "$FLASHTOOL" -n 2 -w "$T/storm.bin" "$SIM_TTY"
 err_has storm-write "0x08000000"
 err_has storm-write "retries"
@@ -208,7 +208,7 @@ rm -f "$FT_OUT/wrp.flash"
 sim_start wrp --chip f401
 expect_rc wrp-protect 0 "$FLASHTOOL" --write-protect -S 0x08004000:0x4000 "$SIM_TTY"
 log_has wrp-protect-cmd "WRITE_PROTECT sectors=1 -> ACK"
-head -c 32768 /dev/urandom >"$T/wrp.bin"
+randimg 32768 >"$T/wrp.bin"
 expect_rc wrp-write-verify-fails 3 "$FLASHTOOL" -w "$T/wrp.bin" -v "$SIM_TTY"
 err_has wrp-write-verify-fails "verify failed at 0x08004000"
 expect_rc wrp-unprotect 0 "$FLASHTOOL" -u "$SIM_TTY"
@@ -220,7 +220,7 @@ sim_stop
 # A ROM that lists Get Checksum: verify and -C use it instead of reading.
 rm -f "$FT_OUT/csum.flash"
 sim_start csum --chip g0 --checksum
-head -c 10000 /dev/urandom >"$T/csum.bin"
+randimg 10000 >"$T/csum.bin"
 expect_rc csum-write 0 "$FLASHTOOL" -w "$T/csum.bin" -v "$SIM_TTY"
 log_has csum-verify-by-crc "GET_CHECKSUM 0x08000000"
 log_lacks csum-no-readback "READ 0x0800"
@@ -250,7 +250,7 @@ ok "csb-crc: the same CRC by reading ($crc_fb) as by 0xA1 ($crc_sw)" \
 # the write through, and the flash holds exactly the image.
 rm -f "$FT_OUT/noisy.flash"
 sim_start noisy --chip f103 --seed 5 --nack 0.03 --corrupt 0.0002 --drop 0.0001
-head -c 20000 /dev/urandom >"$T/noisy.bin"
+randimg 20000 >"$T/noisy.bin"
 expect_rc noisy-write 0 "$FLASHTOOL" -n 10 -w "$T/noisy.bin" -v "$SIM_TTY"
 same_bytes noisy-flash "$T/noisy.bin" "$SIM_FLASH" 0 20000
 err_has noisy-write "retrying"

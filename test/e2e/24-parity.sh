@@ -13,7 +13,7 @@ mkdir -p "$T"
 # tty layer) and of 0xF5 (the simulator's escape, escaped in turn).
 KIB=128
 {
-	head -c 16384 /dev/urandom
+	randimg 16384
 	head -c 4096 /dev/zero | tr '\000' '\377'
 	head -c 4096 /dev/zero | tr '\000' '\365'
 	head -c $(((KIB - 24) * 1024)) /dev/urandom
@@ -107,7 +107,7 @@ sim_stop
 
 # Write and verify under the same faults: only the device's answers are
 # damaged (ACKs, and the data read back to verify).
-head -c 8192 /dev/urandom >"$T/img.bin"
+randimg 8192 >"$T/img.bin"
 par_sim par-write 0.002
 expect_rc par-write 0 env $(par_env) "$FLASHTOOL" -n 10 -w "$T/img.bin" \
 	-v "$SIM_TTY"

@@ -64,8 +64,8 @@ f042 path=1-9 flash=$D/x.flash state=$D/x.state log=$SIM_LOG leave=drop
 f042 path=1-10 flash=$D/p.flash state=$D/p.state log=$SIM_LOG rdp=1
 EOF
 
-head -c 30000 /dev/urandom >"$D/img.bin"
-head -c 10000 /dev/urandom >"$D/small.bin"
+randimg 30000 >"$D/img.bin"
+randimg 10000 >"$D/small.bin"
 
 # --- listing, and listing touches nothing ---
 du list 0 -l

@@ -102,13 +102,13 @@ all_ff() {
 elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 t_start=$(date +%s%N)
-head -c 5000 /dev/urandom >"$T/img.bin"
-head -c 8192 /dev/urandom >"$T/img8k.bin"
-head -c 5000 /dev/urandom >"$T/img-b.bin"
-head -c 8192 /dev/urandom >"$T/img8k-b.bin"
-head -c 3000 /dev/urandom >"$T/p1.bin"
-head -c 500 /dev/urandom >"$T/p2.bin"
-head -c 64 /dev/urandom >"$T/otp.bin"
+randimg 5000 >"$T/img.bin"
+randimg 8192 >"$T/img8k.bin"
+randimg 5000 >"$T/img-b.bin"
+randimg 8192 >"$T/img8k-b.bin"
+randimg 3000 >"$T/p1.bin"
+randimg 500 >"$T/p2.bin"
+randimg 64 >"$T/otp.bin"
 
 # --- write + verify + leave on every DfuSe model -------------------------
 # dev path flash-bytes image offset "pages the image touches"
@@ -176,8 +176,8 @@ log_lacks "f042-write-mass: --stay stays" "LEAVE"
 # F042 (32 x 1 KiB pages): an older firmware fills the flash and a 30 KiB
 # image changes 30 pages.  One mass erase replaces them; the 2 KiB after
 # the image must survive it, written back and verified.
-head -c 30720 /dev/urandom >"$T/img30k.bin"
-head -c 32768 /dev/urandom >"$T/old32k.bin"
+randimg 30720 >"$T/img30k.bin"
+randimg 32768 >"$T/old32k.bin"
 { cat "$T/img30k.bin"; tail -c 2048 "$T/old32k.bin"; } >"$T/want30k.bin"
 cp "$T/old32k.bin" "$T/a.flash"
 on a
@@ -206,7 +206,7 @@ ft small-pages 0 --path 1-1.2 --stay -w "$T/img8k.bin"
 log_lacks "small-pages: no mass erase" "MASS_ERASE"
 erased_only small-pages "0x08000000 0x08000400 0x08000800 0x08000C00 0x08001000 0x08001400 0x08001800 0x08001C00"
 # Too much to keep: a 24 KiB image leaves 8 KiB of data (> 24 / 8).
-head -c 24576 /dev/urandom >"$T/img24k.bin"
+randimg 24576 >"$T/img24k.bin"
 cp "$T/old32k.bin" "$T/a.flash"
 on a
 ft keep-too-much 0 --path 1-1.2 --stay -w "$T/img24k.bin"
@@ -214,16 +214,16 @@ log_lacks "keep-too-much: no mass erase" "MASS_ERASE"
 { cat "$T/img24k.bin"; tail -c 8192 "$T/old32k.bin"; } >"$T/want24k.bin"
 same_bytes "keep-too-much: flash" "$T/want24k.bin" "$T/a.flash"
 # Sector flash (F4) never trades sectors for a mass erase.
-head -c 65536 /dev/urandom >"$T/img64k.bin"
-head -c 1048576 /dev/urandom >"$T/f4.flash"
+randimg 65536 >"$T/img64k.bin"
+randimg 1048576 >"$T/f4.flash"
 on f4
 ft f4-sectors 0 --path 1-3 --stay -w "$T/img64k.bin"
 log_lacks "f4-sectors: no mass erase" "MASS_ERASE"
 # Ctrl-C during a DfuSe erase is honoured after the sector in progress:
 # each sector is its own request (F4 model, timing on: 16 KiB sectors take
 # 250 ms and more).
-head -c 262144 /dev/urandom >"$T/img256k.bin"
-head -c 1048576 /dev/urandom >"$T/f4.flash"
+randimg 262144 >"$T/img256k.bin"
+randimg 1048576 >"$T/f4.flash"
 on f4
 env FT_USBSIM_CONFIG="$CFG" LD_PRELOAD="$PRE" "$FLASHTOOL" --dfu --path 1-3 \
     -w "$T/img256k.bin" >"$FT_OUT/erase-intr.out" 2>"$FT_OUT/erase-intr.err" &
@@ -305,7 +305,7 @@ same_bytes "boot0-held: written anyway" "$(expected "$T/img.bin" 32768)" "$T/h.f
 # load them and, its flash no longer empty, runs the application.
 power_cycle a
 # An older firmware fills the flash, so the elements' pages need erasing.
-head -c 32768 /dev/urandom >"$T/a.flash"
+randimg 32768 >"$T/a.flash"
 on a
 ft dfuse-fixture 0 --path 1-1.2 -w "$DATA/dfu-dfuse.bin"
 erased_only dfuse-fixture "0x08000000 0x08001000"
@@ -325,7 +325,7 @@ if command -v dfuse-pack >/dev/null 2>&1; then
 	dfuse-pack -b "0x08000000:$T/p1.bin" -b "0x08010000:$T/p2.bin" \
 	    -b "0x1FFF7000@2:$T/otp.bin" "$T/multi.dfu" >/dev/null 2>&1
 	# An older firmware fills the flash, so every touched page differs.
-	head -c 131072 /dev/urandom >"$T/g.flash"
+	randimg 131072 >"$T/g.flash"
 	on g
 	ft dfuse-g431 0 --path 1-2 -w "$T/multi.dfu"
 	err_has dfuse-g431 ", verified"

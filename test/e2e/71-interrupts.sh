@@ -110,7 +110,7 @@ count() {
 # BOOT0 (the dtr-rts preset's wiring), the application at power-on;
 # runs with that preset written out as -i, on a port with -hupcl.
 UIMG=4096
-head -c $UIMG /dev/urandom >"$T/img.bin"
+randimg $UIMG >"$T/img.bin"
 SEQ='dtr&-rts,-dtr:dtr&rts,-dtr,-rts'
 rm -f "$FT_OUT/intr-a.flash" "$FT_OUT/intr-b.flash"
 sim_start intr-a --chip f103 --timing --board-socket "$FT_OUT/intr-a.sock" \
@@ -233,7 +233,7 @@ SIM_PID=$B_PID; sim_stop
 if [ -f "$USB_SIM" ]; then
 	PRE=$(usb_preload)
 	DIMG=32768
-	head -c $DIMG /dev/urandom >"$T/dimg.bin"
+	randimg $DIMG >"$T/dimg.bin"
 	t0=$(date +%s)
 	bad=0 stopped=0 KINDS=""
 	i=1

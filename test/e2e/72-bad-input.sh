@@ -32,11 +32,41 @@ sed '2s/..$/00/' "$B/good.hex" >"$B/badsum.hex"
 printf 'S00600004844521B\nS1130000000102030405060708090A0B0C0D0E0F00\nS9030000FC\n' >"$B/badsum.s19"
 printf 'S00600004844521B\nS1130000000102030405\n' >"$B/truncated.s19"
 printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000\002\000\050\000' >"$B/truncated.elf"
-head -c 2048 /dev/urandom >"$B/ok.bin"
+randimg 2048 >"$B/ok.bin"
 : >"$B/empty.bin"
 cp "$FT_TOP/test/data/dfu-plain.bin" "$B/badcrc.dfu"
 printf '\000\000\000\000' | dd of="$B/badcrc.dfu" bs=1 seek=$(($(wc -c <"$B/badcrc.dfu") - 4)) conv=notrunc 2>/dev/null
-head -c 1024 /dev/urandom >"$B/unreadable.bin"
+randimg 1024 >"$B/unreadable.bin"
+# Not firmware: text of several kinds, documents, archives, blank dumps,
+# and binaries named like a text format (test/data/bad-input.tab).
+printf ':10000000\n' >"$B/cut-record.bin"
+printf ':10000000' >"$B/cut-record.hex"
+printf 'S1\n' >"$B/cut-record.s19"
+printf 'Flash this with flashtool -w.\nThanks!\n' >"$B/notes.bin"
+printf 'Build notes\r\nversion 1.2\r\n' >"$B/crlf-notes"
+printf 'Gr\303\274\303\237e aus M\303\274nchen\n' >"$B/utf8.bin"
+printf 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 30720\n' >"$B/lfs-pointer.bin"
+printf '<!DOCTYPE html>\n<html><head><title>klipper.bin</title></head></html>\n' >"$B/saved-page.bin"
+printf '{"app": "Klipper", "version": "v0.12"}\n' >"$B/dict.bin"
+printf '#!/bin/sh\nflashtool -w klipper.bin /dev/ttyACM0\n' >"$B/script.bin"
+printf '%%PDF-1.7\n%%\342\343\317\323\n' >"$B/manual.bin"
+printf 'PK\003\004\024\000\000\000\010\000' >"$B/archive.bin"
+printf '\037\213\010\000\000\000\000\000' >"$B/firmware.bin.gz"
+printf '\211PNG\r\n\032\n\000\000\000\rIHDR' >"$B/photo.bin"
+head -c 4096 /dev/zero | tr '\000' '\377' >"$B/all-ff.bin"
+head -c 4096 /dev/zero >"$B/all-zero.bin"
+randimg 2048 >"$B/binary.hex"
+randimg 2048 >"$B/binary.s19"
+randimg 2048 >"$B/binary.elf"
+randimg 2048 >"$B/binary.dfu"
+# Every cut of one good record, as .hex and as .bin: all broken HEX.
+good_rec=$(hexrec 0 0 "$D16")
+i=1
+while [ "$i" -lt "${#good_rec}" ]; do
+	printf '%s' "$good_rec" | cut -c1-"$i" | tr -d '\n' >"$B/cut-$i.hex"
+	cp "$B/cut-$i.hex" "$B/cut-$i.bin"
+	i=$((i + 1))
+done
 chmod 000 "$B/unreadable.bin"
 
 rm -f "$FT_OUT/bad.flash"
@@ -93,6 +123,19 @@ elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clea
 else
 	echo "(root without setpriv: unreadable-file case skipped)"
 fi
+
+# Every cut of a record is refused as a HEX error naming line 1, under
+# either name, before the port is opened.
+i=1
+while [ "$i" -lt "${#good_rec}" ]; do
+	for ext in hex bin; do
+		run "bad-cut-$i-$ext" "$FLASHTOOL" -w "$B/cut-$i.$ext" "$P"
+		check "bad-cut-$i-$ext" 2
+		err_has "bad-cut-$i-$ext" "cut-$i\\.$ext:1: "
+		n=$((n + 1))
+	done
+	i=$((i + 1))
+done
 
 ok "bad-input-table-size-$n" test "$n" -ge 50
 # Nothing was opened: no command (not even the sync) reached the chip,

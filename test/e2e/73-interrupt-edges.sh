@@ -33,8 +33,8 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	SYNC_STOP_MS=3000 DEAD_STOP_MS=4000
 fi
 SEQ='dtr&-rts,-dtr:dtr&rts,-dtr,-rts'
-head -c 4096 /dev/urandom >"$T/img.bin"
-head -c 1024 /dev/urandom >"$T/small.bin"
+randimg 4096 >"$T/img.bin"
+randimg 1024 >"$T/small.bin"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -261,7 +261,7 @@ report dead "$bad" "status 10 within $worst ms (bound $DEAD_STOP_MS ms)"
 if [ -f "$USB_SIM" ]; then
 	PRE=$(usb_preload)
 	DFU_STOP_MS=11000
-	head -c 32768 /dev/urandom >"$T/dimg.bin"
+	randimg 32768 >"$T/dimg.bin"
 	bad=0 worst=0
 	i=1
 	while [ "$i" -le "$DFU_TRIALS" ]; do

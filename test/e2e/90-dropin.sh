@@ -7,8 +7,8 @@ rm -rf "$T"
 mkdir -p "$T/bin"
 ln -s "$FLASHTOOL" "$T/bin/stm32flash"
 ln -s "$FLASHTOOL" "$T/bin/dfu-util"
-head -c 30000 /dev/urandom >"$T/klipper.bin"
-head -c 20000 /dev/urandom >"$T/fw.bin"
+randimg 30000 >"$T/klipper.bin"
+randimg 20000 >"$T/fw.bin"
 
 # --- dfu-util, as Cartographer's firmware.py and Klipper's flash_usb.py --
 PRE=$(usb_preload)

@@ -27,13 +27,13 @@ json_is() {
 # 0x08008101 (Thumb), then filler.
 mkimg() {
 	printf '\000\020\000\040\001\201\000\010' >"$1"
-	head -c 4088 /dev/urandom >>"$1"
+	randimg 4088 >>"$1"
 }
 mkimg "$T/app8000.bin"
 # The same linked for 0x08004000, for the 32 KiB F042 over DFU.
 printf '\000\020\000\040\001\101\000\010' >"$T/app4000.bin"
-head -c 4088 /dev/urandom >>"$T/app4000.bin"
-head -c 6000 /dev/urandom >"$T/data.bin"
+randimg 4088 >>"$T/app4000.bin"
+randimg 6000 >"$T/data.bin"
 
 # --- USART -----------------------------------------------------------
 rm -f "$FT_OUT/cli.flash"
@@ -143,7 +143,7 @@ json_fail json-read-dir 2 usage "^-r: '$T/adir' exists and is not a regular file
 expect_rc json-read-no-dir 2 "$FLASHTOOL" --json -r "$T/no/such/x.bin" "$SIM_TTY"
 json_fail json-read-no-dir 2 io "^-r: cannot create a file beside '$T/no/such/x.bin': "
 # Unreadable: as a user without the right (root reads anyway).
-head -c 64 /dev/urandom >"$T/unreadable.bin"
+randimg 64 >"$T/unreadable.bin"
 chmod 000 "$T/unreadable.bin"
 if [ "$(id -u)" -ne 0 ]; then
 	expect_rc json-unreadable 2 "$FLASHTOOL" --json -w "$T/unreadable.bin" "$SIM_TTY"

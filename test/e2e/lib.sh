@@ -54,6 +54,14 @@ USB_SIM="$FT_BUILD/test/sim/libusb-sim.so"
 SHIM="$FT_BUILD/test/sim/libft-shim.so"
 SIM_PIDS=""
 
+# randimg N: N random bytes that a firmware loader takes for a raw
+# binary: the first is 0x00, as the low byte of a Cortex-M initial stack
+# pointer can be, never ':' or 'S' (which start a HEX or S-record).
+randimg() {
+	printf '\000'
+	head -c $(($1 - 1)) /dev/urandom
+}
+
 pass() { echo "PASS $*" >>"$FT_RESULTS"; echo "PASS $*"; }
 fail() { echo "FAIL $*" >>"$FT_RESULTS"; echo "FAIL $*"; }
 

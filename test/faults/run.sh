@@ -39,8 +39,10 @@ JOBS=${FAULT_JOBS:-4}
 RUN_LIMIT_S=90
 
 # bytes SEED COUNT: COUNT pseudo-random bytes from SEED, reproducibly.
+# bytes SEED LEN: the first byte 0x00, as firmware's (the low byte of a
+# Cortex-M stack pointer), never a HEX record's ':'.
 bytes() {
-	perl -e 'srand($ARGV[0]); my $n = $ARGV[1]; my $s = "";
+	perl -e 'srand($ARGV[0]); my $n = $ARGV[1]; my $s = "\0";
 		$s .= pack("N", int(rand(4294967296))) while length($s) < $n;
 		print substr($s, 0, $n);' "$1" "$2"
 }

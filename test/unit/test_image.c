@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "ft_int.h"
+#include "image/image.h"
 
 #define MIB (1024u * 1024u)
 
@@ -956,16 +956,22 @@ auto_detection(void **state)
 	    0x01, 'U', 'F', 'D', 16, 0, 0, 0, 0 };
 	uint8_t elf[ELF_BUF];
 
-	assert_int_equal(detected(*state, ":00000000\n", 10), FT_FMT_BINARY);
+	/* A HEX start cut short is a broken HEX file, never a binary. */
+	assert_int_equal(detected(*state, ":00000000\n", 10), -1);
+	assert_string_equal(ft_errdetail(*state),
+	    "d:1: wrong length: record too short (4 bytes)");
 	assert_int_equal(detected(*state, ":0100000011EE\n:00000001FF",
 	    25), FT_FMT_IHEX);
 	assert_int_equal(detected(*state, "S104000001FA\nS9030000FC", 23),
 	    FT_FMT_SREC);
-	/* Text that does not look like records is a binary. */
-	assert_int_equal(detected(*state, ":hello world\n", 13),
-	    FT_FMT_BINARY);
-	assert_int_equal(detected(*state, "Some text\n", 10), FT_FMT_BINARY);
-	assert_int_equal(detected(*state, "S1", 2), FT_FMT_BINARY);
+	/* Text that starts like a record is read as one, and refused. */
+	assert_int_equal(detected(*state, ":hello world\n", 13), -1);
+	assert_non_null(strstr(ft_errdetail(*state), "d:1: "));
+	assert_int_equal(detected(*state, "S1", 2), -1);
+	assert_non_null(strstr(ft_errdetail(*state), "d:1: "));
+	/* Other text is refused as text, not flashed as a binary. */
+	assert_int_equal(detected(*state, "Some text\n", 10), -1);
+	assert_non_null(strstr(ft_errdetail(*state), "text"));
 	assert_int_equal(detected(*state, vt, sizeof(vt)), FT_FMT_BINARY);
 	make_elf(elf, elf_ph, ELF_NPH);
 	assert_int_equal(detected(*state, elf, ELF_LEN), FT_FMT_ELF);
@@ -983,6 +989,161 @@ auto_detection(void **state)
 	assert_int_equal(detected(*state, suffix, sizeof(suffix) - 2), -1);
 	assert_int_not_equal(ft_image_from_buffer(*state, "d", suffix, 4,
 	    FT_FMT_DFU, 0, &(struct ft_image *){ NULL }), 0);
+}
+
+/* A string literal and its length without the NUL. */
+#define STR(s) (s), sizeof(s) - 1
+
+/* load NAME BUF: the detail of a refused load, or NULL when it loads. */
+static const char *
+refused(struct ft_ctx *ctx, const char *name, const void *buf, size_t len)
+{
+	struct ft_image *img = NULL;
+
+	if (ft_image_from_buffer(ctx, name, buf, len, FT_FMT_AUTO, 0x08000000,
+	    &img) == 0) {
+		ft_image_free(img);
+		return NULL;
+	}
+	return ft_errdetail(ctx);
+}
+
+/* Every prefix of a good record, however short, is a broken HEX file. */
+static void
+truncated_records(void **state)
+{
+	static const char rec[] = ":1000000000112233445566778899AABBCCDDEEFF78\n";
+	static const char srec[] = "S1130000000102030405060708090A0B0C0D0E0F74\n";
+	const char *d;
+	size_t n;
+
+	for (n = 1; n < sizeof(rec) - 1; n++) {
+		d = refused(*state, "cut.hex", rec, n);
+		assert_non_null(d);
+		assert_non_null(strstr(d, "cut.hex:1: "));
+		d = refused(*state, "cut.bin", rec, n);
+		assert_non_null(d);
+		assert_non_null(strstr(d, "cut.bin:1: "));
+	}
+	for (n = 2; n < sizeof(srec) - 1; n++) {
+		d = refused(*state, "cut.s19", srec, n);
+		assert_non_null(d);
+		assert_non_null(strstr(d, "cut.s19:1: "));
+	}
+	/* After blank lines and a byte-order mark, the line is counted. */
+	d = refused(*state, "b.hex", "\r\n\n  :1000", 11);
+	assert_non_null(d);
+	assert_non_null(strstr(d, "b.hex:3: "));
+	d = refused(*state, "bom.hex", "\357\273\277:10000000", 12);
+	assert_non_null(d);
+	assert_non_null(strstr(d, "bom.hex:1: "));
+}
+
+/* What is plainly not firmware is refused and named; firmware is not. */
+static void
+not_firmware(void **state)
+{
+	static const uint8_t fw[16] = { 0x00, 0x50, 0x00, 0x20, 0x01, 0x01,
+	    0x00, 0x08, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48 };
+	static const uint8_t zip[] = "PK\003\004\024\000\000\000";
+	static const uint8_t png[] = "\211PNG\r\n\032\n\000\000";
+	uint8_t ff[512], zero[512], text8[64];
+	struct ft_image *img = NULL;
+	const char *d;
+
+	memset(ff, 0xFF, sizeof(ff));
+	memset(zero, 0, sizeof(zero));
+	assert_null(refused(*state, "fw.bin", fw, sizeof(fw)));
+	assert_null(refused(*state, "fw", fw, sizeof(fw)));
+	d = refused(*state, "notes.bin", STR("just some notes\nline two\n"));
+	assert_non_null(strstr(d, "notes.bin: this is text"));
+	d = refused(*state, "fw.bin", STR("version https://git-lfs.github.com/"
+	    "spec/v1\noid sha256:0123\nsize 30000\n"));
+	assert_non_null(strstr(d, "Git LFS pointer"));
+	d = refused(*state, "fw.bin", STR("\n<!DOCTYPE html>\n<html>"));
+	assert_non_null(strstr(d, "HTML page"));
+	d = refused(*state, "fw.bin", "<html><body>Not found</body></html>",
+	    35);
+	assert_non_null(strstr(d, "HTML page"));
+	d = refused(*state, "fw.bin", STR("{\"app\": \"Klipper\"}\n"));
+	assert_non_null(strstr(d, "JSON"));
+	d = refused(*state, "fw.bin", STR("#!/bin/sh\necho hi\n"));
+	assert_non_null(strstr(d, "script"));
+	d = refused(*state, "fw.bin", STR("<?xml version=\"1.0\"?>"));
+	assert_non_null(strstr(d, "XML"));
+	/* UTF-8 text is text too (a README in German). */
+	snprintf((char *)text8, sizeof(text8), "Gr\303\274\303\237e: "
+	    "Firmware f\303\274r den Drucker\n");
+	d = refused(*state, "liesmich.bin", text8, strlen((char *)text8));
+	assert_non_null(strstr(d, "text"));
+	d = refused(*state, "empty.bin", ff, sizeof(ff));
+	assert_non_null(strstr(d, "0xFF"));
+	d = refused(*state, "zero.bin", zero, sizeof(zero));
+	assert_non_null(strstr(d, "zero"));
+	d = refused(*state, "fw.bin", STR("%PDF-1.7\n%\342\343"));
+	assert_non_null(strstr(d, "PDF"));
+	d = refused(*state, "fw.bin", zip, sizeof(zip) - 1);
+	assert_non_null(strstr(d, "ZIP"));
+	d = refused(*state, "fw.bin", png, sizeof(png) - 1);
+	assert_non_null(strstr(d, "PNG"));
+	d = refused(*state, "fw.bin", STR("\037\213\010\000"));
+	assert_non_null(strstr(d, "gzip"));
+	/* Forced: the user has looked, the bytes are written as they are. */
+	assert_int_equal(ft_image_from_buffer(*state, "notes.bin",
+	    (const uint8_t *)"just notes\n", 11, FT_FMT_BINARY, 0x08000000,
+	    &img), 0);
+	assert_int_equal(ft_image_bytes(img), 11);
+	ft_image_free(img);
+}
+
+static void
+keep_warning(enum ft_log_level level, const char *msg, void *user)
+{
+	if (level == FT_LOG_WARN)
+		snprintf(user, 200, "%s", msg);
+}
+
+/* A name that promises one format and content of another. */
+static void
+name_and_content(void **state)
+{
+	char warned[200];
+	static const uint8_t fw[16] = { 0x00, 0x50, 0x00, 0x20, 0x01, 0x01,
+	    0x00, 0x08, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48 };
+	static const char hex[] = ":0100000011EE\n:00000001FF\n";
+	const char *d;
+
+	/* A binary named like a text format is refused: never guessed. */
+	d = refused(*state, "fw.hex", fw, sizeof(fw));
+	assert_non_null(strstr(d, "fw.hex: named like Intel HEX"));
+	d = refused(*state, "FW.HEX", fw, sizeof(fw));
+	assert_non_null(strstr(d, "named like Intel HEX"));
+	d = refused(*state, "fw.s19", fw, sizeof(fw));
+	assert_non_null(strstr(d, "named like an S-record file"));
+	d = refused(*state, "fw.elf", fw, sizeof(fw));
+	assert_non_null(strstr(d, "named like an ELF executable"));
+	d = refused(*state, "fw.dfu", fw, sizeof(fw));
+	assert_non_null(strstr(d, "named like a DFU file"));
+	/* Content of a clear format under another name: read as it is,
+	 * and said in a warning once it has loaded (never before a
+	 * failure, which must stay the one message). */
+	warned[0] = '\0';
+	ft_set_log(*state, FT_LOG_WARN, keep_warning, warned);
+	assert_null(refused(*state, "fw.bin", hex, sizeof(hex) - 1));
+	assert_string_equal(warned, "fw.bin: named like a raw binary, but "
+	    "it is Intel HEX: read as such");
+	warned[0] = '\0';
+	assert_non_null(refused(*state, "cut.bin", STR(":1000")));
+	assert_string_equal(warned, "");
+	ft_set_log(*state, FT_LOG_WARN, NULL, NULL);
+	assert_null(refused(*state, "dir.hex/fw", fw, sizeof(fw)));
+	assert_int_equal(ft_detect_by_name("a/b.c/fw"), FT_FMT_AUTO);
+	assert_int_equal(ft_detect_by_name("fw.ihx"), FT_FMT_IHEX);
+	assert_int_equal(ft_detect_by_name("fw.S37"), FT_FMT_SREC);
+	assert_int_equal(ft_detect_by_name("fw.axf"), FT_FMT_ELF);
+	assert_int_equal(ft_detect_by_name("fw.bin"), FT_FMT_BINARY);
+	assert_int_equal(ft_detect_by_name("fw."), FT_FMT_AUTO);
+	assert_int_equal(ft_detect_by_name(".hexfile"), FT_FMT_AUTO);
 }
 
 static void
@@ -1120,6 +1281,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(load_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(size_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(auto_detection, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(truncated_records, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(not_firmware, setup, teardown),
+		cmocka_unit_test_setup_teardown(name_and_content, setup,
 		    teardown),
 		cmocka_unit_test(format_names),
 		cmocka_unit_test_setup_teardown(bad_arguments, setup,
