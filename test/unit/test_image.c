@@ -1012,8 +1012,10 @@ refused(struct ft_ctx *ctx, const char *name, const void *buf, size_t len)
 static void
 truncated_records(void **state)
 {
-	static const char rec[] = ":1000000000112233445566778899AABBCCDDEEFF78\n";
-	static const char srec[] = "S1130000000102030405060708090A0B0C0D0E0F74\n";
+	static const char rec[] =
+	    ":1000000000112233445566778899AABBCCDDEEFF78\n";
+	static const char srec[] =
+	    "S1130000000102030405060708090A0B0C0D0E0F74\n";
 	const char *d;
 	size_t n;
 
