@@ -64,7 +64,7 @@ SHIM = $(O)/test/sim/libft-shim.so
 BIN = $(O)/flashtool
 HEADERS := $(sort $(shell find lib -name '*.h'))
 
-.PHONY: all check unit e2e lint install install-udev uninstall clean sims \
+.PHONY: all check check-run unit e2e lint install install-udev uninstall clean sims \
 	bench demo faults \
 	fuzz fuzz-build
 
@@ -111,12 +111,18 @@ SIMS = $(if $(USART_SIM_SRC),$(USART_SIM)) $(if $(USB_SIM_SRC),$(USB_SIM)) \
 	$(if $(SHIM_SRC),$(SHIM))
 sims: $(SIMS)
 
-check: all $(UNIT_BIN) $(SIMS)
+# check and demo install what is missing first (scripts/install-deps),
+# then build in a second make, which finds libusb and cmocka.
+check:
+	@sh scripts/install-deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_BIN) $(SIMS)
 	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN)
 
 # The quick start: what flashing looks like, on simulated hardware.
 demo:
-	@sh scripts/install-deps --check-build
+	@sh scripts/install-deps --build
 	@$(MAKE) --no-print-directory all sims
 	@sh scripts/demo $(abspath $(O))
 
