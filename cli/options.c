@@ -123,7 +123,7 @@ static const char help_text[] =
 "      --layout BASE:RUNS   flash layout of a chip not in the table\n"
 "  -g, --go ADDR            start the code at ADDR afterwards (0: flash)\n"
 "  -R, --reset              reset the chip afterwards\n"
-"  -n, --retries N          retries per block (default 3)\n"
+"  -n, --retries N          failures in a row before giving up (default 8)\n"
 "Serial port (USART bootloader, AN3155):\n"
 "  -b, --baud BAUD          speed (default 115200)\n"
 "  -m, --mode MODE          data bits, parity, stop bits (default 8e1)\n"

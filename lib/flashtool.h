@@ -51,6 +51,11 @@ enum ft_err {
 };
 #define FT_ERR_COUNT 20
 
+/* Failed attempts in a row before an operation gives up (-n). */
+#define FT_DEFAULT_FAIL_STREAK 8u
+/* An operation without one successful block for this long gives up. */
+#define FT_STALL_LIMIT_MS 30000u
+
 /* A sentence for users ("the device did not answer in time"). */
 const char *ft_strerror(int err);
 /* The symbol for logs and JSON ("FT_E_TIMEOUT"). */
@@ -414,7 +419,13 @@ struct ft_open_opts {
 	uint32_t target_addr;	/* where the write starts: picks the alt */
 
 	/* Both */
-	unsigned retries;	/* per block after a failure; 0: default 3 */
+	/*
+	 * Failed attempts in a row, with no block succeeding in between,
+	 * after which an operation gives up (0: FT_DEFAULT_FAIL_STREAK).
+	 * While blocks keep succeeding the operation goes on, up to
+	 * FT_STALL_LIMIT_MS without any progress.
+	 */
+	unsigned retries;
 	const struct ft_layout *layout; /* for chips not in the table */
 };
 

@@ -113,7 +113,17 @@ struct ft_dev {
 	const struct ft_transport *tr;
 	void *priv;
 	struct ft_devinfo info;
-	unsigned retries;
+	unsigned retries;	/* attempts at one stubborn thing (repair,
+				 * confirm a difference, a transport's own
+				 * request): FT_DEFAULT_RETRIES */
+	unsigned fail_limit;	/* failures in a row before giving up */
+	unsigned fail_streak;	/* failures since the last success */
+	uint64_t progress_ms;	/* when a block last succeeded */
+	/*
+	 * Blocks to go in short frames after a failure: on a bad line a
+	 * short frame gets through where a long one would keep failing.
+	 */
+	unsigned short_frames;
 	uint32_t max_read;	/* bytes per read op */
 	uint32_t max_write;	/* bytes per write op */
 	uint32_t write_align;	/* addr/len granularity of write op */

@@ -26,6 +26,8 @@
 #define ERASE_BATCH_UNITS 16u
 /* A serial read that keeps failing is not split below this. */
 #define READ_SPLIT_MIN_BYTES 32u
+/* Blocks that go in short frames after a failure. */
+#define SHORT_FRAMES_AFTER_FAILURE 32u
 
 uint8_t
 ft_core_erased(const struct ft_dev *dev)
@@ -61,10 +63,19 @@ ft_core_cancel_point(struct ft_dev *dev, const char *what, uint32_t addr)
 	    "%s interrupted before 0x%08x", what, addr);
 }
 
-int
-ft_core_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
-    uint32_t addr)
+void
+ft_core_progress(struct ft_dev *dev)
 {
+	dev->fail_streak = 0;
+	dev->progress_ms = ft_now_ms();
+	if (dev->short_frames > 0)
+		dev->short_frames--;
+}
+
+int
+ft_core_retry(struct ft_dev *dev, int rc, const char *what, uint32_t addr)
+{
+	uint64_t stalled;
 	int r;
 
 	if (!ft_core_retryable(rc))
@@ -72,9 +83,20 @@ ft_core_retry(struct ft_dev *dev, int rc, unsigned attempt, const char *what,
 	/* A retry can wait long on a dead line: a signal stops it here. */
 	if (ft_cancelled(dev->ctx))
 		return ft_core_cancel_point(dev, what, addr);
-	if (attempt >= dev->retries)
-		return ft_fail_more(dev->ctx, rc, " (gave up after %u retries)",
-		    dev->retries);
+	/*
+	 * The budget follows progress: while blocks keep succeeding the
+	 * operation goes on; a run of failures with none in between, or
+	 * a long time without one success, ends it.
+	 */
+	dev->fail_streak++;
+	stalled = ft_now_ms() - dev->progress_ms;
+	if (dev->fail_streak > dev->fail_limit)
+		return ft_fail_more(dev->ctx, rc, " (gave up after %u failures "
+		    "in a row)", dev->fail_streak);
+	if (stalled > FT_STALL_LIMIT_MS)
+		return ft_fail_more(dev->ctx, rc, " (gave up: no block went "
+		    "through for %llu s)", (unsigned long long)stalled / 1000);
+	dev->short_frames = SHORT_FRAMES_AFTER_FAILURE;
 	ft_warn(dev->ctx, "%s at 0x%08x failed (%s); resyncing and retrying",
 	    what, addr, dev->ctx->detail);
 	if (dev->tr->resync != NULL) {
@@ -92,14 +114,15 @@ int
 ft_core_read_block(struct ft_dev *dev, uint32_t addr, uint8_t *buf,
     uint32_t len)
 {
-	unsigned attempt;
 	int rc;
 
-	for (attempt = 0;; attempt++) {
+	for (;;) {
 		rc = dev->tr->read(dev, addr, buf, len);
-		if (rc >= 0)
+		if (rc >= 0) {
+			ft_core_progress(dev);
 			return 0;
-		rc = ft_core_retry(dev, rc, attempt, "read", addr);
+		}
+		rc = ft_core_retry(dev, rc, "read", addr);
 		if (rc < 0)
 			return rc;
 		/*
@@ -141,6 +164,9 @@ ft_core_read_span(struct ft_dev *dev, const char *what, uint32_t addr,
 		uint32_t n = dev->max_read - (a % dev->max_read);
 		uint8_t *block = buf != NULL ? buf + off : scratch;
 
+		if (dev->short_frames > 0 && !dev->tr->read_is_cheap &&
+		    n > FT_SHORT_FRAME_BYTES - a % FT_SHORT_FRAME_BYTES)
+			n = FT_SHORT_FRAME_BYTES - a % FT_SHORT_FRAME_BYTES;
 		if (n > len - off)
 			n = len - off;
 		if (off == 0 && first_max != 0 && n > first_max)
@@ -198,20 +224,19 @@ ft_core_erase_units(struct ft_dev *dev, const struct ft_erase_unit *units,
 	ft_progress(dev->ctx, FT_STAGE_ERASE, 0, total);
 	while (i < n) {
 		size_t batch = n - i < per_op ? n - i : per_op;
-		unsigned attempt;
 
 		rc = ft_core_cancel_point(dev, "erase", units[i].addr);
 		if (rc < 0)
 			return rc;
-		for (attempt = 0;; attempt++) {
+		for (;;) {
 			rc = dev->tr->erase(dev, &units[i], batch);
 			if (rc >= 0)
 				break;
-			rc = ft_core_retry(dev, rc, attempt, "erase",
-			    units[i].addr);
+			rc = ft_core_retry(dev, rc, "erase", units[i].addr);
 			if (rc < 0)
 				return rc;
 		}
+		ft_core_progress(dev);
 		done += ft_units_bytes(&units[i], batch);
 		i += batch;
 		*erased = i;
@@ -233,21 +258,21 @@ ft_core_mass_erase(struct ft_dev *dev, uint32_t *units_erased)
 	struct ft_erase_unit *units = NULL;
 	size_t n = 0;
 	uint64_t size = ft_layout_size(&dev->info.flash);
-	unsigned attempt;
 	int rc = FT_E_NOT_SUPPORTED;
 
 	if (dev->tr->mass_erase != NULL) {
 		ft_progress(dev->ctx, FT_STAGE_ERASE, 0, size);
-		for (attempt = 0;; attempt++) {
+		for (;;) {
 			rc = dev->tr->mass_erase(dev);
 			if (rc >= 0) {
+				ft_core_progress(dev);
 				ft_progress(dev->ctx, FT_STAGE_ERASE, size,
 				    size);
 				*units_erased = ft_layout_units(
 				    &dev->info.flash);
 				return 0;
 			}
-			rc = ft_core_retry(dev, rc, attempt, "mass erase",
+			rc = ft_core_retry(dev, rc, "mass erase",
 			    dev->info.flash.base);
 			if (rc < 0)
 				break;
@@ -323,14 +348,24 @@ int
 ft_core_crc_block(struct ft_dev *dev, uint32_t addr, uint32_t len,
     uint32_t *out)
 {
-	unsigned attempt;
+	unsigned failures;
 	int rc;
 
-	for (attempt = 0;; attempt++) {
+	for (failures = 0;; failures++) {
 		rc = dev->tr->crc(dev, addr, len, out);
-		if (rc >= 0 || rc == FT_E_NOT_SUPPORTED)
+		if (rc >= 0) {
+			ft_core_progress(dev);
 			return rc;
-		rc = ft_core_retry(dev, rc, attempt, "checksum", addr);
+		}
+		if (rc == FT_E_NOT_SUPPORTED)
+			return rc;
+		/* A checksum that keeps failing is given up on sooner than
+		 * the session: reading back works where it does not. */
+		if (failures >= dev->retries && ft_core_retryable(rc))
+			rc = ft_fail_more(dev->ctx, rc, " (%u failures)",
+			    failures + 1);
+		else
+			rc = ft_core_retry(dev, rc, "checksum", addr);
 		if (rc < 0 && ft_core_retryable(rc)) {
 			/*
 			 * Stm32flash 0.7 frames Get Checksum differently from

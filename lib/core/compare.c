@@ -19,13 +19,6 @@
 #include "core.h"
 
 /*
- * Bytes per read frame once the line has garbled one: on a bad line (0.1%
- * of bytes corrupted) a 256-byte frame is hit 23% of the time, a 64-byte
- * one 6%, so the short frames get through where retrying the long one
- * would use up the retries.
- */
-#define SHORT_FRAME_BYTES 64u
-/*
  * Over a slow line, the first read of a comparison is short: a new image
  * nearly always differs from the old within its first bytes, and 16 bytes
  * cost their round trips plus 2 ms on the wire where a 256-byte block
@@ -60,8 +53,8 @@ ft_core_flash_differs(struct ft_dev *dev, uint32_t addr, const uint8_t *want,
 	int rc;
 
 	while (off < len) {
-		n = len - off < SHORT_FRAME_BYTES ? len - off :
-		    SHORT_FRAME_BYTES;
+		n = len - off < FT_SHORT_FRAME_BYTES ? len - off :
+		    FT_SHORT_FRAME_BYTES;
 		if (n > dev->max_read)
 			n = dev->max_read;
 		k = n;

@@ -101,7 +101,6 @@ ft_mass_erase_planned(struct ft_dev *dev, struct ft_mass_plan *mp,
     struct ft_write_stats *st, int *wiped)
 {
 	uint64_t size = ft_layout_size(&dev->info.flash);
-	unsigned attempt;
 	int rc;
 
 	*wiped = 0;
@@ -112,11 +111,11 @@ ft_mass_erase_planned(struct ft_dev *dev, struct ft_mass_plan *mp,
 	if (rc < 0)
 		return rc;
 	ft_progress(dev->ctx, FT_STAGE_ERASE, 0, size);
-	for (attempt = 0;; attempt++) {
+	for (;;) {
 		rc = dev->tr->mass_erase(dev);
 		if (rc >= 0 || rc == FT_E_NOT_SUPPORTED)
 			break;
-		rc = ft_core_retry(dev, rc, attempt, "mass erase",
+		rc = ft_core_retry(dev, rc, "mass erase",
 		    dev->info.flash.base);
 		if (rc < 0) {
 			/* It may or may not have happened. */
@@ -127,6 +126,7 @@ ft_mass_erase_planned(struct ft_dev *dev, struct ft_mass_plan *mp,
 	if (rc < 0)
 		return rc;
 	*wiped = 1;
+	ft_core_progress(dev);
 	ft_progress(dev->ctx, FT_STAGE_ERASE, size, size);
 	st->units_erased += ft_layout_units(&dev->info.flash);
 	return 0;

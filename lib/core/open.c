@@ -54,8 +54,10 @@ ft_open_transport(struct ft_ctx *ctx, const struct ft_transport *tr,
 	}
 	dev->ctx = ctx;
 	dev->tr = tr;
-	dev->retries = opts->retries != 0 ? opts->retries :
-	    FT_DEFAULT_RETRIES;
+	dev->retries = FT_DEFAULT_RETRIES;
+	dev->fail_limit = opts->retries != 0 ? opts->retries :
+	    FT_DEFAULT_FAIL_STREAK;
+	dev->progress_ms = ft_now_ms();
 	rc = tr->open(dev, opts);
 	if (rc == 0 && (dev->max_read == 0 || dev->write_align == 0 ||
 	    dev->max_write < dev->write_align))

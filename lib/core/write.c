@@ -19,9 +19,6 @@
 
 #include "core.h"
 
-/* Bytes per write frame once the line has garbled one (see compare.c). */
-#define SHORT_FRAME_BYTES 64u
-
 static uint32_t
 align_down(uint32_t v, uint32_t a)
 {
@@ -70,55 +67,101 @@ fill_window(struct ft_span span, uint32_t start, uint32_t size, uint8_t pad,
 }
 
 /*
- * A failed write: send the block again in short frames.  The failed
- * attempt may have programmed a piece already (a lost final ACK), and
- * programming twice fails on most STM32 flash, so each piece is looked
- * at first.  A piece whose read fails is written regardless; verify has
- * the last word.
+ * A failed write: send the piece again until it is in.  The failed
+ * attempt may have programmed it already (a lost final ACK), and
+ * programming twice fails on most STM32 flash, so it is looked at first.
+ * A piece whose read fails is written regardless; verify has the last
+ * word.
  */
 static int
-write_piece(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
+rewrite_piece(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
     uint32_t len, uint8_t *scratch)
 {
-	unsigned attempt;
+	unsigned streak;
+	uint64_t since;
 	uint32_t at;
 	int rc;
 
-	for (attempt = 1;; attempt++) {
-		if (ft_core_flash_differs(dev, addr, data, len, scratch,
-		    &at) == 0)
+	for (;;) {
+		/* Looking is not progress; failures while looking count. */
+		streak = dev->fail_streak;
+		since = dev->progress_ms;
+		rc = ft_core_flash_differs(dev, addr, data, len, scratch, &at);
+		if (rc == 0)
 			return 0;
+		if (dev->fail_streak < streak) {
+			dev->fail_streak = streak;
+			dev->progress_ms = since;
+		}
 		rc = ft_core_cancel_point(dev, "write", addr);
 		if (rc < 0)
 			return rc;
 		rc = dev->tr->write(dev, addr, data, len);
-		if (rc >= 0)
+		if (rc >= 0) {
+			ft_core_progress(dev);
 			return 0;
-		rc = ft_core_retry(dev, rc, attempt, "write", addr);
+		}
+		rc = ft_core_retry(dev, rc, "write", addr);
 		if (rc < 0)
 			return rc;
 	}
 }
 
+/* Bytes per frame while the line is bad: short, whole write units. */
+static uint32_t
+short_piece(const struct ft_dev *dev)
+{
+	uint32_t piece = FT_SHORT_FRAME_BYTES - FT_SHORT_FRAME_BYTES %
+	    dev->write_align;
+
+	return piece > 0 ? piece : dev->write_align;
+}
+
+/*
+ * One frame: sent once; after a failure, again in short pieces, each
+ * looked at before it is sent again.
+ */
+static int
+write_frame(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
+    uint32_t len, uint8_t *scratch)
+{
+	uint32_t piece, off, n;
+	int rc;
+
+	rc = dev->tr->write(dev, addr, data, len);
+	if (rc >= 0) {
+		ft_core_progress(dev);
+		return 0;
+	}
+	rc = ft_core_retry(dev, rc, "write", addr);
+	if (rc < 0)
+		return rc;
+	piece = short_piece(dev);
+	for (off = 0; off < len; off += n) {
+		n = len - off < piece ? len - off : piece;
+		rc = rewrite_piece(dev, addr + off, data + off, n,
+		    scratch + off);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * A block, in one frame, or in short frames while the line has been
+ * failing lately (dev->short_frames).
+ */
 static int
 write_block(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
     uint32_t len, uint8_t *scratch)
 {
-	uint32_t piece = SHORT_FRAME_BYTES - SHORT_FRAME_BYTES %
-	    dev->write_align, off, n;
+	uint32_t piece = dev->short_frames > 0 ? short_piece(dev) : len;
+	uint32_t off, n;
 	int rc;
 
-	rc = dev->tr->write(dev, addr, data, len);
-	if (rc >= 0)
-		return 0;
-	rc = ft_core_retry(dev, rc, 0, "write", addr);
-	if (rc < 0)
-		return rc;
-	if (piece == 0)
-		piece = dev->write_align;
 	for (off = 0; off < len; off += n) {
 		n = len - off < piece ? len - off : piece;
-		rc = write_piece(dev, addr + off, data + off, n,
+		rc = write_frame(dev, addr + off, data + off, n,
 		    scratch + off);
 		if (rc < 0)
 			return rc;

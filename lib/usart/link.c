@@ -180,28 +180,33 @@ ft_usart_command(struct ft_dev *dev, const struct op *op, uint8_t cmd)
 
 /*
  * A memory command (read, write, erase, go, checksum).  Under readout
- * protection the ROM NACKs these at the command byte (AN3155 table 2);
- * a NACK there leaves it waiting for the next command, so ask again.
- * A bad line NACKs a command now and then (a few percent); several
- * refusals in a row are protection, and no retry will help.
+ * protection the ROM NACKs these at the command byte (AN3155 table 2).
+ * A bad line NACKs a command now and then (a few percent), and a byte
+ * lost on the way leaves the ROM one byte out of step, so that every
+ * command pair straddles two and is NACKed until a resync.  So a refusal
+ * returns at once (the core resyncs and retries), and only refusals that
+ * come after clean resyncs, several in a row with no memory command
+ * accepted in between, are protection, where no retry will help.
  */
 #define PROTECTED_AFTER_REFUSALS 4u
 
 int
 ft_usart_mem_command(struct ft_dev *dev, const struct op *op, uint8_t cmd)
 {
-	unsigned i;
-	int rc = 0;
+	struct usart *u = U(dev);
+	int rc = ft_usart_command(dev, op, cmd);
 
-	for (i = 0; i < PROTECTED_AFTER_REFUSALS; i++) {
-		rc = ft_usart_command(dev, op, cmd);
-		if (rc != FT_E_NACK)
-			return rc;
+	if (rc != FT_E_NACK) {
+		if (rc == 0)
+			u->refusals = 0;
+		return rc;
 	}
+	if (++u->refusals < PROTECTED_AFTER_REFUSALS)
+		return rc;
 	return ft_usart_op_fail(dev, FT_E_PROTECTED, op, "command 0x%02x "
 	    "refused %u times in a row: readout protection is active "
 	    "(removing it with Readout Unprotect erases the flash)", cmd,
-	    PROTECTED_AFTER_REFUSALS);
+	    u->refusals);
 }
 
 /* Send a 32-bit value frame (address or length), wait for its ACK. */
@@ -524,7 +529,15 @@ resync_once(struct ft_dev *dev)
 	if (!answered)
 		return ft_fail(dev->ctx, FT_E_TIMEOUT,
 		    "resync: no NACK to a lone probe byte");
+	/*
+	 * The ROM answered, so the line is alive: a Get Version that still
+	 * fails (a byte of it lost or hit on the way) leaves the link
+	 * unclean, not dead, and the resync runs again.
+	 */
 	rc = ft_usart_get_version(dev, &version);
+	if (rc == FT_E_NACK || rc == FT_E_TIMEOUT)
+		rc = ft_fail(dev->ctx, FT_E_PROTOCOL, "resync: %s",
+		    dev->ctx->detail);
 	if (rc < 0)
 		return rc;
 	ft_dbg(dev->ctx, "resync: link is clean again");
@@ -532,9 +545,9 @@ resync_once(struct ft_dev *dev)
 }
 
 /*
- * A resync whose own Get Version reply came back damaged or garbled
- * leaves the link unclean: run it again, a bounded number of times
- * (a dead line ends each attempt with FT_E_TIMEOUT, which is final).
+ * A resync whose own Get Version failed (damaged, garbled, lost) leaves
+ * the link unclean: run it again, a bounded number of times (a dead line
+ * ends each attempt with FT_E_TIMEOUT, which is final).
  */
 int
 ft_usart_resync(struct ft_dev *dev)

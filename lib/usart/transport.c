@@ -421,17 +421,32 @@ usart_crc(struct ft_dev *dev, uint32_t addr, uint32_t len, uint32_t *out)
 	return 0;
 }
 
+/*
+ * Go.  The core does not retry it (it is one command, not a block), so
+ * a refusal or a damaged ACK on a bad line is retried here after a
+ * resync; protection is final.
+ */
 static int
 go_to(struct ft_dev *dev, uint32_t addr)
 {
 	const struct op op = { "Go", addr, 1 };
+	unsigned attempt;
 	int rc;
 
 	ft_dbg(dev->ctx, "Go 0x%08x", (unsigned)addr);
-	rc = ft_usart_mem_command(dev, &op, AN_CMD_GO);
-	if (rc < 0)
-		return rc;
-	return ft_usart_send_u32(dev, &op, addr, "address");
+	for (attempt = 0;; attempt++) {
+		rc = ft_usart_mem_command(dev, &op, AN_CMD_GO);
+		if (rc == 0)
+			rc = ft_usart_send_u32(dev, &op, addr, "address");
+		if (rc == 0 || attempt >= dev->retries ||
+		    (rc != FT_E_NACK && rc != FT_E_TIMEOUT &&
+		    rc != FT_E_PROTOCOL))
+			return rc;
+		ft_dbg(dev->ctx, "%s; resyncing and trying again",
+		    dev->ctx->detail);
+		if (ft_usart_resync(dev) < 0)
+			return rc;
+	}
 }
 
 static int

@@ -182,6 +182,8 @@ struct usart {
 	 * waits for a command, so the retry needs no resync.
 	 */
 	int idle_after_damage;
+	/* Memory commands NACKed in a row, each after a resync. */
+	unsigned refusals;
 };
 
 /* Whole resyncs after one failure whose own check came back damaged. */

@@ -168,7 +168,7 @@ sim_start storm --chip f103 --nack-storm
 randimg 1024 >"$T/storm.bin"
 expect_rc storm-write 1 "$FLASHTOOL" -n 2 -w "$T/storm.bin" "$SIM_TTY"
 err_has storm-write "0x08000000"
-err_has storm-write "retries"
+err_has storm-write "gave up after 3 failures in a row"
 log_lacks storm-write-nothing-done "(ERASE|WRITE).*-> ACK"
 sim_stop
 

@@ -33,6 +33,7 @@ struct fake {
 	unsigned masses, resyncs, crcs;
 	/* Faults: the Nth call of an op (1-based; 0: none) fails once. */
 	unsigned nack_write_at;
+	unsigned nack_write_run;	/* with it: this many in a row */
 	unsigned timeout_read_at;
 	unsigned garble_read_at;	/* one wrong byte, flash unchanged */
 	unsigned nack_erase_always;
@@ -115,7 +116,9 @@ fake_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	assert_int_equal(addr % dev->write_align, 0);
 	assert_int_equal(len % dev->write_align, 0);
 	assert_true(in_flash(addr, len));
-	if (F.writes == F.nack_write_at)
+	if (F.nack_write_at != 0 && F.writes >= F.nack_write_at &&
+	    F.writes < F.nack_write_at + (F.nack_write_run ?
+	    F.nack_write_run : 1))
 		return ft_fail_at(dev->ctx, FT_E_NACK, addr,
 		    "fake write at 0x%08x: NACK", addr);
 	for (i = 0; i < len; i++) {
@@ -355,6 +358,51 @@ test_write_nack_retried(void **state)
 	ft_image_free(img);
 }
 
+/*
+ * The retry budget follows progress: seven failures in a row at one
+ * block still end in a written flash; a bad line that lets blocks
+ * through between failures never exhausts it.
+ */
+static void
+test_retries_follow_progress(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *img = make_image(FLASH_BASE, 8192, 20);
+	struct ft_dev *dev = open_fake();
+
+	(void)state;
+	F.nack_write_at = 5;
+	F.nack_write_run = 7;
+	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
+	assert_flash_holds(img);
+	assert_true(st.verified);
+	/* After the failures the next blocks went in short frames. */
+	assert_true(F.writes > 8192 / BLOCK + 7);
+	ft_close(dev);
+	ft_image_free(img);
+}
+
+/* Nine failures in a row (the default eight retries) end it. */
+static void
+test_retries_run_out(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *img = make_image(FLASH_BASE, 8192, 21);
+	struct ft_dev *dev = open_fake();
+
+	(void)state;
+	F.nack_write_at = 5;
+	F.nack_write_run = 100;
+	assert_int_equal(ft_write(dev, img, &wo, &st), FT_E_NACK);
+	assert_non_null(strstr(ft_errdetail(ctx), "gave up after 9 failures "
+	    "in a row"));
+	assert_int_equal(F.writes, 4 + 9);
+	ft_close(dev);
+	ft_image_free(img);
+}
+
 static void
 test_read_timeout_and_garble(void **state)
 {
@@ -446,7 +494,7 @@ test_erase_gives_up(void **state)
 	F.nack_erase_always = 1;
 	F.writes = 0;
 	assert_int_equal(ft_write(dev, img, &wo, &st), FT_E_NACK);
-	assert_non_null(strstr(ft_errdetail(ctx), "gave up after 3 retries"));
+	assert_non_null(strstr(ft_errdetail(ctx), "gave up after 9 failures in a row"));
 	assert_non_null(strstr(ft_errdetail(ctx), "0x08000000"));
 	/* Nothing was written over a page that could not be erased. */
 	assert_int_equal(F.writes, 0);
@@ -628,6 +676,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_image_over_old, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_write_nack_retried, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retries_follow_progress,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retries_run_out, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_timeout_and_garble,
 		    setup, teardown),
