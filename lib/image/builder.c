@@ -80,7 +80,10 @@ ft_build_finish(struct ft_builder *b, const uint8_t *src, struct ft_image *img,
 	size_t end_piece;
 	int alt;
 
-	qsort(b->p, b->n, sizeof(*b->p), piece_cmp);
+	/* qsort wants a real array even for no pieces (a plain DFU file
+	 * with an empty payload). */
+	if (b->n > 0)
+		qsort(b->p, b->n, sizeof(*b->p), piece_cmp);
 
 	/* Pass 1: overlaps and the number of segments. */
 	nseg = 0;

@@ -494,7 +494,8 @@ test_erase_gives_up(void **state)
 	F.nack_erase_always = 1;
 	F.writes = 0;
 	assert_int_equal(ft_write(dev, img, &wo, &st), FT_E_NACK);
-	assert_non_null(strstr(ft_errdetail(ctx), "gave up after 9 failures in a row"));
+	assert_non_null(strstr(ft_errdetail(ctx),
+	    "gave up after 9 failures in a row"));
 	assert_non_null(strstr(ft_errdetail(ctx), "0x08000000"));
 	/* Nothing was written over a page that could not be erased. */
 	assert_int_equal(F.writes, 0);
@@ -693,8 +694,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crc_compare, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_mass_plan_keeps_data, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_mass_plan_keeps_data,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_erase_option, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_image_outside_flash, setup,
