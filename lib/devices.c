@@ -547,12 +547,18 @@ static const struct ft_chip chips[] = {
 		.quirks = FT_Q_BOOT0_OPTION,
 	},
 	{
+		/*
+		 * Free RAM from 0x20003000: AN2606 rev 70 Table 107 says "12
+		 * Kbytes, starting from 0x20000000, are used by the
+		 * bootloader"; its Table 226 says 0x20002700, which would put
+		 * the reset routine inside the ROM's working RAM (audit D1).
+		 */
 		.pid = 0x460,
 		.name = "STM32G07xxx/G08xxx",
 		.flash_base = FLASH_BASE,
 		.flash_size = 128 * KIB,
 		.runs = { { 2 * KIB, 64 } },
-		.ram_start = 0x20002700, .ram_end = 0x20009000,
+		.ram_start = 0x20003000, .ram_end = 0x20009000,
 		.sysmem_start = SYSMEM_28K_START, .sysmem_end = SYSMEM_28K_END,
 		.opt_start = G0_C0_OPT_START, .opt_end = G0_C0_OPT_END,
 		.write_unit = 8,
