@@ -1185,13 +1185,65 @@ ft_chip_by_pid(uint16_t pid)
 }
 
 void
-ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out)
+ft_chip_layout_opt(const struct ft_chip *chip,
+    const struct ft_opt_layout *alt, struct ft_layout *out)
 {
+	const struct ft_run *runs = alt != NULL ? alt->runs : chip->runs;
 	unsigned i;
 
 	*out = (struct ft_layout){ .base = chip->flash_base };
 	/* The table ends its run list with the first empty run. */
-	for (i = 0; i < FT_MAX_RUNS && chip->runs[i].count != 0; i++)
-		out->runs[i] = chip->runs[i];
+	for (i = 0; i < FT_MAX_RUNS && runs[i].count != 0; i++)
+		out->runs[i] = runs[i];
 	out->nruns = i;
+}
+
+void
+ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out)
+{
+	ft_chip_layout_opt(chip, NULL, out);
+}
+
+int
+ft_opt_layout_applies(const struct ft_opt_layout *alt, uint32_t flash_size,
+    uint32_t word)
+{
+	return (word & alt->opt_mask) == alt->opt_value &&
+	    (alt->flash_size == 0 || alt->flash_size == flash_size);
+}
+
+int
+ft_chip_rom_page(const struct ft_chip *chip, const struct ft_opt_layout *alt,
+    uint32_t flash_size, uint32_t addr, uint32_t *page, uint32_t *unit_start,
+    uint32_t *unit_size)
+{
+	uint32_t bank2_base = alt != NULL ? alt->bank2_base : chip->bank2_base;
+	uint16_t first = alt != NULL ? alt->bank2_page : chip->bank2_page;
+	struct ft_layout l;
+	uint32_t off, half, k, start;
+	int rc;
+
+	ft_chip_layout_opt(chip, alt, &l);
+	if (first == 0 || bank2_base == 0)
+		return ft_layout_find(&l, addr, page, unit_start, unit_size);
+	if (flash_size == 0)
+		flash_size = chip->flash_size;
+	if (addr < chip->flash_base || addr - chip->flash_base >= flash_size)
+		return FT_E_RANGE;
+	/*
+	 * Bank 2 is the upper half of this part's flash, laid out as bank 1
+	 * is (the rows describe bank 1 first), and numbered from first.
+	 */
+	off = addr - chip->flash_base;
+	half = flash_size / 2;
+	if (off < half)
+		return ft_layout_find(&l, addr, page, unit_start, unit_size);
+	rc = ft_layout_find(&l, addr - half, &k, &start, unit_size);
+	if (rc < 0)
+		return rc;
+	if (page != NULL)
+		*page = first + k;
+	if (unit_start != NULL)
+		*unit_start = start + half;
+	return 0;
 }
