@@ -95,6 +95,15 @@ $(USART_SIM): $(USART_SIM_SRC) $(wildcard test/sim/usart/*.h)
 	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ \
 		$(USART_SIM_SRC) $(ALL_LDFLAGS) -lm
 
+# The library's device table against the simulator's own facts: the one
+# unit test that links a piece of the simulator (its fact table).
+SIM_FACTS_SRC = test/sim/usart/facts.c
+$(O)/test/unit/test_sim_facts: test/unit/test_sim_facts.c $(SIM_FACTS_SRC) \
+		test/sim/usart/facts.h $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itest/sim/usart -o $@ $< $(SIM_FACTS_SRC) $(LIB) \
+		$(ALL_LDFLAGS) $(USB_LIBS) $(CMOCKA_LIBS)
+
 # The simulated libusb is preloaded into programs that may not be built
 # with sanitizers (dfu-util), so it is always built without them.
 $(USB_SIM): $(USB_SIM_SRC) $(wildcard test/sim/usb/*.h)

@@ -169,6 +169,13 @@ static const struct fact_option dualbank_l4_512k = {
 	.alt = { BANK(FB, 0, R(2 * KIB, 256)) },
 };
 
+/* The 256 KiB parts: pages 0-127 ([CP 0x415] config 4). */
+static const struct fact_option dualbank_l4_256k = {
+	.name = "DUALBANK", .kind = OPT_LAYOUT,
+	.addr = 0x1FFF7800, .mask = 1u << 21, .factory = 1, .alt_value = 0,
+	.alt = { BANK(FB, 0, R(2 * KIB, 128)) },
+};
+
 /*
  * L552/L562 DBANK: bit 22 of FLASH_OPTR, a register at 0x40022040 that
  * CubeProgrammer reads through its Bootloader interface ([CP 0x472]
@@ -1018,6 +1025,21 @@ static const struct chip_fact facts[] = {
 		.option = &dualbank_l4_512k,
 	},
 	{
+		/* [CP 0x415] config 3/7: bank 2 at 0x08020000 is sector256. */
+		.alias = "l476-256k", .variant = 1,
+		.pid = 0x415, .name = "STM32L476xC (256 KiB)",
+		.flash_size = 256 * KIB,
+		.bank = {
+			BANK(FB, 0, R(2 * KIB, 64)),
+			BANK(0x08020000, 256, R(2 * KIB, 64)),
+		},
+		.ram = AREA(0x20003100, 0x20018000),
+		.sysmem = SYS_28K, .opt = AREA(0x1FFF7800, 0x1FFF7828),
+		.size_reg = FSR_G_L4, .blid_addr = 0x1FFF6FFE,
+		.align = 8, .erased = 0xFF, .usart_version = V31,
+		.option = &dualbank_l4_256k,
+	},
+	{
 		.pid = 0x461, .name = "STM32L496xx/L4A6xx",
 		.flash_size = 1 * MIB,
 		.bank = {
@@ -1044,6 +1066,21 @@ static const struct chip_fact facts[] = {
 		.size_reg = FSR_G_L4, .blid_addr = 0x1FFF6FFE,
 		.align = 8, .erased = 0xFF, .usart_version = V31,
 		.option = &dualbank_l4_512k,
+	},
+	{
+		/* [CP 0x461] config 3/5. */
+		.alias = "l496-256k", .variant = 1,
+		.pid = 0x461, .name = "STM32L496xC (256 KiB)",
+		.flash_size = 256 * KIB,
+		.bank = {
+			BANK(FB, 0, R(2 * KIB, 64)),
+			BANK(0x08020000, 256, R(2 * KIB, 64)),
+		},
+		.ram = AREA(0x20003100, 0x20040000),
+		.sysmem = SYS_28K, .opt = OPT_L4,
+		.size_reg = FSR_G_L4, .blid_addr = 0x1FFF6FFE,
+		.align = 8, .erased = 0xFF, .usart_version = V31,
+		.option = &dualbank_l4_256k,
 	},
 	{
 		/* 2 MiB, factory DBANK = 1: bank 2 from sector256 at
