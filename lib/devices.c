@@ -413,10 +413,10 @@ static const struct ft_chip chips[] = {
 
 	/*
 	 * STM32F2.  AN2606 "STM32F2xxxx"; RM0033 sector map: 4 x 16 KiB,
-	 * 1 x 64 KiB, then 128 KiB sectors.  Writes are 4-byte aligned (AN2606
-	 * Table 7); the ROM programs bytes until a host sets the voltage range
-	 * through virtual address 0xFFFF0000 (AN2606 section 4.4, Table 4; audit
-	 * B2).  Checked against stm32flash.
+	 * 1 x 64 KiB, then 128 KiB sectors.  Writes are 4-byte aligned
+	 * (AN2606 Table 7); the ROM programs bytes until a host sets the
+	 * voltage range through virtual address 0xFFFF0000 (AN2606 section
+	 * 4.4, Table 4; audit B2).  Checked against stm32flash.
 	 */
 	{
 		.pid = 0x411,
@@ -1725,12 +1725,17 @@ ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out)
 	ft_chip_layout_opt(chip, NULL, out);
 }
 
-int
-ft_opt_layout_applies(const struct ft_opt_layout *alt, uint32_t flash_size,
+const struct ft_opt_layout *
+ft_chip_opt_layout(const struct ft_chip *chip, uint32_t flash_size,
     uint32_t word)
 {
-	return (word & alt->opt_mask) == alt->opt_value &&
-	    (alt->flash_size == 0 || alt->flash_size == flash_size);
+	const struct ft_opt_layout *o;
+
+	for (o = chip->opt_layouts; o != NULL && o->opt_addr != 0; o++)
+		if ((word & o->opt_mask) == o->opt_value &&
+		    (o->flash_size == 0 || o->flash_size == flash_size))
+			return o;
+	return NULL;
 }
 
 int

@@ -250,9 +250,12 @@ void ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out);
 /* Layout alt of the chip (NULL: the row's own) as a layout. */
 void ft_chip_layout_opt(const struct ft_chip *chip,
     const struct ft_opt_layout *alt, struct ft_layout *out);
-/* Does alt apply to a part with flash_size bytes whose option word reads
- * word? */
-int ft_opt_layout_applies(const struct ft_opt_layout *alt,
+/*
+ * The layout a part with flash_size bytes is in when its option word
+ * (opt_layouts' opt_addr: one word per chip) reads word; NULL: the row's
+ * own layout.
+ */
+const struct ft_opt_layout *ft_chip_opt_layout(const struct ft_chip *chip,
     uint32_t flash_size, uint32_t word);
 /*
  * The erase unit holding addr on a part of this chip with flash_size

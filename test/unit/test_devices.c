@@ -218,6 +218,9 @@ check_opt_layouts(const struct ft_chip *c)
 		if (o->what == NULL || o->opt_addr % 4 != 0 ||
 		    o->opt_mask == 0 || (o->opt_value & ~o->opt_mask) != 0)
 			fail_row(c, "opt_layout word, mask or value wrong");
+		/* ft_chip_opt_layout() reads one word per chip. */
+		if (o->opt_addr != c->opt_layouts[0].opt_addr)
+			fail_row(c, "opt_layouts read different words");
 		for (i = 0; i < FT_MAX_RUNS && o->runs[i].count != 0; i++) {
 			if (!is_pow2(o->runs[i].size) ||
 			    o->runs[i].size % c->write_unit != 0)
@@ -674,17 +677,6 @@ rom_page(const struct ft_chip *c, const struct ft_opt_layout *alt,
 	return page;
 }
 
-/* Option layout of c that applies to flash_size with word. */
-static const struct ft_opt_layout *
-opt_for(const struct ft_chip *c, uint32_t flash_size, uint32_t word)
-{
-	const struct ft_opt_layout *o;
-
-	for (o = c->opt_layouts; o != NULL && o->opt_addr != 0; o++)
-		if (ft_opt_layout_applies(o, flash_size, word))
-			return o;
-	return NULL;
-}
 
 /*
  * L47x/L496: bank 2 is page 256 on at whatever address it starts (CP
@@ -694,6 +686,7 @@ static void
 test_rom_page_l4_dual(void **state)
 {
 	static const uint16_t pids[] = { 0x415, 0x461 };
+	const struct ft_opt_layout *o;
 	const struct ft_chip *c;
 	uint32_t page;
 	size_t i;
@@ -719,11 +712,11 @@ test_rom_page_l4_dual(void **state)
 		assert_int_equal(rom_page(c, NULL, 256 * KIB, 0x08020000),
 		    256);
 		/* DUALBANK = 0 on 512 KiB: one bank, flat. */
-		assert_null(opt_for(c, 512 * KIB, 1u << 21));
-		assert_null(opt_for(c, 1 * MIB, 0));
-		assert_non_null(opt_for(c, 512 * KIB, 0));
-		assert_int_equal(rom_page(c, opt_for(c, 512 * KIB, 0),
-		    512 * KIB, 0x08040000), 128);
+		assert_null(ft_chip_opt_layout(c, 512 * KIB, 1u << 21));
+		assert_null(ft_chip_opt_layout(c, 1 * MIB, 0));
+		assert_non_null(ft_chip_opt_layout(c, 512 * KIB, 0));
+		o = ft_chip_opt_layout(c, 512 * KIB, 0);
+		assert_int_equal(rom_page(c, o, 512 * KIB, 0x08040000), 128);
 	}
 	/* Everything else below the line keeps flat numbering: G0B1. */
 	c = must_find(0x467);
@@ -746,9 +739,9 @@ test_rom_page_option_layouts(void **state)
 	for (i = 0; i < NELEM(db1m_pids); i++) {
 		c = must_find(db1m_pids[i]);
 		/* 2 MiB parts ignore DB1M. */
-		assert_null(opt_for(c, 2 * MIB, 1u << 14));
-		assert_null(opt_for(c, 1 * MIB, 0));
-		o = opt_for(c, 1 * MIB, 1u << 14);
+		assert_null(ft_chip_opt_layout(c, 2 * MIB, 1u << 14));
+		assert_null(ft_chip_opt_layout(c, 1 * MIB, 0));
+		o = ft_chip_opt_layout(c, 1 * MIB, 1u << 14);
 		assert_non_null(o);
 		/* Without DB1M the 1 MiB part is sectors 0-11. */
 		assert_int_equal(rom_page(c, NULL, 1 * MIB, 0x08080000), 8);
@@ -758,8 +751,8 @@ test_rom_page_option_layouts(void **state)
 		assert_int_equal(rom_page(c, o, 1 * MIB, 0x080E0000), 19);
 	}
 	c = must_find(0x451);
-	assert_null(opt_for(c, 2 * MIB, 1u << 13));
-	o = opt_for(c, 2 * MIB, 0);
+	assert_null(ft_chip_opt_layout(c, 2 * MIB, 1u << 13));
+	o = ft_chip_opt_layout(c, 2 * MIB, 0);
 	assert_non_null(o);
 	assert_int_equal(rom_page(c, NULL, 0, 0x08100000), 8);
 	assert_int_equal(rom_page(c, o, 2 * MIB, 0x08010000), 4);
@@ -774,16 +767,16 @@ test_rom_page_option_layouts(void **state)
 	assert_int_equal(start, 0x08084000);
 	assert_int_equal(size, 16 * KIB);
 	/* G47x, L4R, L4P5, L5 DBANK = 0: one bank of bigger pages. */
-	o = opt_for(must_find(0x469), 512 * KIB, 0);
+	o = ft_chip_opt_layout(must_find(0x469), 512 * KIB, 0);
 	assert_non_null(o);
 	assert_int_equal(o->runs[0].size, 4 * KIB);
 	assert_int_equal(rom_page(must_find(0x469), o, 0, 0x08040000), 64);
-	assert_null(opt_for(must_find(0x469), 512 * KIB, 1u << 22));
-	assert_int_equal(opt_for(must_find(0x470), 2 * MIB, 0)->runs[0].size,
-	    8 * KIB);
-	assert_int_equal(opt_for(must_find(0x471), 1 * MIB, 0)->runs[0].size,
-	    8 * KIB);
-	assert_int_equal(opt_for(must_find(0x472), 512 * KIB,
+	assert_null(ft_chip_opt_layout(must_find(0x469), 512 * KIB, 1u << 22));
+	o = ft_chip_opt_layout(must_find(0x470), 2 * MIB, 0);
+	assert_int_equal(o->runs[0].size, 8 * KIB);
+	o = ft_chip_opt_layout(must_find(0x471), 1 * MIB, 0);
+	assert_int_equal(o->runs[0].size, 8 * KIB);
+	assert_int_equal(ft_chip_opt_layout(must_find(0x472), 512 * KIB,
 	    0)->runs[0].size, 4 * KIB);
 	/* WB: the secure area is read from SFSA. */
 	assert_non_null(must_find(0x494)->secure);

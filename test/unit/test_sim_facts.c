@@ -179,17 +179,6 @@ same_pages(const struct chip_fact *f, const struct ft_chip *c,
 		    (unsigned)units);
 }
 
-/* The library's layout for option word `word` on f's part, or NULL. */
-static const struct ft_opt_layout *
-lib_alt(const struct ft_chip *c, uint32_t flash_size, uint32_t word)
-{
-	const struct ft_opt_layout *o;
-
-	for (o = c->opt_layouts; o != NULL && o->opt_addr != 0; o++)
-		if (ft_opt_layout_applies(o, flash_size, word))
-			return o;
-	return NULL;
-}
 
 static void
 same_option(const struct chip_fact *f, const struct ft_chip *c)
@@ -213,13 +202,13 @@ same_option(const struct chip_fact *f, const struct ft_chip *c)
 		return;
 	}
 	/* As shipped: the factory layout, no alternative. */
-	alt = lib_alt(c, f->flash_size, opt_word(o, o->factory));
+	alt = ft_chip_opt_layout(c, f->flash_size, opt_word(o, o->factory));
 	if (alt != NULL)
 		differ(f, c, "opt_layouts", "%s as shipped (%u) selects the "
 		    "library's \"%s\"", o->name, (unsigned)o->factory,
 		    alt->what);
 	/* Switched: the library must pick a layout that numbers alike. */
-	alt = lib_alt(c, f->flash_size, opt_word(o, o->alt_value));
+	alt = ft_chip_opt_layout(c, f->flash_size, opt_word(o, o->alt_value));
 	if (alt == NULL) {
 		differ(f, c, "opt_layouts", "%s = %u changes the layout; the "
 		    "library has no layout for it on %u KiB", o->name,

@@ -341,7 +341,8 @@ mem_open(struct sim_mem *mem, const struct sim_model *model,
 	fill_info(mem, opt_value);
 	mem_apply_option(mem);
 	if (mem->nunits == 0) {
-		snprintf(err, errlen, "chip 0x%03x has no flash layout", f->pid);
+		snprintf(err, errlen, "chip 0x%03x has no flash layout",
+		    f->pid);
 		mem_close(mem);
 		return -1;
 	}
