@@ -413,6 +413,10 @@ fail_link:
 fail:
 	fprintf(stderr, "stm32-usart-sim: %s\n", err);
 out:
+	/* Erases the ROM acknowledged early still end, and wipe their
+	 * pages, however the host left. */
+	if (s.mem.npending != 0)
+		mem_pending_wait(&s.mem);
 	mem_close(&s.mem);
 	if (s.log != NULL)
 		fclose(s.log);
