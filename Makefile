@@ -90,9 +90,22 @@ $(O)/test/unit/test_%: test/unit/test_%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(USB_LIBS) $(CMOCKA_LIBS)
 
-$(USART_SIM): $(USART_SIM_SRC) $(LIB) $(wildcard test/sim/usart/*.h)
+# The USART simulator is a program of its own, with its own chip facts
+# (test/sim/usart/facts.c): it neither includes nor links lib/, so the
+# library's mistakes cannot become the simulator's.
+$(USART_SIM): $(USART_SIM_SRC) $(wildcard test/sim/usart/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $(USART_SIM_SRC) $(LIB) $(ALL_LDFLAGS) $(USB_LIBS) -lm
+	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ \
+		$(USART_SIM_SRC) $(ALL_LDFLAGS) -lm
+
+# The library's device table against the simulator's own facts: the one
+# unit test that links a piece of the simulator (its fact table).
+SIM_FACTS_SRC = test/sim/usart/facts.c
+$(O)/test/unit/test_sim_facts: test/unit/test_sim_facts.c $(SIM_FACTS_SRC) \
+		test/sim/usart/facts.h $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itest/sim/usart -o $@ $< $(SIM_FACTS_SRC) $(LIB) \
+		$(ALL_LDFLAGS) $(USB_LIBS) $(CMOCKA_LIBS)
 
 # The simulated libusb is preloaded into programs that may not be built
 # with sanitizers (dfu-util), so it is always built without them.

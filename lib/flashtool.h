@@ -154,6 +154,57 @@ enum ft_quirk {
 	FT_Q_BOOT0_OPTION = 1u << 5,
 	/* Erased flash reads 0x00, not 0xFF (L0/L1: RM0377, RM0038). */
 	FT_Q_ERASED_ZERO = 1u << 6,
+	/*
+	 * An Extended Erase listing more than one page of bank 2 (the upper
+	 * half of the part's flash) fails after the first: erase bank 2 one
+	 * page per command (G0B0 V13.0, G0B1/G0C1 V9.2: AN2606 rev 70
+	 * Tables 110 and 112).
+	 */
+	FT_Q_BANK2_ERASE_ONE = 1u << 7,
+	/*
+	 * The ROM acknowledges a page erase before the erase has ended:
+	 * erase one page per command and wait FT_EARLY_ACK_ERASE_WAIT_MS
+	 * after it (G07x ROM V11.3, bootloader ID 0xB3 at 0x1FFF6FFE;
+	 * fixed in V11.4: AN2606 rev 70 Table 108).
+	 */
+	FT_Q_ERASE_EARLY_ACK = 1u << 8,
+	/*
+	 * The connect byte 0x7F is answered with two ACKs instead of one
+	 * (L412/L422 ROM V13.1: AN2606 rev 70 Table 163).
+	 */
+	FT_Q_DOUBLE_ACK = 1u << 9,
+};
+
+/* AN2606 Table 108's workaround for FT_Q_ERASE_EARLY_ACK. */
+#define FT_EARLY_ACK_ERASE_WAIT_MS 40u
+
+/*
+ * A layout an option bit selects (dual or single bank, DB1M), instead
+ * of the row's factory one.  The option word is 32 bits, little endian,
+ * and the ROM lets Read Memory reach it; a host reads it (and, where
+ * flash_size is set, the flash-size word) before it erases anything.
+ */
+struct ft_opt_layout {
+	const char *what;	/* "nDBANK = 0 (dual bank)", for messages */
+	uint32_t opt_addr;
+	uint32_t opt_mask;
+	uint32_t opt_value;	/* applies when (word & mask) == value */
+	uint32_t flash_size;	/* ... on parts this large; 0: any size */
+	struct ft_run runs[FT_MAX_RUNS]; /* from flash_base, as in a row */
+	uint32_t bank2_base;	/* 0: one bank in this setting */
+	uint16_t bank2_page;	/* as struct ft_chip's */
+};
+
+/*
+ * Flash the ROM cannot read, write or erase because another core owns it
+ * (STM32WB: FUS and wireless stack).  It runs from flash_base +
+ * field * unit to the end, field being (word & opt_mask) shifted down
+ * to bit 0, read from the option word at opt_addr.
+ */
+struct ft_secure_area {
+	uint32_t opt_addr;
+	uint32_t opt_mask;
+	uint32_t unit;
 };
 
 struct ft_chip {
@@ -171,6 +222,29 @@ struct ft_chip {
 	uint32_t opt_end;	/* exclusive; 0/0 when not memory mapped */
 	uint16_t write_unit;	/* flash programming granularity, bytes */
 	uint32_t quirks;	/* enum ft_quirk bits */
+	/*
+	 * Added with the device-table audit (issue 12); zero/NULL in rows
+	 * that need none of them.
+	 *
+	 * flash_size_reg: the 16-bit flash size in KiB, readable with Read
+	 * Memory (0: unknown).  The row describes the largest part with its
+	 * ID; this word tells a smaller one.
+	 *
+	 * bank2_page: the ROM's Extended Erase page number for bank 2's
+	 * first unit when the ROM keeps it on every flash size although a
+	 * smaller part's bank 2 starts lower, at half its flash (L47x and
+	 * L496: 256, so a 512 KiB part's bank 2 at 0x08040000 is page 256).
+	 * 0: pages are numbered on from bank 1 (the flat index).
+	 *
+	 * opt_layouts: other layouts chosen by an option bit; an entry with
+	 * opt_addr 0 ends the list.  NULL: none.
+	 *
+	 * secure: flash above an option-defined boundary is not the ROM's.
+	 */
+	uint32_t flash_size_reg;
+	uint16_t bank2_page;
+	const struct ft_opt_layout *opt_layouts;
+	const struct ft_secure_area *secure;
 	uint32_t proven;	/* enum ft_proven bits; 0 in every row today */
 };
 
@@ -196,6 +270,30 @@ const struct ft_chip *ft_chip_at(size_t index);
 const struct ft_chip *ft_chip_by_pid(uint16_t pid);
 /* The chip's flash as a layout. */
 void ft_chip_layout(const struct ft_chip *chip, struct ft_layout *out);
+/* Layout alt of the chip (NULL: the row's own) as a layout. */
+void ft_chip_layout_opt(const struct ft_chip *chip,
+    const struct ft_opt_layout *alt, struct ft_layout *out);
+/*
+ * The layout a part with flash_size bytes is in when its option word
+ * (opt_layouts' opt_addr: one word per chip) reads word; NULL: the row's
+ * own layout.
+ */
+const struct ft_opt_layout *ft_chip_opt_layout(const struct ft_chip *chip,
+    uint32_t flash_size, uint32_t word);
+/*
+ * The erase unit holding addr on a part of this chip with flash_size
+ * bytes (0: the row's flash_size) in layout alt (NULL: the row's own):
+ * the Extended Erase page number the ROM gives it, its start and size
+ * (any output may be NULL).  FT_E_RANGE when addr is outside the flash.
+ * With bank2_page set, bank 2 is the upper half of flash_size, laid out
+ * as bank 1 and numbered from bank2_page; otherwise the unit is the one
+ * of the row's layout and its number the index there, which for the
+ * rows of the table is what the ROM uses on every flash size (AN2606,
+ * STM32CubeProgrammer's Bootloader maps).
+ */
+int ft_chip_rom_page(const struct ft_chip *chip,
+    const struct ft_opt_layout *alt, uint32_t flash_size, uint32_t addr,
+    uint32_t *page, uint32_t *unit_start, uint32_t *unit_size);
 
 /*
  * Images: sparse, sorted, non-overlapping segments.  Gaps are neither

@@ -21,9 +21,14 @@
 
 #define KNOWN_QUIRKS (FT_Q_NO_MASS_ERASE | FT_Q_RESET_OBL_LAUNCH | \
     FT_Q_RESET_PEMPTY | FT_Q_VERIFY_AFTER_ALL | FT_Q_DUAL_BANK | \
-    FT_Q_BOOT0_OPTION | FT_Q_ERASED_ZERO)
+    FT_Q_BOOT0_OPTION | FT_Q_ERASED_ZERO | FT_Q_BANK2_ERASE_ONE | \
+    FT_Q_ERASE_EARLY_ACK | FT_Q_DOUBLE_ACK)
 
-/* Every ID stm32flash's development tree knows (research doc 5.2). */
+/*
+ * Every ID stm32flash's development tree knows (research doc 5.2) that an
+ * ST document confirms; its 0x641, 0x9A8 and 0x9B0 are in none (audit
+ * B9) and were removed.
+ */
 static const uint16_t stm32flash_pids[] = {
 	0x440, 0x444, 0x442, 0x445, 0x448, 0x412, 0x410, 0x414, 0x420,
 	0x428, 0x418, 0x430, 0x411, 0x432, 0x422, 0x439, 0x438, 0x446,
@@ -31,8 +36,15 @@ static const uint16_t stm32flash_pids[] = {
 	0x463, 0x452, 0x449, 0x451, 0x466, 0x460, 0x467, 0x456, 0x468,
 	0x469, 0x479, 0x483, 0x450, 0x480, 0x457, 0x425, 0x417, 0x447,
 	0x416, 0x429, 0x427, 0x436, 0x437, 0x464, 0x435, 0x462, 0x415,
-	0x461, 0x470, 0x471, 0x472, 0x494, 0x495, 0x497, 0x482, 0x641,
-	0x9A8, 0x9B0,
+	0x461, 0x470, 0x471, 0x472, 0x494, 0x495, 0x497, 0x482,
+};
+
+static const uint16_t removed_pids[] = { 0x641, 0x9A8, 0x9B0 };
+
+/* AN2606 rev 70 USART bootloaders the table lacked (audit section C). */
+static const uint16_t audit_c_pids[] = {
+	0x44C, 0x493, 0x44D, 0x44E, 0x44F, 0x45A, 0x478, 0x47A, 0x485,
+	0x459, 0x489, 0x454, 0x42A, 0x476, 0x4B2, 0x492, 0x4B0,
 };
 
 /* L0 and L1: the ROM cannot mass erase. */
@@ -40,10 +52,14 @@ static const uint16_t l0_l1_pids[] = {
 	0x457, 0x425, 0x417, 0x447, 0x416, 0x429, 0x427, 0x436, 0x437,
 };
 
-/* G0 and C0: BOOT0 pin ignored by factory option bytes. */
+/* G0, C0 and U0: BOOT0 pin ignored by factory option bytes. */
 static const uint16_t g0_c0_pids[] = {
-	0x466, 0x456, 0x460, 0x467, 0x443, 0x453,
+	0x466, 0x456, 0x460, 0x467, 0x443, 0x453, 0x44C, 0x493, 0x44D,
+	0x459, 0x489,
 };
+
+/* L41x-L46x: the empty-check entry (AN2606 pattern 16; audit B4). */
+static const uint16_t pempty_pids[] = { 0x464, 0x435, 0x462 };
 
 static const uint16_t h7_pids[] = { 0x483, 0x450, 0x480 };
 
@@ -153,6 +169,9 @@ check_runs(const struct ft_chip *c)
 		fail_row(c, "write_unit not a power of two in 2..32");
 	if (n != 0 && smallest % c->write_unit != 0)
 		fail_row(c, "write_unit does not divide the erase unit");
+	/* Every STM32 with a USART ROM has a flash-size word (CP). */
+	if (c->flash_size_reg == 0 || c->flash_size_reg % 2 != 0)
+		fail_row(c, "no flash_size_reg, or an odd one");
 }
 
 static void
@@ -173,6 +192,52 @@ check_bank2(const struct ft_chip *c)
 	/* Every dual-bank STM32 splits its flash into equal halves. */
 	if (c->bank2_base != c->flash_base + c->flash_size / 2)
 		fail_row(c, "bank2_base not at half the flash");
+	/* A ROM bank-2 number never falls among bank 1's pages. */
+	if (c->bank2_page != 0 && c->bank2_page < index)
+		fail_row(c, "bank2_page below bank 2's flat index");
+}
+
+/*
+ * Option layouts: a word the ROM reads as a whole, a mask that holds the
+ * value, runs that tile the flash of the parts they apply to, bank 2 at
+ * their half.
+ */
+static void
+check_opt_layouts(const struct ft_chip *c)
+{
+	const struct ft_opt_layout *o;
+	unsigned i;
+
+	if (c->opt_layouts == NULL)
+		return;
+	if (c->opt_layouts[0].opt_addr == 0)
+		fail_row(c, "empty opt_layouts list");
+	for (o = c->opt_layouts; o->opt_addr != 0; o++) {
+		uint64_t sum = 0, want;
+
+		if (o->what == NULL || o->opt_addr % 4 != 0 ||
+		    o->opt_mask == 0 || (o->opt_value & ~o->opt_mask) != 0)
+			fail_row(c, "opt_layout word, mask or value wrong");
+		/* ft_chip_opt_layout() reads one word per chip. */
+		if (o->opt_addr != c->opt_layouts[0].opt_addr)
+			fail_row(c, "opt_layouts read different words");
+		for (i = 0; i < FT_MAX_RUNS && o->runs[i].count != 0; i++) {
+			if (!is_pow2(o->runs[i].size) ||
+			    o->runs[i].size % c->write_unit != 0)
+				fail_row(c, "opt_layout run size wrong");
+			sum += (uint64_t)o->runs[i].size * o->runs[i].count;
+		}
+		want = o->flash_size != 0 ? o->flash_size : c->flash_size;
+		if (sum != want || want > c->flash_size)
+			fail_row(c, "opt_layout runs do not tile its flash");
+		if ((o->bank2_base != 0) != (o->bank2_page != 0) ||
+		    (o->bank2_base != 0 &&
+		    o->bank2_base != c->flash_base + want / 2))
+			fail_row(c, "opt_layout bank 2 not at its half");
+	}
+	if (c->secure != NULL && (c->secure->opt_mask == 0 ||
+	    !is_pow2(c->secure->unit) || c->secure->opt_addr % 4 != 0))
+		fail_row(c, "secure area descriptor wrong");
 }
 
 static void
@@ -233,6 +298,7 @@ test_every_row(void **state)
 		check_runs(c);
 		check_bank2(c);
 		check_ranges(c);
+		check_opt_layouts(c);
 	}
 	assert_null(ft_chip_at(ft_chip_count()));
 	assert_null(ft_chip_at((size_t)-1));
@@ -351,6 +417,11 @@ test_coverage(void **state)
 	must_find(0x481);
 	must_find(0x474);
 	must_find(0x484);
+	for (i = 0; i < NELEM(audit_c_pids); i++)
+		must_find(audit_c_pids[i]);
+	for (i = 0; i < NELEM(removed_pids); i++)
+		assert_null(ft_chip_by_pid(removed_pids[i]));
+	assert_int_equal(ft_chip_count(), 85);
 }
 
 static void
@@ -363,7 +434,9 @@ test_quirk_families(void **state)
 		const struct ft_chip *c = must_find(l0_l1_pids[i]);
 
 		assert_true(c->quirks & FT_Q_NO_MASS_ERASE);
-		assert_int_equal(c->write_unit, 4);
+		assert_true(c->quirks & FT_Q_ERASED_ZERO);
+		/* AN2606 Table 7 (audit D7). */
+		assert_int_equal(c->write_unit, 8);
 	}
 	for (i = 0; i < NELEM(g0_c0_pids); i++) {
 		const struct ft_chip *c = must_find(g0_c0_pids[i]);
@@ -379,6 +452,9 @@ test_quirk_families(void **state)
 		assert_int_equal(c->opt_start, 0);
 		assert_int_equal(c->opt_end, 0);
 	}
+	for (i = 0; i < NELEM(pempty_pids); i++)
+		assert_true(must_find(pempty_pids[i])->quirks &
+		    FT_Q_RESET_PEMPTY);
 	/* The quirks stay where they belong. */
 	for (i = 0; i < ft_chip_count(); i++) {
 		const struct ft_chip *c = ft_chip_at(i);
@@ -386,11 +462,27 @@ test_quirk_families(void **state)
 		if (c->quirks & FT_Q_RESET_OBL_LAUNCH)
 			assert_int_equal(c->pid, 0x442);
 		if (c->quirks & FT_Q_RESET_PEMPTY)
-			assert_int_equal(c->pid, 0x462);
+			assert_true(c->pid == 0x464 || c->pid == 0x435 ||
+			    c->pid == 0x462);
+		if (c->quirks & FT_Q_BANK2_ERASE_ONE)
+			assert_int_equal(c->pid, 0x467);
+		if (c->quirks & FT_Q_ERASE_EARLY_ACK)
+			assert_int_equal(c->pid, 0x460);
+		if (c->quirks & FT_Q_DOUBLE_ACK)
+			assert_int_equal(c->pid, 0x464);
+		if (c->quirks & FT_Q_ERASED_ZERO)
+			assert_true(c->quirks & FT_Q_NO_MASS_ERASE);
 	}
 	assert_true(must_find(0x442)->quirks & FT_Q_RESET_OBL_LAUNCH);
-	assert_true(must_find(0x462)->quirks & FT_Q_RESET_PEMPTY);
+	assert_true(must_find(0x467)->quirks & FT_Q_BANK2_ERASE_ONE);
+	assert_true(must_find(0x460)->quirks & FT_Q_ERASE_EARLY_ACK);
+	assert_true(must_find(0x464)->quirks & FT_Q_DOUBLE_ACK);
 	assert_int_equal(must_find(0x413)->quirks, 0);
+	/* AN2606 Table 7: F7 8 bytes (audit A4), L5 16 (audit D6). */
+	assert_int_equal(must_find(0x452)->write_unit, 8);
+	assert_int_equal(must_find(0x449)->write_unit, 8);
+	assert_int_equal(must_find(0x451)->write_unit, 8);
+	assert_int_equal(must_find(0x472)->write_unit, 16);
 }
 
 static void
@@ -519,9 +611,11 @@ test_g07x(void **state)
 	assert_int_equal(c->runs[0].size, 2 * KIB);
 	assert_int_equal(c->runs[0].count, 64);
 	assert_int_equal(c->opt_start, 0x1FFF7800);
-	assert_int_equal(c->opt_end, 0x1FFF7880);
+	assert_int_equal(c->opt_end, 0x1FFF7874);
 	assert_int_equal(c->write_unit, 8);
-	assert_int_equal(c->quirks, FT_Q_BOOT0_OPTION);
+	assert_int_equal(c->quirks, FT_Q_BOOT0_OPTION | FT_Q_ERASE_EARLY_ACK);
+	/* AN2606 Table 107: the ROM uses 12 KiB (audit D1). */
+	assert_int_equal(c->ram_start, 0x20003000);
 }
 
 static void
@@ -565,10 +659,129 @@ test_g431(void **state)
 	assert_int_equal(c->sysmem_start, 0x1FFF0000);
 	assert_int_equal(c->sysmem_end, 0x1FFF7000);
 	assert_int_equal(c->opt_start, 0x1FFF7800);
-	assert_int_equal(c->opt_end, 0x1FFF7830);
+	assert_int_equal(c->opt_end, 0x1FFF782C);
 	assert_int_equal(c->write_unit, 8);
 	assert_int_equal(c->bank2_base, 0);
 	assert_int_equal(c->quirks, 0);
+	assert_int_equal(c->flash_size_reg, 0x1FFF75E0);
+}
+
+static uint32_t
+rom_page(const struct ft_chip *c, const struct ft_opt_layout *alt,
+    uint32_t flash_size, uint32_t addr)
+{
+	uint32_t page = 0xDEAD;
+
+	assert_int_equal(ft_chip_rom_page(c, alt, flash_size, addr, &page,
+	    NULL, NULL), 0);
+	return page;
+}
+
+
+/*
+ * L47x/L496: bank 2 is page 256 on at whatever address it starts (CP
+ * 0x415/0x461 sector256; audit A1, A2).
+ */
+static void
+test_rom_page_l4_dual(void **state)
+{
+	static const uint16_t pids[] = { 0x415, 0x461 };
+	const struct ft_opt_layout *o;
+	const struct ft_chip *c;
+	uint32_t page;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(pids); i++) {
+		c = must_find(pids[i]);
+		assert_int_equal(c->bank2_page, 256);
+		/* 1 MiB: the flat index and the ROM's agree. */
+		assert_int_equal(rom_page(c, NULL, 0, 0x08080000), 256);
+		assert_int_equal(rom_page(c, NULL, 1 * MIB, 0x080FF800), 511);
+		assert_int_equal(rom_page(c, NULL, 1 * MIB, 0x0807F800), 255);
+		/* 512 KiB: bank 2 at 0x08040000 is still page 256. */
+		assert_int_equal(rom_page(c, NULL, 512 * KIB, 0x0803F800),
+		    127);
+		assert_int_equal(rom_page(c, NULL, 512 * KIB, 0x08040000),
+		    256);
+		assert_int_equal(rom_page(c, NULL, 512 * KIB, 0x0807FFFF),
+		    383);
+		assert_int_equal(ft_chip_rom_page(c, NULL, 512 * KIB,
+		    0x08080000, &page, NULL, NULL), FT_E_RANGE);
+		/* 256 KiB: bank 2 at 0x08020000. */
+		assert_int_equal(rom_page(c, NULL, 256 * KIB, 0x08020000),
+		    256);
+		/* DUALBANK = 0 on 512 KiB: one bank, flat. */
+		assert_null(ft_chip_opt_layout(c, 512 * KIB, 1u << 21));
+		assert_null(ft_chip_opt_layout(c, 1 * MIB, 0));
+		assert_non_null(ft_chip_opt_layout(c, 512 * KIB, 0));
+		o = ft_chip_opt_layout(c, 512 * KIB, 0);
+		assert_int_equal(rom_page(c, o, 512 * KIB, 0x08040000), 128);
+	}
+	/* Everything else below the line keeps flat numbering: G0B1. */
+	c = must_find(0x467);
+	assert_int_equal(c->bank2_page, 0);
+	assert_int_equal(rom_page(c, NULL, 256 * KIB, 0x08020000), 64);
+	assert_int_equal(rom_page(c, NULL, 0, 0x08040000), 128);
+}
+
+/* F42x/F469 1 MiB DB1M and F76x nDBANK: bank 2 from sector 12. */
+static void
+test_rom_page_option_layouts(void **state)
+{
+	static const uint16_t db1m_pids[] = { 0x419, 0x434 };
+	const struct ft_opt_layout *o;
+	const struct ft_chip *c;
+	uint32_t page, start, size;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(db1m_pids); i++) {
+		c = must_find(db1m_pids[i]);
+		/* 2 MiB parts ignore DB1M. */
+		assert_null(ft_chip_opt_layout(c, 2 * MIB, 1u << 14));
+		assert_null(ft_chip_opt_layout(c, 1 * MIB, 0));
+		o = ft_chip_opt_layout(c, 1 * MIB, 1u << 14);
+		assert_non_null(o);
+		/* Without DB1M the 1 MiB part is sectors 0-11. */
+		assert_int_equal(rom_page(c, NULL, 1 * MIB, 0x08080000), 8);
+		assert_int_equal(rom_page(c, o, 1 * MIB, 0x0807FFFF), 7);
+		assert_int_equal(rom_page(c, o, 1 * MIB, 0x08080000), 12);
+		assert_int_equal(rom_page(c, o, 1 * MIB, 0x08090000), 16);
+		assert_int_equal(rom_page(c, o, 1 * MIB, 0x080E0000), 19);
+	}
+	c = must_find(0x451);
+	assert_null(ft_chip_opt_layout(c, 2 * MIB, 1u << 13));
+	o = ft_chip_opt_layout(c, 2 * MIB, 0);
+	assert_non_null(o);
+	assert_int_equal(rom_page(c, NULL, 0, 0x08100000), 8);
+	assert_int_equal(rom_page(c, o, 2 * MIB, 0x08010000), 4);
+	assert_int_equal(rom_page(c, o, 2 * MIB, 0x08100000), 12);
+	assert_int_equal(rom_page(c, o, 2 * MIB, 0x081E0000), 23);
+	/* A 1 MiB F767: bank 2 at 0x08080000, still sector 12, 16 KiB. */
+	assert_int_equal(rom_page(c, o, 1 * MIB, 0x08080000), 12);
+	assert_int_equal(rom_page(c, o, 1 * MIB, 0x080A0000), 17);
+	assert_int_equal(ft_chip_rom_page(c, o, 1 * MIB, 0x08084000, &page,
+	    &start, &size), 0);
+	assert_int_equal(page, 13);
+	assert_int_equal(start, 0x08084000);
+	assert_int_equal(size, 16 * KIB);
+	/* G47x, L4R, L4P5, L5 DBANK = 0: one bank of bigger pages. */
+	o = ft_chip_opt_layout(must_find(0x469), 512 * KIB, 0);
+	assert_non_null(o);
+	assert_int_equal(o->runs[0].size, 4 * KIB);
+	assert_int_equal(rom_page(must_find(0x469), o, 0, 0x08040000), 64);
+	assert_null(ft_chip_opt_layout(must_find(0x469), 512 * KIB, 1u << 22));
+	o = ft_chip_opt_layout(must_find(0x470), 2 * MIB, 0);
+	assert_int_equal(o->runs[0].size, 8 * KIB);
+	o = ft_chip_opt_layout(must_find(0x471), 1 * MIB, 0);
+	assert_int_equal(o->runs[0].size, 8 * KIB);
+	assert_int_equal(ft_chip_opt_layout(must_find(0x472), 512 * KIB,
+	    0)->runs[0].size, 4 * KIB);
+	/* WB: the secure area is read from SFSA. */
+	assert_non_null(must_find(0x494)->secure);
+	assert_int_equal(must_find(0x495)->secure->opt_addr, 0x1FFF8070);
+	assert_int_equal(must_find(0x495)->secure->unit, 4 * KIB);
 }
 
 /*
@@ -609,6 +822,8 @@ main(void)
 		cmocka_unit_test(test_g07x),
 		cmocka_unit_test(test_h7),
 		cmocka_unit_test(test_g431),
+		cmocka_unit_test(test_rom_page_l4_dual),
+		cmocka_unit_test(test_rom_page_option_layouts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

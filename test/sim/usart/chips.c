@@ -1,7 +1,7 @@
 /*
- * chips.c - chip models: the device-table row (lib/devices.c) plus what
- * only the ROM and the datasheet know: protocol version, Get command
- * list, write-protect granularity and flash program/erase times.
+ * chips.c - chip models: the chip's facts (facts.c) plus what the
+ * simulator adds: the Get command list and, for the named models, the
+ * write-protect granularity and datasheet flash program/erase times.
  *
  * Invariant: a model's command list is what the real ROM's Get answers
  * (AN3155 3.1: v2.x lists 0x43, v3.x lists 0x44, v3.3 adds 0xA1).
@@ -25,8 +25,7 @@ static const uint8_t cmds_v3[] = {
 	CMD_READOUT_PROTECT, CMD_READOUT_UNPROTECT,
 };
 
-#define BL_V22 0x22
-#define BL_V31 0x31
+#define BL_V30 0x30		/* first version with Extended Erase */
 #define BL_V33 0x33		/* first version with Get Checksum */
 
 /*
@@ -46,10 +45,7 @@ static const uint8_t cmds_v3[] = {
  * post-dates the G0 ROM); --checksum models a v3.3 ROM.
  */
 struct named {
-	const char *key;
-	uint16_t pid;
-	uint8_t bl_version;
-	int ext_erase;
+	const char *key;	/* an alias in facts.c */
 	int has_checksum;
 	uint32_t wrp_unit;
 	uint32_t prog_unit;
@@ -60,16 +56,14 @@ struct named {
 
 static const struct named named_models[] = {
 	{
-		.key = "f103", .pid = 0x410, .bl_version = BL_V22,
-		.ext_erase = 0, .has_checksum = 0,
+		.key = "f103", .has_checksum = 0,
 		.wrp_unit = 4096,	/* 4 pages per WRP bit (RM0008) */
 		.prog_unit = 2, .prog_ns = 52500,
 		.erase = { { 1024, 20 * NS_PER_MS } },
 		.mass_erase_ns = 20 * NS_PER_MS,
 	},
 	{
-		.key = "f401", .pid = 0x423, .bl_version = BL_V31,
-		.ext_erase = 1, .has_checksum = 0,
+		.key = "f401", .has_checksum = 0,
 		.wrp_unit = 0,		/* nWRP bit per sector (RM0368) */
 		.prog_unit = 4, .prog_ns = 16 * NS_PER_US,
 		.erase = {
@@ -80,26 +74,19 @@ static const struct named named_models[] = {
 		.mass_erase_ns = 2 * NS_PER_S,
 	},
 	{
-		.key = "g0", .pid = 0x460, .bl_version = BL_V31,
-		.ext_erase = 1, .has_checksum = 0,
+		.key = "g0", .has_checksum = 0,
 		.wrp_unit = 2048,	/* WRP areas: page ranges (RM0444) */
 		.prog_unit = 8, .prog_ns = 85 * NS_PER_US,
 		.erase = { { 2048, 22 * NS_PER_MS } },
 		.mass_erase_ns = 22 * NS_PER_MS,
 	},
 	{
-		.key = "f042", .pid = 0x445, .bl_version = BL_V31,
-		.ext_erase = 1, .has_checksum = 0,
+		.key = "f042", .has_checksum = 0,
 		.wrp_unit = 4096,	/* 4 pages per WRP bit (RM0091) */
 		.prog_unit = 2, .prog_ns = 53500,
 		.erase = { { 1024, 20 * NS_PER_MS } },
 		.mass_erase_ns = 20 * NS_PER_MS,
 	},
-};
-
-/* F1 product IDs: their ROMs (v2.x) only have the legacy Erase. */
-static const uint16_t legacy_erase_pids[] = {
-	0x410, 0x412, 0x414, 0x418, 0x420, 0x428, 0x430,
 };
 
 static void
@@ -115,23 +102,12 @@ set_cmds(struct sim_model *m)
 }
 
 /*
- * A chip only the device table knows: v3.1 with Extended Erase (v2.2 with
- * Erase for F1 IDs), rough timings: 16 us per word, 22 ms per small page,
- * 250 ms per 16 KiB of sector.
+ * A chip without datasheet timings here: rough ones, 16 us per word, and
+ * model_erase_ns's 22 ms per small page or 250 ms per 16 KiB of sector.
  */
 static void
 generic_model(struct sim_model *m)
 {
-	size_t i;
-
-	m->bl_version = BL_V31;
-	m->ext_erase = 1;
-	for (i = 0; i < sizeof(legacy_erase_pids) /
-	    sizeof(legacy_erase_pids[0]); i++)
-		if (legacy_erase_pids[i] == m->chip->pid) {
-			m->bl_version = BL_V22;
-			m->ext_erase = 0;
-		}
 	m->wrp_unit = 0;
 	m->prog_unit = 4;
 	m->prog_ns = 16 * NS_PER_US;
@@ -144,36 +120,23 @@ model_init(struct sim_model *m, const char *key, int checksum, char *err,
     size_t errlen)
 {
 	const struct named *nm = NULL;
-	uint16_t pid;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
 	m->key = key;
+	m->fact = fact_find(key);
+	if (m->fact == NULL) {
+		snprintf(err, errlen, "unknown chip '%s': an alias such as "
+		    "f103, f401, g0, f042 or l476-512k, or a product ID such "
+		    "as 0x468 (--list-chips shows them all)", key);
+		return -1;
+	}
 	for (i = 0; i < sizeof(named_models) / sizeof(named_models[0]); i++)
 		if (strcmp(named_models[i].key, key) == 0)
 			nm = &named_models[i];
+	m->bl_version = m->fact->usart_version;
+	m->ext_erase = m->bl_version >= BL_V30;
 	if (nm != NULL) {
-		pid = nm->pid;
-	} else {
-		char *end;
-		unsigned long v = strtoul(key, &end, 0);
-
-		if (*key == '\0' || *end != '\0' || v == 0 || v > 0xFFF) {
-			snprintf(err, errlen, "unknown chip '%s' (f103, f401, "
-			    "g0, f042 or a product ID like 0x468)", key);
-			return -1;
-		}
-		pid = (uint16_t)v;
-	}
-	m->chip = ft_chip_by_pid(pid);
-	if (m->chip == NULL) {
-		snprintf(err, errlen, "product ID 0x%03x is not in the device "
-		    "table", pid);
-		return -1;
-	}
-	if (nm != NULL) {
-		m->bl_version = nm->bl_version;
-		m->ext_erase = nm->ext_erase;
 		m->has_checksum = nm->has_checksum;
 		m->wrp_unit = nm->wrp_unit;
 		m->prog_unit = nm->prog_unit;
@@ -186,7 +149,7 @@ model_init(struct sim_model *m, const char *key, int checksum, char *err,
 	if (checksum >= 0)
 		m->has_checksum = checksum;
 	/* AN3155 ties Get Checksum to protocol v3.3. */
-	if (m->has_checksum && m->bl_version >= 0x30 &&
+	if (m->has_checksum && m->bl_version >= BL_V30 &&
 	    m->bl_version < BL_V33)
 		m->bl_version = BL_V33;
 	set_cmds(m);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -41,7 +42,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: stm32-usart-sim --link PATH --flash FILE [--log FILE]\n"
-	    "    [--chip f103|f401|g0|f042|PID] [--timing] [--baud N]\n"
+	    "    [--chip ALIAS|PID] [--option NAME=VALUE] [--list-chips]\n"
+	    "    [--timing] [--baud N]\n"
 	    "    [--latency-ms F] [--adapter ftdi] [--seed N] [--corrupt RATE] [--drop RATE]\n"
 	    "    [--parity-errors RATE]\n"
 	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
@@ -77,6 +79,51 @@ parse_rate(const char *name, const char *text, double *out)
 	return 0;
 }
 
+/* --option NAME=VALUE: NAME is checked against the chip later. */
+static int
+parse_option(const char *text, struct sim_opts *o)
+{
+	const char *eq = strchr(text, '=');
+	char *end;
+	long v;
+
+	if (eq == NULL || eq == text) {
+		fprintf(stderr, "stm32-usart-sim: --option wants NAME=VALUE, "
+		    "not '%s'\n", text);
+		return -1;
+	}
+	errno = 0;
+	v = strtol(eq + 1, &end, 0);
+	if (errno != 0 || end == eq + 1 || *end != '\0' || v < 0) {
+		fprintf(stderr, "stm32-usart-sim: bad --option value in "
+		    "'%s'\n", text);
+		return -1;
+	}
+	o->option = text;
+	o->option_value = v;
+	return 0;
+}
+
+/* One line per model: what --chip takes, and what it is. */
+static void
+list_chips(void)
+{
+	size_t i;
+
+	for (i = 0; i < fact_count(); i++) {
+		const struct chip_fact *f = fact_at(i);
+		char pid[8];
+
+		snprintf(pid, sizeof(pid), "0x%03x", f->pid);
+		printf("%-10s %-10s %5u KiB  %s%s%s\n",
+		    f->variant ? f->alias : pid,
+		    f->variant ? pid : f->alias != NULL ? f->alias : "-",
+		    f->flash_size / 1024, f->name,
+		    f->option != NULL ? "  --option " : "",
+		    f->option != NULL ? f->option->name : "");
+	}
+}
+
 static int
 parse_args(int argc, char **argv, struct sim_opts *o)
 {
@@ -88,6 +135,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		OPT_CSUM_BYTES,
 		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_BOARD,
 		OPT_BOARD_START, OPT_BOARD_SOCKET, OPT_SYSFS_GPIO, OPT_HELP,
+		OPT_OPTION, OPT_LIST,
 	};
 	static const struct option longopts[] = {
 		{ "link", required_argument, NULL, OPT_LINK },
@@ -115,6 +163,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "board-start", required_argument, NULL, OPT_BOARD_START },
 		{ "board-socket", required_argument, NULL, OPT_BOARD_SOCKET },
 		{ "sysfs-gpio", required_argument, NULL, OPT_SYSFS_GPIO },
+		{ "option", required_argument, NULL, OPT_OPTION },
+		{ "list-chips", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,6 +177,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	o->latency_ms = DEFAULT_LATENCY_MS;
 	o->seed = 1;
 	o->checksum = -1;
+	o->option_value = -1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LINK: o->link_path = optarg; break;
@@ -223,6 +274,11 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 			o->sysfs_gpio = optarg;
 			o->board_on = 1;
 			break;
+		case OPT_OPTION:
+			if (parse_option(optarg, o) != 0)
+				return -1;
+			break;
+		case OPT_LIST: list_chips(); exit(0);
 		case OPT_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -291,8 +347,20 @@ main(int argc, char **argv)
 	    sizeof(err)) != 0)
 		goto fail;
 	s.model.checksum_bytes = opts.checksum_bytes;
-	if (mem_open(&s.mem, &s.model, opts.flash_path, err,
-	    sizeof(err)) != 0)
+	if (opts.option != NULL && (s.model.fact->option == NULL ||
+	    strncasecmp(opts.option, s.model.fact->option->name,
+	    strlen(s.model.fact->option->name)) != 0 ||
+	    opts.option[strlen(s.model.fact->option->name)] != '=')) {
+		snprintf(err, sizeof(err), "--option %s: %s has %s%s",
+		    opts.option, s.model.key,
+		    s.model.fact->option != NULL ? "only the option " :
+		    "no layout option",
+		    s.model.fact->option != NULL ?
+		    s.model.fact->option->name : "");
+		goto fail;
+	}
+	if (mem_open(&s.mem, &s.model, opts.flash_path, opts.option_value,
+	    err, sizeof(err)) != 0)
 		goto fail;
 	if (opts.write_protect != NULL &&
 	    mem_set_wrp_list(&s.mem, opts.write_protect, err,
@@ -331,8 +399,8 @@ main(int argc, char **argv)
 	if (link_publish(&s.link, err, sizeof(err)) != 0)
 		goto fail_link;
 	fprintf(stderr, "stm32-usart-sim: %s (%s, PID 0x%03x, bootloader "
-	    "v%d.%d) on %s -> %s\n", s.model.chip->name, s.model.key,
-	    s.model.chip->pid, s.model.bl_version >> 4,
+	    "v%d.%d) on %s -> %s\n", s.model.fact->name, s.model.key,
+	    s.model.fact->pid, s.model.bl_version >> 4,
 	    s.model.bl_version & 0xF, opts.link_path, s.link.slave_name);
 	rc = proto_run(&s);
 	(void)unlink(opts.link_path);
@@ -345,6 +413,10 @@ fail_link:
 fail:
 	fprintf(stderr, "stm32-usart-sim: %s\n", err);
 out:
+	/* Erases the ROM acknowledged early still end, and wipe their
+	 * pages, however the host left. */
+	if (s.mem.npending != 0)
+		mem_pending_wait(&s.mem);
 	mem_close(&s.mem);
 	if (s.log != NULL)
 		fclose(s.log);

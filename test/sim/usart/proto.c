@@ -28,7 +28,9 @@
 #define EXT_ERASE_BANK1 0xFFFEu
 #define EXT_ERASE_BANK2 0xFFFDu
 #define LEGACY_ERASE_MASS 0xFF
-#define STM_CRC_POLY 0x04C11DB7u
+/* AN3155 3.6: Write Memory takes multiples of 4 bytes at 4-byte
+ * addresses; some flash wants more (facts.c align). */
+#define WRITE_ALIGN 4
 /* Option-byte programming after 0x63/0x73/0x82: of the order of a page
  * erase and a few half-word writes. */
 #define OPT_PROGRAM_NS (25 * NS_PER_MS)
@@ -200,7 +202,7 @@ static int
 cmd_get_id(struct sim *s)
 {
 	uint16_t pid = s->opts->report_pid != 0 ?
-	    (uint16_t)s->opts->report_pid : s->model.chip->pid;
+	    (uint16_t)s->opts->report_pid : s->model.fact->pid;
 	uint8_t out[] = { BL_ACK, 0x01, (uint8_t)(pid >> 8), (uint8_t)pid,
 	    BL_ACK };
 
@@ -225,6 +227,7 @@ cmd_read(struct sim *s)
 {
 	uint8_t out[1 + MAX_READ_LEN];
 	uint8_t nb[2];
+	enum region reg;
 	uint32_t addr, len;
 	int ok, r;
 
@@ -244,10 +247,13 @@ cmd_read(struct sim *s)
 		log_cmd(s, "READ", 0, "0x%08x %u bad-checksum", addr, len);
 		return nack(s);
 	}
-	if (mem_readable(&s->mem, addr, len) == REG_NONE) {
+	reg = mem_readable(&s->mem, addr, len);
+	if (reg == REG_NONE) {
 		log_cmd(s, "READ", 0, "0x%08x %u no-memory", addr, len);
 		return nack(s);
 	}
+	if (reg == REG_FLASH && s->mem.npending != 0)
+		mem_pending_wait(&s->mem);
 	out[0] = BL_ACK;
 	mem_read(&s->mem, addr, out + 1, len);
 	log_cmd(s, "READ", 1, "0x%08x %u", addr, len);
@@ -305,7 +311,7 @@ cmd_write(struct sim *s)
 		log_cmd(s, "WRITE", 0, "0x%08x %u bad-checksum", addr, len);
 		return nack(s);
 	}
-	if (addr % 4 != 0 || len % 4 != 0) {
+	if (addr % WRITE_ALIGN != 0 || len % WRITE_ALIGN != 0) {
 		log_cmd(s, "WRITE", 0, "0x%08x %u unaligned", addr, len);
 		return nack(s);
 	}
@@ -314,11 +320,26 @@ cmd_write(struct sim *s)
 		log_cmd(s, "WRITE", 0, "0x%08x %u no-memory", addr, len);
 		return nack(s);
 	}
+	if (reg == REG_FLASH && s->prog_locked) {
+		log_cmd(s, "WRITE", 0, "0x%08x %u locked-after-unaligned",
+		    addr, len);
+		return nack(s);
+	}
+	if (reg == REG_FLASH && (addr % s->model.fact->align != 0 ||
+	    len % s->model.fact->align != 0)) {
+		/* AN2606 Table 7: F7 fails all later programs as well. */
+		if (s->model.fact->rom & ROM_ALIGN_STICKY)
+			s->prog_locked = 1;
+		log_cmd(s, "WRITE", 0, "0x%08x %u unaligned-%u", addr, len,
+		    (unsigned)s->model.fact->align);
+		return nack(s);
+	}
 	mem_write(&s->mem, addr, data + 1, len);
 	log_cmd(s, "WRITE", 1, "0x%08x %u", addr, len);
 	if (reg == REG_OPT) {
 		/* New option bytes take effect through a system reset. */
 		r = send_byte(s, BL_ACK, OPT_PROGRAM_NS);
+		mem_apply_option(&s->mem);
 		chip_reset(s, "cmd=0x31 option-bytes");
 		return r;
 	}
@@ -326,34 +347,69 @@ cmd_write(struct sim *s)
 	    model_prog_ns(&s->model, len) : 0);
 }
 
+/* Every page names a unit the ROM can erase (not the secure area). */
 static int
 check_pages(struct sim *s, const uint32_t *pages, size_t n)
 {
+	uint32_t start, size;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (pages[i] >= s->mem.nunits)
+		if (mem_unit(&s->mem, pages[i], &start, &size) != 0)
 			return 0;
 	return 1;
 }
 
-/* Erase the listed units; returns the flash busy time. */
+/*
+ * Erase the listed units; returns the flash busy time.  A ROM that
+ * acknowledges early (ROM_ERASE_EARLY_ACK) leaves the erases running:
+ * they end one after the other from now, and the ACK goes out at once.
+ */
 static uint64_t
 erase_pages(struct sim *s, const uint32_t *pages, size_t n,
     struct strbuf *sb)
 {
-	uint64_t t = 0;
+	int early = (s->model.fact->rom & ROM_ERASE_EARLY_ACK) != 0;
+	uint64_t t = 0, now = now_ns();
+	uint32_t start, size;
 	size_t i;
 
 	sb_add(sb, "pages=", n > 0 ? pages[0] : 0);
 	for (i = 0; i < n; i++) {
-		uint32_t size = mem_erase_unit(&s->mem, pages[i]);
-
-		t += model_erase_ns(&s->model, size);
+		if (early) {
+			if (mem_unit(&s->mem, pages[i], &start, &size) == 0)
+				t += model_erase_ns(&s->model, size);
+			(void)mem_pending_add(&s->mem, pages[i], now + t);
+		} else {
+			size = mem_erase_unit(&s->mem, pages[i]);
+			t += model_erase_ns(&s->model, size);
+		}
 		if (i > 0)
 			sb_add(sb, ",", pages[i]);
 	}
-	return t;
+	if (early)
+		sb_add(sb, " early-ack ms=", (unsigned)(t / NS_PER_MS));
+	return early ? 0 : t;
+}
+
+/*
+ * ROM_BANK2_ONE_PAGE: listing several pages of which one is in bank 2
+ * makes the ROM fail after the first bank-2 page (AN2606 G0B0/G0B1
+ * limitations).  Erases the pages up to and including that one; returns
+ * how many were in the list before the failure, or n when the list is
+ * fine.
+ */
+static size_t
+bank2_one_page_cut(struct sim *s, const uint32_t *pages, size_t n)
+{
+	size_t i;
+
+	if (!(s->model.fact->rom & ROM_BANK2_ONE_PAGE) || n < 2)
+		return n;
+	for (i = 0; i < n; i++)
+		if (mem_page_bank(&s->mem, pages[i]) == 2)
+			return i + 1 < n ? i + 1 : n;
+	return n;
 }
 
 static int
@@ -373,6 +429,11 @@ cmd_erase(struct sim *s)
 			return r;
 		if (s->opts->nack_storm)
 			return storm_nack(s, "ERASE", 0);
+		if ((s->model.fact->rom & ROM_NO_MASS_ERASE) &&
+		    buf[1] == 0x00) {
+			log_cmd(s, "ERASE", 0, "mass no-mass-erase");
+			return nack(s);
+		}
 		/* AN3155 3.7: 0xFF, then not 0x00: ACK, nothing erased. */
 		if (buf[1] != 0x00) {
 			log_cmd(s, "ERASE", 1, "none(0xff 0x%02x)", buf[1]);
@@ -405,17 +466,15 @@ cmd_erase(struct sim *s)
 static int
 erase_bank(struct sim *s, int bank, uint64_t *t)
 {
-	const struct ft_chip *c = s->model.chip;
-	uint32_t i, start, size;
+	uint32_t i;
 
-	if (!(c->quirks & FT_Q_DUAL_BANK) || c->bank2_base == 0)
+	if (fact_nbanks(s->mem.banks) < 2)
 		return 0;
 	*t = 0;
-	for (i = 0; mem_unit(&s->mem, i, &start, &size) == 0; i++)
-		if ((start >= c->bank2_base) == (bank == 2)) {
-			(void)mem_erase_unit(&s->mem, i);
-			*t += model_erase_ns(&s->model, size);
-		}
+	for (i = 0; i < s->mem.nunits; i++)
+		if (mem_page_bank(&s->mem, s->mem.units[i].page) == bank)
+			*t += model_erase_ns(&s->model,
+			    mem_erase_unit(&s->mem, s->mem.units[i].page));
 	return 1;
 }
 
@@ -427,6 +486,12 @@ ext_erase_special(struct sim *s, uint16_t code, uint8_t cs)
 
 	if (((code >> 8) ^ (code & 0xFF)) != cs) {
 		log_cmd(s, "EXT_ERASE", 0, "0x%04x bad-checksum", code);
+		return nack(s);
+	}
+	if ((s->model.fact->rom & ROM_NO_MASS_ERASE) &&
+	    (code == EXT_ERASE_MASS || code == EXT_ERASE_BANK1 ||
+	    code == EXT_ERASE_BANK2)) {
+		log_cmd(s, "EXT_ERASE", 0, "0x%04x no-mass-erase", code);
 		return nack(s);
 	}
 	if (code == EXT_ERASE_MASS) {
@@ -456,7 +521,7 @@ cmd_ext_erase(struct sim *s)
 	uint8_t *buf = NULL;
 	uint32_t *pages = NULL;
 	uint16_t code;
-	size_t n, i;
+	size_t n, i, k;
 	uint64_t t;
 	int r;
 
@@ -493,7 +558,14 @@ cmd_ext_erase(struct sim *s)
 		r = nack(s);
 		goto out;
 	}
-	t = erase_pages(s, pages, n, &sb);
+	k = bank2_one_page_cut(s, pages, n);
+	t = erase_pages(s, pages, k, &sb);
+	if (k < n) {
+		log_cmd(s, "EXT_ERASE", 0, "%s then bank2-multi-page-fail "
+		    "count=%zu", sb_str(&sb), n);
+		r = send_byte(s, BL_NACK, t);
+		goto out;
+	}
 	log_cmd(s, "EXT_ERASE", 1, "%s", sb_str(&sb));
 	r = send_byte(s, BL_ACK, t);
 out:
@@ -595,7 +667,7 @@ checksum_reply(struct sim *s, uint32_t addr, uint32_t len, uint32_t init,
 	if (buf == NULL)
 		return LINK_STOP;
 	mem_read(&s->mem, addr, buf, len);
-	crc = ft_crc32_stm(init, buf, len);
+	crc = sim_crc32_stm(init, buf, len);
 	free(buf);
 	for (i = 0; i < acks; i++)
 		out[i] = BL_ACK;
@@ -624,7 +696,7 @@ checksum_bytes_rest(struct sim *s, uint32_t addr, uint32_t len, int ok)
 		    len, ok ? "bad-size" : "bad-checksum");
 		return nack(s);
 	}
-	return checksum_reply(s, addr, len, FT_CRC32_STM_INIT, 2,
+	return checksum_reply(s, addr, len, SIM_CRC_INIT, 2,
 	    " bytes-framing");
 }
 
@@ -677,7 +749,7 @@ cmd_get_checksum(struct sim *s)
 	if ((r = ack(s)) != 0)
 		return r;
 	return checksum_reply(s, addr, len, init, 1,
-	    poly != STM_CRC_POLY ? " poly-ignored" : "");
+	    poly != SIM_CRC_POLY ? " poly-ignored" : "");
 }
 
 static const struct command commands[] = {
@@ -709,6 +781,7 @@ do_command(struct sim *s)
 
 	if ((r = rx(s, c, 2)) != 0)
 		return r;
+	mem_pending_settle(&s->mem);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (commands[i].code == c[0])
 			cmd = &commands[i];
@@ -732,6 +805,7 @@ do_command(struct sim *s)
 static int
 wait_sync(struct sim *s)
 {
+	static const uint8_t two_acks[] = { BL_ACK, BL_ACK };
 	uint8_t c;
 	int r;
 
@@ -740,8 +814,14 @@ wait_sync(struct sim *s)
 		if ((r = link_getc(&s->link, &c)) != LINK_OK)
 			return r;
 	} while (c != BL_SYNC);
-	log_cmd(s, "SYNC", 1, NULL);
+	/* A sync only follows a reset: a locked flash interface is free. */
+	s->prog_locked = 0;
 	s->state = ST_READY;
+	if (s->model.fact->rom & ROM_DOUBLE_ACK) {
+		log_cmd(s, "SYNC", 1, "double-ack");
+		return reply(s, two_acks, sizeof(two_acks), 0);
+	}
+	log_cmd(s, "SYNC", 1, NULL);
 	return ack(s);
 }
 

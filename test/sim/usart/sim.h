@@ -3,8 +3,11 @@
  *
  * The simulator plays the device end of a pseudo-terminal.  It is split
  * into a link layer (link.c: pty, wire-time model, fault injection), chip
- * models (chips.c), a memory map (mem.c) and the protocol state machine
- * (proto.c); main.c parses options and wires them together.
+ * models (chips.c, built from the fact table in facts.c), a memory map
+ * (mem.c) and the protocol state machine (proto.c); main.c parses options
+ * and wires them together.  Nothing here includes the project's lib/: the
+ * simulator is a program of its own with its own facts, so that a mistake
+ * in the library is never reproduced by the device it is tested against.
  */
 #ifndef SIM_H
 #define SIM_H
@@ -15,7 +18,7 @@
 #include <stdio.h>
 
 #include "board.h"
-#include "flashtool.h"
+#include "facts.h"
 
 /* AN3155 framing bytes. */
 #define BL_ACK 0x79
@@ -66,8 +69,8 @@ rng_chance(struct sim_rng *r, double p)
 }
 
 /*
- * Chip model: the device-table row plus what only the ROM knows (its
- * protocol version and command list) and datasheet flash timings.
+ * Chip model: the chip's facts (facts.c) plus what the simulator adds:
+ * the Get command list and datasheet flash timings.
  */
 struct erase_time {
 	uint32_t unit_size;	/* bytes; 0 ends the table */
@@ -75,9 +78,9 @@ struct erase_time {
 };
 
 struct sim_model {
-	const char *key;	/* "f103", or "0x468" for a table-only chip */
-	const struct ft_chip *chip;
-	uint8_t bl_version;	/* 0x22 = v2.2 */
+	const char *key;	/* "f103", "l476-512k" or "0x468" */
+	const struct chip_fact *fact;
+	uint8_t bl_version;	/* AN3155 protocol version, 0x22 = v2.2 */
 	int ext_erase;		/* 0x44 instead of 0x43 */
 	int has_checksum;	/* Get lists 0xA1 */
 	/*
@@ -96,9 +99,10 @@ struct sim_model {
 };
 
 /*
- * Build the model named by key ("f103", "f401", "g0", "f042" or a product
- * ID such as "0x468").  checksum: -1 keep the ROM default, 0 hide 0xA1,
- * 1 list 0xA1.  Returns -1 with a message in err when unknown.
+ * Build the model named by key (an alias such as "f103" or "l476-512k",
+ * or a product ID such as "0x468": see facts.c).  checksum: -1 keep the
+ * ROM default, 0 hide 0xA1, 1 list 0xA1.  Returns -1 with a message in
+ * err when unknown.
  */
 int model_init(struct sim_model *m, const char *key, int checksum,
     char *err, size_t errlen);
@@ -113,30 +117,69 @@ enum region {
 	REG_RAM,
 	REG_SYSMEM,
 	REG_OPT,
+	REG_WORD,		/* a register or the flash-size word */
 };
 
 #define RAM_BASE 0x20000000u
+#define SIM_MAX_WORDS 4
+
+/* A flash erase unit: where it is and what the ROM calls it. */
+struct sim_unit {
+	uint32_t start;
+	uint32_t size;
+	uint32_t page;		/* Extended Erase page index */
+};
+
+/* A word readable on its own: a register, the flash-size word. */
+struct sim_word {
+	uint32_t addr;		/* 4-aligned */
+	uint8_t bytes[4];
+};
+
+/* An erase the ROM acknowledged before it ended (ROM_ERASE_EARLY_ACK). */
+struct sim_pending {
+	uint32_t page;
+	uint64_t done_ns;	/* CLOCK_MONOTONIC */
+};
 
 struct sim_mem {
 	const struct sim_model *model;
-	struct ft_layout layout;
+	const struct chip_fact *fact;
+	/* The banks in force: the fact's, or its option's alternative. */
+	struct fact_bank banks[FACT_MAX_BANKS];
+	struct sim_unit *units;	/* by address */
 	uint32_t nunits;
+	uint32_t npages;	/* highest page index + 1 */
 	uint32_t flash_base;
 	uint32_t flash_size;
+	uint32_t secure_start;	/* flash from here is secure; or its end */
+	uint8_t erased;		/* 0xFF or 0x00 */
 	uint8_t *flash;		/* mmap of the flash file, MAP_SHARED */
 	int flash_fd;
 	uint8_t *ram;		/* from RAM_BASE; the ROM owns the start */
 	uint32_t ram_start;
 	uint32_t ram_end;
 	uint8_t *sysmem;
+	uint8_t *sysmem2;
 	uint8_t *opt;
+	struct sim_word words[SIM_MAX_WORDS];
+	unsigned nwords;
 	uint32_t nwrp;		/* write-protect units */
 	uint8_t *wrp;		/* one flag per write-protect unit */
+	struct sim_pending *pending;
+	size_t npending;
 };
 
+/*
+ * Open the memory of model.  opt_value >= 0 sets the model's option field
+ * (facts.h struct fact_option) to that value instead of the factory one.
+ */
 int mem_open(struct sim_mem *mem, const struct sim_model *model,
-    const char *flash_path, char *err, size_t errlen);
+    const char *flash_path, long opt_value, char *err, size_t errlen);
 void mem_close(struct sim_mem *mem);
+/* Re-read the option word after the option bytes changed: the banks and
+ * the secure area follow it. */
+void mem_apply_option(struct sim_mem *mem);
 /* The region holding all of [addr, addr+len) that the ROM lets a host
  * read, or REG_NONE. */
 enum region mem_readable(const struct sim_mem *mem, uint32_t addr,
@@ -146,21 +189,30 @@ enum region mem_writable(const struct sim_mem *mem, uint32_t addr,
     uint32_t len);
 void mem_read(const struct sim_mem *mem, uint32_t addr, uint8_t *buf,
     uint32_t len);
-/* Flash: AND into NOR cells, skipping write-protected units. */
+/* Flash: program NOR cells (only away from the erased value), skipping
+ * write-protected units. */
 void mem_write(struct sim_mem *mem, uint32_t addr, const uint8_t *buf,
     uint32_t len);
-/* Start and size of erase unit index; -1 past the end. */
-int mem_unit(const struct sim_mem *mem, uint32_t index, uint32_t *start,
+/* Start and size of the unit the ROM calls page; -1 when there is none
+ * or it lies in the secure area. */
+int mem_unit(const struct sim_mem *mem, uint32_t page, uint32_t *start,
     uint32_t *size);
-/* Erase one unit (layout index) unless it is write protected; returns
- * its size in bytes. */
-uint32_t mem_erase_unit(struct sim_mem *mem, uint32_t index);
-/* Erase every unit; force also erases write-protected ones. */
+/* Bank (1 or 2) of a page; 0 when there is no such page. */
+int mem_page_bank(const struct sim_mem *mem, uint32_t page);
+/* Erase one unit (by page) unless it is write protected; returns its
+ * size in bytes. */
+uint32_t mem_erase_unit(struct sim_mem *mem, uint32_t page);
+/* Erase every unit outside the secure area; force also erases
+ * write-protected ones. */
 void mem_erase_all(struct sim_mem *mem, int force);
 void mem_clear_ram(struct sim_mem *mem);
 /* Parse "0,1,5" into write-protect flags. */
 int mem_set_wrp_list(struct sim_mem *mem, const char *list, char *err,
     size_t errlen);
+/* Early-acknowledged erases: finish those due by now; wait for all. */
+void mem_pending_settle(struct sim_mem *mem);
+void mem_pending_wait(struct sim_mem *mem);
+int mem_pending_add(struct sim_mem *mem, uint32_t page, uint64_t done_ns);
 
 /* Link layer. */
 enum {
@@ -260,6 +312,8 @@ struct sim_opts {
 	int rdp;
 	int checksum;		/* -1 default */
 	int checksum_bytes;	/* --checksum-bytes */
+	const char *option;	/* --option NAME=VALUE */
+	long option_value;	/* its VALUE; -1: factory */
 	int exit_on_go;
 	unsigned report_pid;	/* answer Get ID with this; 0: the chip's */
 	const char *board;	/* --board SPEC */
@@ -288,6 +342,9 @@ struct sim {
 	uint64_t t0_ns;
 	enum bl_state state;
 	int rdp;
+	/* ROM_ALIGN_STICKY: an unaligned write failed; every program
+	 * operation fails until the next reset. */
+	int prog_locked;
 };
 
 /* Run until stopped; returns the process exit status. */
