@@ -64,8 +64,10 @@ SHIM = $(O)/test/sim/libft-shim.so
 # katapult-sim is self-contained: it takes nothing from lib/.
 KATSIM_SRC := $(sort $(wildcard test/sim/katapult/*.c))
 KATSIM_HDR := $(wildcard test/sim/katapult/*.h)
+KATSIM_CORE := $(filter-out test/sim/katapult/main.c,$(KATSIM_SRC))
 KATSIM = $(O)/test/sim/katapult-sim
 KATSIM_CLIENT = $(O)/test/sim/kp-client
+KATSIM_TEST = $(O)/test/sim/katapult/test_katsim
 KATSIM_CFLAGS = $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) $(SANFLAGS)
 BIN = $(O)/flashtool
 HEADERS := $(sort $(shell find lib -name '*.h'))
@@ -123,6 +125,12 @@ $(KATSIM_CLIENT): test/sim/katapult/tools/kp-client.c \
 	$(CC) $(KATSIM_CFLAGS) -Itest/sim/katapult -o $@ $< \
 		test/sim/katapult/termios2.c $(ALL_LDFLAGS)
 
+$(KATSIM_TEST): test/sim/katapult/selftest/test_katsim.c $(KATSIM_CORE) \
+		$(KATSIM_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KATSIM_CFLAGS) -Itest/sim/katapult -o $@ $< $(KATSIM_CORE) \
+		$(ALL_LDFLAGS) $(CMOCKA_LIBS)
+
 SIMS = $(if $(USART_SIM_SRC),$(USART_SIM)) $(if $(USB_SIM_SRC),$(USB_SIM)) \
 	$(if $(SHIM_SRC),$(SHIM)) $(if $(KATSIM_SRC),$(KATSIM) $(KATSIM_CLIENT))
 sims: $(SIMS)
@@ -133,8 +141,8 @@ check:
 	@sh scripts/install-deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(SIMS)
-	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN)
+check-run: all $(UNIT_BIN) $(SIMS) $(KATSIM_TEST)
+	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN) $(KATSIM_TEST)
 
 # The quick start: what flashing looks like, on simulated hardware.
 demo:
@@ -239,5 +247,5 @@ uninstall:
 
 clean:
 	rm -f $(LIB) $(LIB_OBJ) $(CLI_OBJ) $(BIN) $(UNIT_BIN) $(USART_SIM) $(USB_SIM) $(SHIM)
-	rm -f $(KATSIM) $(KATSIM_CLIENT)
+	rm -f $(KATSIM) $(KATSIM_CLIENT) $(KATSIM_TEST)
 	rm -rf $(O)/test/out

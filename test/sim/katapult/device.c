@@ -527,7 +527,7 @@ ks_dev_input(struct ks_dev *d, const uint8_t *p, size_t n, uint64_t t)
 		if (r == KS_FIND_MORE)
 			break;
 		if (r == KS_FIND_ERROR) {
-			if (pop == 0) {
+			if (d->rx.wedged) {
 				ks_shout(t, "%sWEDGE the parser re-reads a bad "
 				    "frame at 0x01 for ever (katapult.md "
 				    "1.12); reset to recover", d->name);

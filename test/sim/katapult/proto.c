@@ -109,8 +109,9 @@ enum ks_find
 ks_rx_find(struct ks_rx *rx, size_t *pop, int *nack)
 {
 	const uint8_t *buf = rx->buf, *next;
-	size_t len = rx->len, msglen, from;
+	size_t len = rx->len, msglen, from = 0;
 	uint16_t got, want;
+	int bad_frame = 0;
 
 	*nack = 0;
 	*pop = 0;
@@ -137,9 +138,17 @@ ks_rx_find(struct ks_rx *rx, size_t *pop, int *nack)
 	return KS_FIND_FRAME;
 error:
 	rx->sync_state |= CF_NEED_SYNC;
+	bad_frame = 1;
+	/* The fix: a bad frame's own 0x01 is not the next sync. */
+	if (rx->kind == KS_PARSER_FIXED)
+		from = 1;
 need_sync:
-	/* Katapult searches from buf[0]: a bad frame at 0x01 pops 0. */
-	from = rx->kind == KS_PARSER_FIXED ? 1 : 0;
+	/*
+	 * Katapult searches from buf[0].  Coming from a bad frame that
+	 * starts with 0x01 that pops 0 and the next call finds the same bad
+	 * frame: the wedge.  Coming from a stretch that had no 0x01 (the
+	 * entry's goto), a pop of 0 is harmless: the sync was found.
+	 */
 	next = len > from ? memchr(buf + from, KP_STX1, len - from) : NULL;
 	if (next != NULL) {
 		rx->sync_state &= (uint8_t)~CF_NEED_SYNC;
@@ -147,7 +156,7 @@ need_sync:
 	} else {
 		*pop = len;
 	}
-	if (*pop == 0)
+	if (*pop == 0 && bad_frame)
 		rx->wedged = 1;
 	if (rx->sync_state & CF_NEED_VALID)
 		return KS_FIND_ERROR;
