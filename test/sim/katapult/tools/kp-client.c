@@ -17,6 +17,8 @@
  *   frame           read one Katapult frame (resyncing on 01 88) and
  *                   print it as hex on stdout
  *   quiet MS        nothing may arrive for MS
+ *   noframe MS      no valid Katapult frame may arrive for MS (garbage
+ *                   may: a host at the wrong baud reads some)
  *   sleep MS
  *   dtr 0|1         TIOCMBIC / TIOCMBIS (needs libft-shim.so on a pty)
  *   touch           Klipper's 1200-baud request: DTR on, 1200 baud,
@@ -287,6 +289,43 @@ quiet(int ms)
 	return 1;
 }
 
+/* Is there a whole frame with a good CRC anywhere in p? */
+static int
+has_frame(const uint8_t *p, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i + 8 <= n; i++) {
+		if (p[i] != 0x01 || p[i + 1] != 0x88)
+			continue;
+		len = (size_t)p[i + 3] * 4 + 8;
+		if (i + len <= n && p[i + len - 2] == 0x99 &&
+		    p[i + len - 1] == 0x03 &&
+		    crc16(p + i + 2, len - 6) == (p[i + len - 4] |
+		    p[i + len - 3] << 8))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+noframe(int ms)
+{
+	uint8_t b[MAX_BYTES];
+	size_t have = 0;
+	uint64_t deadline = now_ms() + (uint64_t)ms;
+	ssize_t r;
+
+	while (have < sizeof(b) &&
+	    (r = read_some(b + have, sizeof(b) - have, deadline)) > 0)
+		have += (size_t)r;
+	if (!has_frame(b, have))
+		return 0;
+	fprintf(stderr, "kp-client: wanted no frame, got ");
+	print_hex(b, have);
+	return 1;
+}
+
 static int
 modem(int on)
 {
@@ -431,6 +470,8 @@ step(const char *s)
 		return read_frame();
 	if (strcmp(verb, "quiet") == 0)
 		return quiet(atoi(rest));
+	if (strcmp(verb, "noframe") == 0)
+		return noframe(atoi(rest));
 	if (strcmp(verb, "dtr") == 0)
 		return modem(atoi(rest));
 	if (strcmp(verb, "ctx") == 0 || strcmp(verb, "crx") == 0 ||
