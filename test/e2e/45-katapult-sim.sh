@@ -70,6 +70,12 @@ block() {
 	echo "$_b"
 }
 
+# send_block_frame ADDR-LE-HEX FILL: a whole SEND_BLOCK frame as hex.
+send_block_frame() {
+	_body="1211$1$(block "$2")"
+	echo "0188$_body$("$KPC" crc "$_body")9903"
+}
+
 # le32 N: a little-endian word as hex.
 le32() {
 	printf '%08x' "$1" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/'
@@ -183,6 +189,27 @@ ks_wait_link
 ok "$n-katapult" grep -q '^usb=1d50:6177$' "$KS_STATE"
 log_has "$n-logged" "REQUEST usb 1200-baud touch"
 kp "$n-connect" "cmd 90" "cmd 11" "rx $ERROR" "frame"
+ks_stop
+
+# --- Hazards a client must avoid (README "Findings").
+# USB: a frame written in pieces whose first two packets hold more than
+# 64 bytes never completes (usb_cdc.c reads a packet only with 64 bytes
+# free of 128): the OUT pipe stalls for good.
+n=45-usb-split
+ks_start $n --usb --model f446
+frame=$(send_block_frame 00800008 5a)
+kp "$n-stall" "tx $(echo "$frame" | cut -c1-80)" "sleep 50" \
+	"tx $(echo "$frame" | cut -c81-140)" "sleep 50" \
+	"tx $(echo "$frame" | cut -c141-)" "quiet 300"
+log_has "$n-logged" "USB OUT stalled: 70 bytes"
+ks_stop
+# UART: bytes sent while the flash erases are overrun (one byte kept).
+n=45-uart-overrun
+ks_start $n --uart --model f042 --timing --app-image "$FT_OUT/45-uart-request.app"
+frame=$(send_block_frame 00200008 5a)
+kp "$n-pipelined" "baud 250000" "tx $frame 01881100f17c9903" \
+	"rx $ACK_BLOCK_2000" "quiet 200"
+log_has "$n-logged" "UART overrun"
 ks_stop
 
 # --- REQUEST_BLOCK outside the flash: a hard fault, then silence.

@@ -6,6 +6,7 @@
  *
  *   kp-client [-t MS] DEVICE STEP...       (a tty)
  *   kp-client [-t MS] unix:PATH STEP...    (katapult-sim --can unix:PATH)
+ *   kp-client crc HEX                      (print the 2 CRC bytes, LE)
  *
  * Steps (each one argument):
  *   baud N          set the tty's speed (raw 8N1); the first step opens
@@ -533,6 +534,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: kp-client [-t MS] DEVICE|unix:PATH "
 		    "STEP...\n");
 		return 2;
+	}
+	if (strcmp(argv[i], "crc") == 0 && i + 1 < argc) {
+		uint8_t b[MAX_BYTES];
+		uint16_t c = crc16(b, hex(argv[i + 1], b, sizeof(b)));
+
+		printf("%02x%02x\n", c & 0xFF, c >> 8);
+		return 0;
 	}
 	dev = argv[i++];
 	is_can = strncmp(dev, "unix:", 5) == 0;
