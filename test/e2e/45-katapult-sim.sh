@@ -20,6 +20,9 @@ ACK_BLOCK_2000="01 88 a0 02 12 00 00 00 00 20 00 08 5a d6 99 03"
 ACK_EOF_30="01 88 a0 02 13 00 00 00 1e 00 00 00 75 b5 99 03"
 ACK_COMPLETE="01 88 a0 01 15 00 00 00 00 2e 99 03"
 VERSION=v0.0.1-110-gb0bf421
+# "~ \x1c Request Serial Bootloader!! ~" (Klipper serial_irq.c).
+REQUEST="7e 20 1c 20 52 65 71 75 65 73 74 20 53 65 72 69 61 6c 20 42 6f 6f"
+REQUEST="$REQUEST 74 6c 6f 61 64 65 72 21 21 20 7e"
 
 # ks_start NAME SIM-ARGS...: start the simulator; sets KS_TTY, KS_FLASH,
 # SIM_LOG (for log_has), KS_STATE, KS_PID.
@@ -88,8 +91,14 @@ ks_start $n --usb --model f042
 kp "$n-hold" "cmd 11" "quiet 300"
 # ...until a second reply releases both.
 kp "$n-released" "cmd 11" "frame" "frame"
-ok "$n-connect-60-bytes" [ "$(head -n 1 "$FT_OUT/$n-released.out" | wc -w)" -eq 60 ]
-ok "$n-connect-header" grep -q '^01 88 a0 0d 11 00 00 00 00 01 01 00 00 20 00 08 40 00 00 00 73 74 6d 33 32 66 30 34 32 78 36 00 00 00 00 00 76 30 2e 30 2e 31 2d 31 31 30 2d 67 62 30 62 66 34 32 31 00 ' "$FT_OUT/$n-released.out"
+first=$(head -n 1 "$FT_OUT/$n-released.out")
+ok "$n-connect-60-bytes" [ "$(echo "$first" | wc -w)" -eq 60 ]
+# ACK, 13 words: 0x11, proto 1.1.0, app start, 64, the MCU name padded,
+# one zero word, the version padded (katapult.md 1.2).
+hdr="01 88 a0 0d 11 00 00 00 00 01 01 00 00 20 00 08 40 00 00 00"
+mcu="73 74 6d 33 32 66 30 34 32 78 36 00 00 00 00 00"
+ver="76 30 2e 30 2e 31 2d 31 31 30 2d 67 62 30 62 66 34 32 31 00"
+ok "$n-connect-fields" [ "${first#"$hdr $mcu $ver "}" != "$first" ]
 kp "$n-block" "cmd 12 00200008$(block a5)" "rx $ACK_BLOCK_2000"
 kp "$n-retransmit" "cmd 12 00200008$(block a5)" "rx $ACK_BLOCK_2000"
 kp "$n-not-can" "cmd 16" "rx $ERROR"
@@ -160,15 +169,16 @@ head -c 4096 /dev/urandom >>"$FT_OUT/$n.app"
 ks_start $n --uart --model f042 --start app --app-image "$FT_OUT/$n.app"
 # Klipper NAKs a Katapult frame as garbage (05 10 crc 7e), once.
 kp "$n-ignored" "baud 250000" "cmd 11" "rx 05 10 9e 81 7e" "cmd 11" "quiet 200"
-kp "$n-request" "baud 250000" "tx 7e 20 1c 20 52 65 71 75 65 73 74 20 53 65 72 69 61 6c 20 42 6f 6f 74 6c 6f 61 64 65 72 21 21 20 7e" "sleep 100"
+kp "$n-request" "baud 250000" "tx $REQUEST" "sleep 100"
 log_has "$n-logged" "REQUEST serial bootloader"
 kp "$n-katapult" "baud 250000" "cmd 11" "frame"
 ks_stop
 
 # --- UART, no Katapult: a request does nothing.
 n=45-uart-no-katapult
-ks_start $n --uart --model f042 --start app --no-katapult --app-image "$FT_OUT/45-uart-request.app"
-kp "$n-request" "baud 250000" "tx 7e 20 1c 20 52 65 71 75 65 73 74 20 53 65 72 69 61 6c 20 42 6f 6f 74 6c 6f 61 64 65 72 21 21 20 7e" "sleep 100"
+ks_start $n --uart --model f042 --start app --no-katapult \
+	--app-image "$FT_OUT/45-uart-request.app"
+kp "$n-request" "baud 250000" "tx $REQUEST" "sleep 100"
 log_has "$n-ignored" "BOOTLOADER_REQUEST -> ignored"
 ks_stop
 
