@@ -228,6 +228,13 @@ ks_start $n --usb --model f446
 kp "$n-ram" "cmd 14 00000020" "quiet 300"
 log_has "$n-logged" "FAULT REQUEST_BLOCK 0x20000000"
 kp "$n-silent" "cmd 11" "quiet 300"
+ok "$n-state" grep -q '^state=hard-fault$' "$KS_STATE"
+# A reset recovers: no application, so Katapult; USB comes back.
+kill -USR1 "$KS_PID"
+sleep 0.1
+ks_wait_link
+kp "$n-recovered" "cmd 11" "frame"
+ok "$n-state-katapult" grep -q '^state=katapult$' "$KS_STATE"
 ks_stop
 
 # --- CAN over a unix socket: two nodes, the admin protocol.

@@ -232,6 +232,7 @@ hard_fault(struct ks_dev *d, const char *what, uint32_t addr, uint64_t t)
 	ks_shout(t, "%sFAULT %s 0x%08x outside the flash: hard fault, the "
 	    "MCU stops answering until a reset", d->name, what, addr);
 	d->run = KS_RUN_DEAD;
+	act(d, KS_ACT_NONE, t);
 }
 
 /*

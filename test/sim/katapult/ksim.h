@@ -302,7 +302,7 @@ struct ks_devcfg {
 
 /* What the device asks of its link. */
 enum ks_action {
-	KS_ACT_NONE,
+	KS_ACT_NONE,		/* only the run state changed */
 	KS_ACT_DETACH,		/* USB leaves (reset, ROM, vanish) */
 	KS_ACT_ATTACH,		/* USB comes back as the current runstate */
 };

@@ -413,18 +413,15 @@ kt_act(void *ctx, enum ks_action a, uint64_t t)
 {
 	struct kt_link *l = ctx;
 
-	if (l->kind != KS_LINK_USB) {
-		write_state(l);
-		return;
-	}
-	if (a == KS_ACT_DETACH) {
+	if (l->kind == KS_LINK_USB && a == KS_ACT_DETACH) {
 		detach(l, t);
 		l->attach_at = 0;
-	} else if (a == KS_ACT_ATTACH) {
+	} else if (l->kind == KS_LINK_USB && a == KS_ACT_ATTACH) {
 		l->attach_at = t + l->reenum_ns;
 		if (l->attach_at == 0)
 			l->attach_at = 1;
 	}
+	write_state(l);
 }
 
 /*
