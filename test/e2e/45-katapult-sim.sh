@@ -262,3 +262,19 @@ ok "$n-uuid-bytes" grep -q "^01 88 a0 03 16 00 00 00 46 4f b7 4c 0d 35 00 00 " "
 kp "$n-clear" "ctx 3f0 12" "ctx 3f0 00" "crx 3f1 20 $G0 11" "crx 3f1 20 $F4 11"
 log_has "$n-dropped" "node0 CAN id 0x202 dropped: CLEAR_CANBOOT_NODEID"
 ks_stop
+# A Klipper node (application byte 01) asked into Katapult by UUID.
+n=45-can-klipper
+SIM_LOG="$FT_OUT/$n.simlog"
+rm -f "$SIM_LOG" "$FT_OUT/$n.flash0"
+"$KSIM" --can "unix:$CAN_SOCK" --flash "$FT_OUT/$n.flash0" --model f042 \
+	--start app --app-image "$FT_OUT/45-uart-request.app" \
+	--log "$SIM_LOG" 2>"$FT_OUT/$n.simerr" &
+KS_PID=$!
+SIM_PIDS="$SIM_PIDS $KS_PID"
+i=0
+while [ ! -S "$CAN_SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+F0=ec1ffee99d35
+kp "$n-query" "ctx 3f0 00" "crx 3f1 20 $F0 01"
+kp "$n-request" "ctx 3f0 02 $F0" "sleep 100" "ctx 3f0 00" "crx 3f1 20 $F0 11"
+log_has "$n-logged" "REQUEST can bootloader"
+ks_stop
