@@ -23,6 +23,9 @@ ks_now(void)
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
+static void vlog(FILE *f, uint64_t t, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vlog(FILE *f, uint64_t t, const char *fmt, va_list ap)
 {
