@@ -2,8 +2,11 @@
 # Smoke test of katapult-sim with a raw client (kp-client, not a flashing
 # client): the replies must be the bytes katapult.md 1.1 writes down; the
 # flash file and the request log must show what was written and erased;
-# the usbfs hold, the wedge, a wrong baud, the Klipper application's three
-# bootloader requests and the CAN admin protocol (over --can unix:PATH,
+# the usbfs hold, re-enumeration after COMPLETE, the wedge and a double
+# reset, a wrong baud, the Klipper application's three bootloader
+# requests (with and without Katapult), the USB OUT stall and the UART
+# overrun a client must avoid, a hard fault and its reset, and the CAN
+# admin protocol of Katapult and Klipper nodes (over --can unix:PATH,
 # since this kernel has no vcan) behave as the firmware sources say.
 . "$FT_TOP/test/e2e/lib.sh"
 vg_skip "it runs katapult-sim and kp-client, not flashtool"
