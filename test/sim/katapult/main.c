@@ -90,8 +90,8 @@ num(const char *name, const char *s, unsigned long max, unsigned long *out)
 	errno = 0;
 	*out = strtoul(s, &end, 0);
 	if (errno != 0 || end == s || *end != '\0' || *out > max) {
-		fprintf(stderr, "katapult-sim: %s wants a number up to %lu, "
-		    "not '%s'\n", name, max, s);
+		fprintf(stderr, "katapult-sim: --%s wants a number up to "
+		    "%lu, not '%s'\n", name, max, s);
 		return -1;
 	}
 	return 0;
@@ -106,7 +106,7 @@ rate(const char *name, const char *s, double *out)
 	*out = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || *out < 0.0 ||
 	    *out > 1.0) {
-		fprintf(stderr, "katapult-sim: %s wants a rate 0..1, not "
+		fprintf(stderr, "katapult-sim: --%s wants a rate 0..1, not "
 		    "'%s'\n", name, s);
 		return -1;
 	}
@@ -155,191 +155,233 @@ bad:
 	return -1;
 }
 
+enum {
+	O_LINK = 256, O_USB, O_UART, O_CAN, O_FLASH, O_LOG, O_STATE, O_BYID,
+	O_SHIM, O_MODEL, O_UID, O_VERSION, O_OLD, O_START, O_NOKAT, O_APPIMG,
+	O_PARSER, O_NODE, O_TIMING, O_BAUD, O_APPBAUD, O_FRAME, O_HOLD,
+	O_REENUM, O_BOOT, O_CANRATE, O_STUFF, O_SEED, O_CORRUPT, O_DROP,
+	O_NACK, O_ERROR, O_BUSY, O_LOSE, O_VANISH, O_WEDGE, O_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "link", required_argument, NULL, O_LINK },
+	{ "usb", no_argument, NULL, O_USB },
+	{ "uart", no_argument, NULL, O_UART },
+	{ "can", required_argument, NULL, O_CAN },
+	{ "flash", required_argument, NULL, O_FLASH },
+	{ "log", required_argument, NULL, O_LOG },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "by-id", required_argument, NULL, O_BYID },
+	{ "board-socket", required_argument, NULL, O_SHIM },
+	{ "model", required_argument, NULL, O_MODEL },
+	{ "uid", required_argument, NULL, O_UID },
+	{ "version", required_argument, NULL, O_VERSION },
+	{ "old-proto", no_argument, NULL, O_OLD },
+	{ "start", required_argument, NULL, O_START },
+	{ "no-katapult", no_argument, NULL, O_NOKAT },
+	{ "app-image", required_argument, NULL, O_APPIMG },
+	{ "parser", required_argument, NULL, O_PARSER },
+	{ "node", required_argument, NULL, O_NODE },
+	{ "timing", no_argument, NULL, O_TIMING },
+	{ "baud", required_argument, NULL, O_BAUD },
+	{ "app-baud", required_argument, NULL, O_APPBAUD },
+	{ "usb-frame-us", required_argument, NULL, O_FRAME },
+	{ "usb-hold", required_argument, NULL, O_HOLD },
+	{ "reenum-ms", required_argument, NULL, O_REENUM },
+	{ "boot-ms", required_argument, NULL, O_BOOT },
+	{ "can-bitrate", required_argument, NULL, O_CANRATE },
+	{ "can-stuffing", required_argument, NULL, O_STUFF },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "corrupt", required_argument, NULL, O_CORRUPT },
+	{ "drop", required_argument, NULL, O_DROP },
+	{ "nack", required_argument, NULL, O_NACK },
+	{ "error", required_argument, NULL, O_ERROR },
+	{ "busy", required_argument, NULL, O_BUSY },
+	{ "lose-ack", required_argument, NULL, O_LOSE },
+	{ "vanish-after", required_argument, NULL, O_VANISH },
+	{ "wedge-after", required_argument, NULL, O_WEDGE },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *
+opt_name(int c)
+{
+	size_t i;
+
+	for (i = 0; longopts[i].name != NULL; i++)
+		if (longopts[i].val == c)
+			return longopts[i].name;
+	return "?";
+}
+
+/* Options that take a string or nothing: 1 handled, 0 not one. */
+static int
+opt_plain(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case O_LINK: o->link = arg; break;
+	case O_USB: o->kind = KS_LINK_USB; break;
+	case O_UART: o->kind = KS_LINK_UART; break;
+	case O_CAN: o->can = arg; break;
+	case O_FLASH: o->dev.flash = arg; break;
+	case O_LOG: o->log = arg; break;
+	case O_STATE: o->state = arg; break;
+	case O_BYID: o->byid = arg; break;
+	case O_SHIM: o->shim = arg; break;
+	case O_MODEL: o->dev.model = arg; break;
+	case O_UID: o->dev.uid_hex = arg; break;
+	case O_VERSION: o->dev.version = arg; break;
+	case O_OLD: o->dev.old_proto = 1; break;
+	case O_NOKAT: o->dev.no_katapult = 1; break;
+	case O_APPIMG: o->dev.app_image = arg; break;
+	case O_TIMING: o->timing = 1; break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* One of two words: 1 or 0 for them, -1 for anything else. */
+static int
+pick(const char *arg, const char *yes, const char *no)
+{
+	if (strcmp(arg, yes) == 0)
+		return 1;
+	return strcmp(arg, no) == 0 ? 0 : -1;
+}
+
+/* Options that take one of two words: 1 handled, -1 bad, 0 not one. */
+static int
+opt_choice(struct opts *o, int c, const char *arg)
+{
+	int v;
+
+	switch (c) {
+	case O_START: v = pick(arg, "app", "katapult"); break;
+	case O_PARSER: v = pick(arg, "fixed", "katapult"); break;
+	case O_HOLD: v = pick(arg, "on", "off"); break;
+	case O_STUFF: v = pick(arg, "worst", "none"); break;
+	default: return 0;
+	}
+	if (v < 0) {
+		fprintf(stderr, "katapult-sim: --%s: not '%s'\n", opt_name(c),
+		    arg);
+		return -1;
+	}
+	if (c == O_START)
+		o->dev.start_app = v;
+	else if (c == O_PARSER)
+		o->dev.parser = v ? KS_PARSER_FIXED : KS_PARSER_KATAPULT;
+	else if (c == O_HOLD)
+		o->usb_hold = v;
+	else
+		o->can_worst = v;
+	return 1;
+}
+
+/* Numbers: 1 handled, -1 bad, 0 not one. */
+static int
+opt_number(struct opts *o, int c, const char *arg)
+{
+	static const struct {
+		int c;
+		unsigned long max;
+	} limits[] = {
+		{ O_BAUD, 12000000 }, { O_APPBAUD, 12000000 },
+		{ O_FRAME, 1000000 }, { O_REENUM, 600000 },
+		{ O_BOOT, 600000 }, { O_CANRATE, 8000000 },
+		{ O_SEED, ~0ul }, { O_VANISH, 1000000 },
+		{ O_WEDGE, 1000000 },
+	};
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (limits[i].c == c)
+			break;
+	if (i == sizeof(limits) / sizeof(limits[0]))
+		return 0;
+	if (num(opt_name(c), arg, limits[i].max, &v) != 0)
+		return -1;
+	switch (c) {
+	case O_BAUD: o->baud = (uint32_t)v; break;
+	case O_APPBAUD: o->app_baud = (uint32_t)v; break;
+	case O_FRAME: o->frame_us = (uint32_t)v; break;
+	case O_REENUM: o->reenum_ms = (uint32_t)v; break;
+	case O_BOOT: o->boot_ms = (uint32_t)v; break;
+	case O_CANRATE: o->can_bitrate = v ? (uint32_t)v : 1; break;
+	case O_SEED: o->seed = v; break;
+	case O_VANISH: o->fault.vanish_after = (long)v; break;
+	default: o->fault.wedge_after = (long)v; break;
+	}
+	return 1;
+}
+
+/* Rates 0..1: 1 handled, -1 bad, 0 not one. */
+static int
+opt_rate(struct opts *o, int c, const char *arg)
+{
+	double *d;
+
+	switch (c) {
+	case O_CORRUPT: d = &o->corrupt; break;
+	case O_DROP: d = &o->drop; break;
+	case O_NACK: d = &o->fault.nack; break;
+	case O_ERROR: d = &o->fault.error; break;
+	case O_BUSY: d = &o->fault.busy; break;
+	case O_LOSE: d = &o->fault.lose_ack; break;
+	default: return 0;
+	}
+	return rate(opt_name(c), arg, d) == 0 ? 1 : -1;
+}
+
+static int
+add_node(struct opts *o, const char *arg)
+{
+	struct ks_devcfg *n;
+	static char spec[KC_MAX_NODES][512];
+
+	if (o->nnodes + 1 >= KC_MAX_NODES) {
+		fprintf(stderr, "katapult-sim: at most %d nodes\n",
+		    KC_MAX_NODES);
+		return -1;
+	}
+	n = &o->nodes[o->nnodes];
+	*n = o->dev;
+	n->flash = n->uid_hex = n->app_image = NULL;
+	snprintf(spec[o->nnodes], sizeof(spec[0]), "%s", arg);
+	if (parse_node(spec[o->nnodes], n) != 0)
+		return -1;
+	o->nnodes++;
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum {
-		O_LINK = 256, O_USB, O_UART, O_CAN, O_FLASH, O_LOG, O_STATE,
-		O_BYID, O_SHIM, O_MODEL, O_UID, O_VERSION, O_OLD, O_START,
-		O_NOKAT, O_APPIMG, O_PARSER, O_NODE, O_TIMING, O_BAUD,
-		O_APPBAUD, O_FRAME, O_HOLD, O_REENUM, O_BOOT, O_CANRATE,
-		O_STUFF, O_SEED, O_CORRUPT, O_DROP, O_NACK, O_ERROR, O_BUSY,
-		O_LOSE, O_VANISH, O_WEDGE, O_HELP,
-	};
-	static const struct option lo[] = {
-		{ "link", required_argument, NULL, O_LINK },
-		{ "usb", no_argument, NULL, O_USB },
-		{ "uart", no_argument, NULL, O_UART },
-		{ "can", required_argument, NULL, O_CAN },
-		{ "flash", required_argument, NULL, O_FLASH },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "state", required_argument, NULL, O_STATE },
-		{ "by-id", required_argument, NULL, O_BYID },
-		{ "board-socket", required_argument, NULL, O_SHIM },
-		{ "model", required_argument, NULL, O_MODEL },
-		{ "uid", required_argument, NULL, O_UID },
-		{ "version", required_argument, NULL, O_VERSION },
-		{ "old-proto", no_argument, NULL, O_OLD },
-		{ "start", required_argument, NULL, O_START },
-		{ "no-katapult", no_argument, NULL, O_NOKAT },
-		{ "app-image", required_argument, NULL, O_APPIMG },
-		{ "parser", required_argument, NULL, O_PARSER },
-		{ "node", required_argument, NULL, O_NODE },
-		{ "timing", no_argument, NULL, O_TIMING },
-		{ "baud", required_argument, NULL, O_BAUD },
-		{ "app-baud", required_argument, NULL, O_APPBAUD },
-		{ "usb-frame-us", required_argument, NULL, O_FRAME },
-		{ "usb-hold", required_argument, NULL, O_HOLD },
-		{ "reenum-ms", required_argument, NULL, O_REENUM },
-		{ "boot-ms", required_argument, NULL, O_BOOT },
-		{ "can-bitrate", required_argument, NULL, O_CANRATE },
-		{ "can-stuffing", required_argument, NULL, O_STUFF },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "corrupt", required_argument, NULL, O_CORRUPT },
-		{ "drop", required_argument, NULL, O_DROP },
-		{ "nack", required_argument, NULL, O_NACK },
-		{ "error", required_argument, NULL, O_ERROR },
-		{ "busy", required_argument, NULL, O_BUSY },
-		{ "lose-ack", required_argument, NULL, O_LOSE },
-		{ "vanish-after", required_argument, NULL, O_VANISH },
-		{ "wedge-after", required_argument, NULL, O_WEDGE },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long v;
-	int c;
+	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case O_LINK: o->link = optarg; break;
-		case O_USB: o->kind = KS_LINK_USB; break;
-		case O_UART: o->kind = KS_LINK_UART; break;
-		case O_CAN: o->can = optarg; break;
-		case O_FLASH: o->dev.flash = optarg; break;
-		case O_LOG: o->log = optarg; break;
-		case O_STATE: o->state = optarg; break;
-		case O_BYID: o->byid = optarg; break;
-		case O_SHIM: o->shim = optarg; break;
-		case O_MODEL: o->dev.model = optarg; break;
-		case O_UID: o->dev.uid_hex = optarg; break;
-		case O_VERSION: o->dev.version = optarg; break;
-		case O_OLD: o->dev.old_proto = 1; break;
-		case O_START:
-			if (strcmp(optarg, "app") != 0 &&
-			    strcmp(optarg, "katapult") != 0)
-				goto bad;
-			o->dev.start_app = strcmp(optarg, "app") == 0;
-			break;
-		case O_NOKAT: o->dev.no_katapult = 1; break;
-		case O_APPIMG: o->dev.app_image = optarg; break;
-		case O_PARSER:
-			if (strcmp(optarg, "katapult") == 0)
-				o->dev.parser = KS_PARSER_KATAPULT;
-			else if (strcmp(optarg, "fixed") == 0)
-				o->dev.parser = KS_PARSER_FIXED;
-			else
-				goto bad;
-			break;
-		case O_NODE:
-			if (o->nnodes + 1 >= KC_MAX_NODES)
-				goto bad;
-			o->nodes[o->nnodes] = o->dev;
-			o->nodes[o->nnodes].flash = NULL;
-			o->nodes[o->nnodes].uid_hex = NULL;
-			o->nodes[o->nnodes].app_image = NULL;
-			if (parse_node(optarg, &o->nodes[o->nnodes]) != 0)
-				return -1;
-			o->nnodes++;
-			break;
-		case O_TIMING: o->timing = 1; break;
-		case O_BAUD:
-			if (num("--baud", optarg, 12000000, &v))
-				return -1;
-			o->baud = (uint32_t)v;
-			break;
-		case O_APPBAUD:
-			if (num("--app-baud", optarg, 12000000, &v))
-				return -1;
-			o->app_baud = (uint32_t)v;
-			break;
-		case O_FRAME:
-			if (num("--usb-frame-us", optarg, 1000000, &v))
-				return -1;
-			o->frame_us = (uint32_t)v;
-			break;
-		case O_HOLD:
-			if (strcmp(optarg, "on") != 0 &&
-			    strcmp(optarg, "off") != 0)
-				goto bad;
-			o->usb_hold = strcmp(optarg, "on") == 0;
-			break;
-		case O_REENUM:
-			if (num("--reenum-ms", optarg, 600000, &v))
-				return -1;
-			o->reenum_ms = (uint32_t)v;
-			break;
-		case O_BOOT:
-			if (num("--boot-ms", optarg, 600000, &v))
-				return -1;
-			o->boot_ms = (uint32_t)v;
-			break;
-		case O_CANRATE:
-			if (num("--can-bitrate", optarg, 8000000, &v) ||
-			    v == 0)
-				return -1;
-			o->can_bitrate = (uint32_t)v;
-			break;
-		case O_STUFF:
-			if (strcmp(optarg, "worst") != 0 &&
-			    strcmp(optarg, "none") != 0)
-				goto bad;
-			o->can_worst = strcmp(optarg, "worst") == 0;
-			break;
-		case O_SEED:
-			if (num("--seed", optarg, ~0ul, &v))
-				return -1;
-			o->seed = v;
-			break;
-		case O_CORRUPT:
-			if (rate("--corrupt", optarg, &o->corrupt))
-				return -1;
-			break;
-		case O_DROP:
-			if (rate("--drop", optarg, &o->drop))
-				return -1;
-			break;
-		case O_NACK:
-			if (rate("--nack", optarg, &o->fault.nack))
-				return -1;
-			break;
-		case O_ERROR:
-			if (rate("--error", optarg, &o->fault.error))
-				return -1;
-			break;
-		case O_BUSY:
-			if (rate("--busy", optarg, &o->fault.busy))
-				return -1;
-			break;
-		case O_LOSE:
-			if (rate("--lose-ack", optarg, &o->fault.lose_ack))
-				return -1;
-			break;
-		case O_VANISH:
-			if (num("--vanish-after", optarg, 1000000, &v))
-				return -1;
-			o->fault.vanish_after = (long)v;
-			break;
-		case O_WEDGE:
-			if (num("--wedge-after", optarg, 1000000, &v))
-				return -1;
-			o->fault.wedge_after = (long)v;
-			break;
-		case O_HELP:
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == O_HELP) {
 			usage(stdout);
 			exit(0);
-		default:
-			goto bad;
 		}
+		if (c == O_NODE) {
+			if (add_node(o, optarg) != 0)
+				return -1;
+			continue;
+		}
+		if (opt_plain(o, c, optarg))
+			continue;
+		r = opt_choice(o, c, optarg);
+		if (r == 0)
+			r = opt_number(o, c, optarg);
+		if (r == 0)
+			r = opt_rate(o, c, optarg);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			goto bad;
 	}
 	if (optind != argc || o->dev.flash == NULL ||
 	    (o->link == NULL) == (o->can == NULL) ||
@@ -419,105 +461,125 @@ earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+static void
+tty_setup(struct kt_link *l, struct ks_dev *dev, const struct opts *o,
+    struct ks_rng *rng)
+{
+	memset(l, 0, sizeof(*l));
+	l->dev = dev;
+	l->kind = o->kind;
+	l->link_path = o->link;
+	l->byid_dir = o->byid;
+	l->state_path = o->state;
+	l->shim_path = o->shim;
+	l->kp_baud = o->baud;
+	l->app_baud = o->app_baud;
+	l->reenum_ns = (uint64_t)o->reenum_ms * NS_PER_MS;
+	l->frame_ns = (uint64_t)o->frame_us * NS_PER_US;
+	l->usb_hold = o->usb_hold >= 0 ? o->usb_hold : dev->m->usbfs;
+	l->timing = o->timing;
+	l->corrupt = o->corrupt;
+	l->drop = o->drop;
+	l->rng = rng;
+	dev->emit = kt_emit;
+	dev->act = kt_act;
+	dev->link_ctx = l;
+	ks_logf(ks_now(), "START %s %s on %s, %s, uuid %02x%02x%02x%02x%02x"
+	    "%02x, serial %s", dev->m->mcu, ks_run_name(dev->run),
+	    o->kind == KS_LINK_USB ? "usb" : "uart",
+	    ks_flash_has_katapult(&dev->flash) ? "katapult installed" :
+	    "no katapult", dev->uuid[0], dev->uuid[1], dev->uuid[2],
+	    dev->uuid[3], dev->uuid[4], dev->uuid[5], dev->serial);
+}
+
+/* The descriptors of a tty run, and where each one sits in p. */
+struct tty_fds {
+	struct pollfd p[POLL_FDS];
+	int n, ino, master, listen, conn[KT_SHIM_CONNS];
+};
+
+static void
+add_fd(struct tty_fds *f, int fd, int *slot)
+{
+	*slot = -1;
+	if (fd < 0)
+		return;
+	*slot = f->n;
+	f->p[f->n].fd = fd;
+	f->p[f->n].events = POLLIN;
+	f->p[f->n].revents = 0;
+	f->n++;
+}
+
+static void
+tty_fds(struct tty_fds *f, const struct kt_link *l, int sfd)
+{
+	int unused;
+	size_t i;
+
+	f->n = 0;
+	add_fd(f, sfd, &unused);
+	add_fd(f, l->ino_fd, &f->ino);
+	add_fd(f, kt_want_read(l) ? l->master : -1, &f->master);
+	add_fd(f, l->shim_listen, &f->listen);
+	for (i = 0; i < KT_SHIM_CONNS; i++)
+		add_fd(f, l->conn[i].fd, &f->conn[i]);
+}
+
+static int
+ready(const struct tty_fds *f, int slot, short events)
+{
+	return slot >= 0 && (f->p[slot].revents & events) != 0;
+}
+
 static int
 run_tty(struct opts *o, int sfd)
 {
 	static struct kt_link l;
 	struct ks_dev dev, *devs[1] = { &dev };
 	struct ks_rng wire_rng = { o->seed ^ 0x5A5A5A5A5A5A5A5Aull };
+	struct tty_fds f;
 	char err[512];
-	int status = 0;
+	size_t i;
 
 	if (ks_dev_init(&dev, &o->dev, o->kind, err, sizeof(err)) != 0) {
 		fprintf(stderr, "katapult-sim: %s\n", err);
 		return 2;
 	}
 	setup_dev(&dev, o, 0);
-	memset(&l, 0, sizeof(l));
-	l.dev = &dev;
-	l.kind = o->kind;
-	l.link_path = o->link;
-	l.byid_dir = o->byid;
-	l.state_path = o->state;
-	l.shim_path = o->shim;
-	l.kp_baud = o->baud;
-	l.app_baud = o->app_baud;
-	l.reenum_ns = (uint64_t)o->reenum_ms * NS_PER_MS;
-	l.frame_ns = (uint64_t)o->frame_us * NS_PER_US;
-	l.usb_hold = o->usb_hold >= 0 ? o->usb_hold : dev.m->usbfs;
-	l.timing = o->timing;
-	l.corrupt = o->corrupt;
-	l.drop = o->drop;
-	l.rng = &wire_rng;
-	dev.emit = kt_emit;
-	dev.act = kt_act;
-	dev.link_ctx = &l;
-	ks_logf(ks_now(), "START %s %s on %s, %s, uuid %02x%02x%02x%02x%02x"
-	    "%02x, serial %s", dev.m->mcu, ks_run_name(dev.run),
-	    o->kind == KS_LINK_USB ? "usb" : "uart",
-	    ks_flash_has_katapult(&dev.flash) ? "katapult installed" :
-	    "no katapult", dev.uuid[0], dev.uuid[1], dev.uuid[2],
-	    dev.uuid[3], dev.uuid[4], dev.uuid[5], dev.serial);
+	tty_setup(&l, &dev, o, &wire_rng);
 	if (kt_open(&l, err, sizeof(err)) != 0) {
 		fprintf(stderr, "katapult-sim: %s\n", err);
 		ks_dev_free(&dev);
 		return 2;
 	}
 	for (;;) {
-		struct pollfd p[POLL_FDS];
-		int np = 0, ip = -1, mp = -1, lp = -1, cp[KT_SHIM_CONNS];
 		uint64_t now = ks_now(), next;
-		size_t i;
 
 		ks_dev_run_timers(&dev, now);
 		kt_service(&l, now, 0);
 		next = earliest(kt_next_event(&l, now),
 		    ks_dev_next_timer(&dev));
-		p[np].fd = sfd;
-		p[np++].events = POLLIN;
-		if (l.ino_fd >= 0) {
-			ip = np;
-			p[np].fd = l.ino_fd;
-			p[np++].events = POLLIN;
-		}
-		if (kt_want_read(&l)) {
-			mp = np;
-			p[np].fd = l.master;
-			p[np++].events = POLLIN;
-		}
-		if (l.shim_listen >= 0) {
-			lp = np;
-			p[np].fd = l.shim_listen;
-			p[np++].events = POLLIN;
-		}
-		for (i = 0; i < KT_SHIM_CONNS; i++) {
-			cp[i] = -1;
-			if (l.conn[i].fd >= 0) {
-				cp[i] = np;
-				p[np].fd = l.conn[i].fd;
-				p[np++].events = POLLIN;
-			}
-		}
-		if (poll(p, (nfds_t)np, poll_ms(next, now)) < 0 &&
+		tty_fds(&f, &l, sfd);
+		if (poll(f.p, (nfds_t)f.n, poll_ms(next, now)) < 0 &&
 		    errno != EINTR)
 			break;
-		if ((p[0].revents & POLLIN) && on_signal(sfd, devs, 1))
+		if (ready(&f, 0, POLLIN) && on_signal(sfd, devs, 1))
 			break;
 		now = ks_now();
-		if (ip >= 0 && (p[ip].revents & POLLIN))
+		if (ready(&f, f.ino, POLLIN))
 			kt_service(&l, now, 1);
-		if (lp >= 0 && (p[lp].revents & POLLIN))
+		if (ready(&f, f.listen, POLLIN))
 			kt_shim_accept(&l);
 		for (i = 0; i < KT_SHIM_CONNS; i++)
-			if (cp[i] >= 0 && (p[cp[i]].revents &
-			    (POLLIN | POLLHUP)))
+			if (ready(&f, f.conn[i], POLLIN | POLLHUP))
 				kt_shim_read(&l, i);
-		if (mp >= 0 && (p[mp].revents & POLLIN) && l.master >= 0)
+		if (ready(&f, f.master, POLLIN) && l.master >= 0)
 			kt_read(&l);
 	}
 	kt_close(&l);
 	ks_dev_free(&dev);
-	return status;
+	return 0;
 }
 
 static int

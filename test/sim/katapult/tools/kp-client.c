@@ -415,19 +415,81 @@ can_frame(uint32_t want_id)
 	return 0;
 }
 
+/* Copy the first word of s into w; returns the rest, or NULL. */
+static const char *
+word(const char *s, char *w, size_t wlen)
+{
+	size_t n;
+
+	while (*s == ' ')
+		s++;
+	n = strcspn(s, " ");
+	if (n == 0 || n >= wlen)
+		return NULL;
+	memcpy(w, s, n);
+	w[n] = '\0';
+	s += n;
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+static int
+can_expect(uint32_t id, const char *rest)
+{
+	uint8_t b[8], d[8];
+	uint32_t got = 0;
+	size_t k = hex(rest, b, 8);
+	int dn = can_rx(&got, d, now_ms() + (uint64_t)timeout_ms);
+
+	if (dn == (int)k && got == id && memcmp(d, b, k) == 0)
+		return 0;
+	fprintf(stderr, "kp-client: wanted 0x%03x ", id);
+	print_hex(b, k);
+	if (dn >= 0) {
+		printf("GOT 0x%03x ", got);
+		print_hex(d, (size_t)dn);
+	}
+	return 1;
+}
+
+/* ctx, crx, ccmd, cframe: the CAN steps. */
+static int
+can_step(const char *verb, const char *rest)
+{
+	uint8_t b[MAX_BYTES];
+	char a1[32], cc[32];
+	uint32_t id;
+	size_t k, i;
+
+	if ((rest = word(rest, a1, sizeof(a1))) == NULL)
+		return 2;
+	id = (uint32_t)strtoul(a1, NULL, 16);
+	if (strcmp(verb, "cframe") == 0)
+		return can_frame(id);
+	if (strcmp(verb, "ctx") == 0)
+		return can_tx(id, b, hex(rest, b, 8)) != 0;
+	if (strcmp(verb, "crx") == 0)
+		return can_expect(id, rest);
+	if (strcmp(verb, "ccmd") != 0 ||
+	    (rest = word(rest, cc, sizeof(cc))) == NULL)
+		return 2;
+	k = build(b, cc, *rest ? rest : NULL);
+	for (i = 0; i < k; i += 8)
+		if (can_tx(id, b + i, k - i > 8 ? 8 : k - i) != 0)
+			return 1;
+	return 0;
+}
+
 static int
 step(const char *s)
 {
 	uint8_t b[MAX_BYTES];
 	char verb[16], a1[32];
-	const char *rest;
-	int n = 0, off = 0;
+	const char *rest = word(s, verb, sizeof(verb));
 
-	if (sscanf(s, "%15s%n", verb, &n) != 1)
+	if (rest == NULL)
 		return 2;
-	rest = s + n;
-	while (*rest == ' ')
-		rest++;
 	if (strcmp(verb, "sleep") == 0) {
 		struct timespec ts = { atoi(rest) / 1000,
 		    (long)(atoi(rest) % 1000) * 1000000L };
@@ -460,11 +522,8 @@ step(const char *s)
 	if (strcmp(verb, "rx") == 0)
 		return expect(b, hex(rest, b, sizeof(b)));
 	if (strcmp(verb, "cmd") == 0) {
-		if (sscanf(rest, "%31s%n", a1, &off) != 1)
+		if ((rest = word(rest, a1, sizeof(a1))) == NULL)
 			return 2;
-		rest += off;
-		while (*rest == ' ')
-			rest++;
 		return write_all(b, build(b, a1, *rest ? rest : NULL)) != 0;
 	}
 	if (strcmp(verb, "frame") == 0)
@@ -475,49 +534,8 @@ step(const char *s)
 		return noframe(atoi(rest));
 	if (strcmp(verb, "dtr") == 0)
 		return modem(atoi(rest));
-	if (strcmp(verb, "ctx") == 0 || strcmp(verb, "crx") == 0 ||
-	    strcmp(verb, "ccmd") == 0 || strcmp(verb, "cframe") == 0) {
-		uint32_t id;
-		size_t k, i;
-
-		if (sscanf(rest, "%31s%n", a1, &off) != 1)
-			return 2;
-		id = (uint32_t)strtoul(a1, NULL, 16);
-		rest += off;
-		while (*rest == ' ')
-			rest++;
-		if (strcmp(verb, "cframe") == 0)
-			return can_frame(id);
-		if (strcmp(verb, "ctx") == 0)
-			return can_tx(id, b, hex(rest, b, 8)) != 0;
-		if (strcmp(verb, "crx") == 0) {
-			uint8_t d[8];
-			uint32_t got = 0;
-			int dn;
-
-			k = hex(rest, b, 8);
-			dn = can_rx(&got, d, now_ms() + (uint64_t)timeout_ms);
-			if (dn == (int)k && got == id && memcmp(d, b, k) == 0)
-				return 0;
-			fprintf(stderr, "kp-client: wanted 0x%03x ", id);
-			print_hex(b, k);
-			if (dn >= 0) {
-				printf("GOT 0x%03x ", got);
-				print_hex(d, (size_t)dn);
-			}
-			return 1;
-		}
-		if (sscanf(rest, "%31s%n", a1, &off) != 1)
-			return 2;
-		rest += off;
-		while (*rest == ' ')
-			rest++;
-		k = build(b, a1, *rest ? rest : NULL);
-		for (i = 0; i < k; i += 8)
-			if (can_tx(id, b + i, k - i > 8 ? 8 : k - i) != 0)
-				return 1;
-		return 0;
-	}
+	if (verb[0] == 'c')
+		return can_step(verb, rest);
 	return 2;
 }
 
