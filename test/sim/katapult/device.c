@@ -593,7 +593,9 @@ ks_dev_app_input(struct ks_dev *d, const uint8_t *p, size_t n, uint64_t t)
 			e = kl_rx_step(&d->app_rx, nak, &naklen);
 			if (naklen > 0)
 				emit(d, nak, naklen, t);
-			if (e == KL_REQUEST) {
+			/* Only serial_irq.c looks for it; usb_cdc.c
+			 * drops it as any other garbage. */
+			if (e == KL_REQUEST && d->link == KS_LINK_UART) {
 				ks_logf(t, "%sREQUEST serial bootloader",
 				    d->name);
 				ks_dev_bootloader_request(d, t);

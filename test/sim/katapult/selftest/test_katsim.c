@@ -619,6 +619,14 @@ test_app_requests(void **state)
 	assert_int_equal(d.run, KS_RUN_KATAPULT);
 	ks_dev_free(&d);
 
+	/* The serial request means nothing on USB (usb_cdc.c). */
+	dev_new(&d, "f042", KS_LINK_USB, 0);
+	ks_wr32(d.flash.mem + 0x2000, 0x20001800);
+	d.run = KS_RUN_APP;
+	ks_dev_app_input(&d, (const uint8_t *)req, strlen(req), T0);
+	assert_int_equal(d.run, KS_RUN_APP);
+	ks_dev_free(&d);
+
 	/* UART: the serial request. */
 	dev_new(&d, "f446", KS_LINK_UART, 0);
 	ks_wr32(d.flash.mem + 0x8000, 0x20020000);
