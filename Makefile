@@ -61,6 +61,14 @@ USB_SIM_SRC := $(sort $(wildcard test/sim/usb/*.c))
 USB_SIM = $(O)/test/sim/libusb-sim.so
 SHIM_SRC := $(sort $(wildcard test/sim/shim/*.c))
 SHIM = $(O)/test/sim/libft-shim.so
+# katapult-sim is self-contained: it takes nothing from lib/.
+KATSIM_SRC := $(sort $(wildcard test/sim/katapult/*.c))
+KATSIM_HDR := $(wildcard test/sim/katapult/*.h)
+KATSIM_CORE := $(filter-out test/sim/katapult/main.c,$(KATSIM_SRC))
+KATSIM = $(O)/test/sim/katapult-sim
+KATSIM_CLIENT = $(O)/test/sim/kp-client
+KATSIM_TEST = $(O)/test/sim/katapult/test_katsim
+KATSIM_CFLAGS = $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) $(SANFLAGS)
 BIN = $(O)/flashtool
 HEADERS := $(sort $(shell find lib -name '*.h'))
 
@@ -120,8 +128,24 @@ $(SHIM): $(SHIM_SRC) $(wildcard test/sim/shim/*.h)
 	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) -fPIC -shared \
 		-o $@ $(SHIM_SRC) $(LDFLAGS) -ldl
 
+$(KATSIM): $(KATSIM_SRC) $(KATSIM_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KATSIM_CFLAGS) -o $@ $(KATSIM_SRC) $(ALL_LDFLAGS)
+
+$(KATSIM_CLIENT): test/sim/katapult/tools/kp-client.c \
+		test/sim/katapult/termios2.c $(KATSIM_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KATSIM_CFLAGS) -Itest/sim/katapult -o $@ $< \
+		test/sim/katapult/termios2.c $(ALL_LDFLAGS)
+
+$(KATSIM_TEST): test/sim/katapult/selftest/test_katsim.c $(KATSIM_CORE) \
+		$(KATSIM_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KATSIM_CFLAGS) -Itest/sim/katapult -o $@ $< $(KATSIM_CORE) \
+		$(ALL_LDFLAGS) $(CMOCKA_LIBS)
+
 SIMS = $(if $(USART_SIM_SRC),$(USART_SIM)) $(if $(USB_SIM_SRC),$(USB_SIM)) \
-	$(if $(SHIM_SRC),$(SHIM))
+	$(if $(SHIM_SRC),$(SHIM)) $(if $(KATSIM_SRC),$(KATSIM) $(KATSIM_CLIENT))
 sims: $(SIMS)
 
 # check and demo install what is missing first (scripts/install-deps),
@@ -130,8 +154,8 @@ check:
 	@sh scripts/install-deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(SIMS)
-	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN)
+check-run: all $(UNIT_BIN) $(SIMS) $(KATSIM_TEST)
+	@FT_BUILD=$(abspath $(O)) sh test/run.sh $(UNIT_BIN) $(KATSIM_TEST)
 
 # The quick start: what flashing looks like, on simulated hardware.
 demo:
@@ -236,4 +260,5 @@ uninstall:
 
 clean:
 	rm -f $(LIB) $(LIB_OBJ) $(CLI_OBJ) $(BIN) $(UNIT_BIN) $(USART_SIM) $(USB_SIM) $(SHIM)
+	rm -f $(KATSIM) $(KATSIM_CLIENT) $(KATSIM_TEST)
 	rm -rf $(O)/test/out
