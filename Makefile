@@ -243,3 +243,6 @@ usbrig-tools: $(USBIP_SIM) $(RIGTOOL)
 
 check-usb: all usbrig-tools
 	@sh test/usbrig/run.sh $(abspath $(O)) check
+
+# make bench measures on the rig too (test/bench/usbrig.sh).
+bench: usbrig-tools

@@ -33,9 +33,9 @@ for t in qemu-system-x86_64 busybox cpio dpkg-deb apt-get dfu-util; do
 	    die "needs $t (apt-get install qemu-system-x86 busybox-static cpio dfu-util)"
 done
 busybox_bin=$(command -v busybox)
-case $(file -L "$busybox_bin" 2>/dev/null) in
-*dynamically*) die "$busybox_bin is not static (apt-get install busybox-static)" ;;
-esac
+# ldd fails on a static binary; the initramfs has no libraries for it.
+ldd "$busybox_bin" >/dev/null 2>&1 &&
+    die "$busybox_bin is not static (apt-get install busybox-static)"
 
 # --- packages from the archive, cached outside the tree --------------------
 mkdir -p "$cache"
@@ -160,28 +160,46 @@ case $accel in
 kvm|tcg) ;;
 *) die "FT_USBRIG_ACCEL=$accel: kvm or tcg" ;;
 esac
+# boot ACCEL: run the guest.  Under KVM it must say "rig: up" within
+# KVM_START_S, or it is stopped (a KVM that hangs instead of refusing).
+KVM_START_S=60
 boot() {
 	case $1 in
 	kvm) _cpu="-accel kvm -cpu host" ;;
 	*) _cpu="-accel tcg -cpu max" ;;
 	esac
-	rm -f "$out/console.log"
+	: >"$out/console.log"
 	timeout -k 10 "$limit" qemu-system-x86_64 -nodefaults -no-reboot \
 	    $_cpu -smp 2 -m 1024 -display none \
 	    -kernel "$kdir/vmlinuz" -initrd "$out/initramfs.cpio" \
 	    -append "console=ttyS0 panic=-1 quiet loglevel=4 rig.suite=$suite rig.reps=${BENCH_REPS:-5}" \
 	    -serial "file:$out/console.log" \
 	    -virtfs "local,path=$out/share,mount_tag=rigout,security_model=none,id=rigout" \
-	    </dev/null >"$out/qemu.log" 2>&1
+	    </dev/null >"$out/qemu.log" 2>&1 &
+	_q=$!
+	if [ "$1" = kvm ]; then
+		_i=0
+		while kill -0 $_q 2>/dev/null && [ $_i -lt $((KVM_START_S * 10)) ] &&
+		    ! grep -q 'rig: up' "$out/console.log"; do
+			sleep 0.1; _i=$((_i + 1))
+		done
+		if ! grep -q 'rig: up' "$out/console.log"; then
+			kill $_q 2>/dev/null
+			wait $_q
+			return 99
+		fi
+	fi
+	wait $_q
 }
 echo "usbrig: $kpkg, $accel, suite $suite${*:+ ($*)}"
 t0=$(date +%s)
 boot "$accel"
-if [ $? -ne 0 ] && [ "$accel" = kvm ] && [ ! -s "$out/console.log" ]; then
-	echo "usbrig: KVM refused ($(tail -n 1 "$out/qemu.log")); TCG instead"
-	boot tcg
-fi
 qrc=$?
+if [ $qrc -ne 0 ] && [ "$accel" = kvm ] && ! grep -q 'rig: up' "$out/console.log"; then
+	echo "usbrig: KVM did not start the guest ($(tail -n 1 "$out/qemu.log")); TCG instead"
+	boot tcg
+	qrc=$?
+fi
 t1=$(date +%s)
 
 # --- results -----------------------------------------------------------------

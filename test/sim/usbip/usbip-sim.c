@@ -33,10 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "../usb/usbsim.h"
 
@@ -62,6 +65,7 @@ enum {
 	/* How long the kernel gets to free a port after a detach, and to
 	 * enumerate a device after an attach, before we give up. */
 	PORT_FREE_MS = 2000,
+	DRAIN_MS = 200,
 	PORT_RETRY_MS = 2,
 	ENUM_WAIT_MS = 20000,
 	READY_POLL_MS = 5,
@@ -135,7 +139,7 @@ static int full_read(int fd, uint8_t *buf, size_t len)
 
 	while (got < len) {
 		n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !quit)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -223,12 +227,28 @@ static int plug(struct port *p)
 	return 0;
 }
 
+/* Waits until the kernel has read every reply we sent: the device that
+ * answered a request and then resets must not lose that answer to its
+ * own unplug (the model says when a reply is lost: leave=drop).  On a
+ * Unix stream socket SIOCOUTQ counts what the peer has not read yet. */
+static void drain(struct port *p)
+{
+	int n = 0, waited = 0;
+
+	while (waited < DRAIN_MS && ioctl(p->fd, SIOCOUTQ, &n) == 0 && n > 0) {
+		sleep_ms(1);
+		waited++;
+	}
+}
+
 /* After a request, and on the timer: follow the model on and off the
  * bus. */
 static void follow(struct port *p)
 {
-	if (p->fd >= 0 && (p->sd->mode != p->mode || p->sd->gen != p->gen))
+	if (p->fd >= 0 && (p->sd->mode != p->mode || p->sd->gen != p->gen)) {
+		drain(p);
 		unplug(p, present(p->sd) ? "re-enumerates" : "left the bus");
+	}
 	if (p->fd < 0 && !p->broken) {
 		sim_refresh(p->sd);
 		if (present(p->sd) && plug(p))
