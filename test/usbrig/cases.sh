@@ -236,6 +236,26 @@ if want leave-app; then
 	err_has write "1-1"
 fi
 
+if want leave-gone-watch; then
+	# The device stays off USB (CAN firmware): the leave watch ends
+	# within its bound of the disconnect (issue 11, item 4: counted from
+	# the disconnect, bounded by a ROM that comes back 300 ms after the
+	# leave plus the host's enumeration, here about 0.5 s under TCG; its
+	# speed target, <= 1.3x dfu-util, leaves about 1 s).  1.5 s is the
+	# most this case allows; today's watch is 2 s from the request.
+	begin leave-gone-watch
+	ff "$C/flash" $F042
+	up "f042 path=1-1 flash=$C/flash timing=1"
+	ft write 0 -w "$IMG"
+	end=$(rigtool now)
+	err_has write "Left DFU mode"
+	left=$(sed -n 's/^\([0-9]*\) 1-1 USBIP DETACH port 0 (left the bus).*/\1/p' \
+	    "$C/usb.log")
+	within "exit after the device left the bus" \
+	    "$(awk -v e="$end" -v l="$left" 'BEGIN { printf "%.3f", e - l / 1000 }')" \
+	    0 1.5
+fi
+
 if want boot0-held; then
 	# BOOT0 held: the ROM is back in DFU mode 300 ms after the leave;
 	# exit 7, and the message names BOOT0.
