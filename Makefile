@@ -238,8 +238,13 @@ $(RIGTOOL): test/usbrig/rigtool.c
 	$(CC) $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) $(CFLAGS) -o $@ $< \
 		$(LDFLAGS) $(USB_LIBS)
 
-.PHONY: check-usb usbrig-tools
+.PHONY: check-usb usbrig-tools usbrig-clean
 usbrig-tools: $(USBIP_SIM) $(RIGTOOL)
+
+clean: usbrig-clean
+usbrig-clean:
+	rm -f $(USBIP_SIM) $(RIGTOOL)
+	rm -rf $(O)/test/usbrig-out $(O)/test/usbrig-bench*
 
 check-usb: all usbrig-tools
 	@sh test/usbrig/run.sh $(abspath $(O)) check
