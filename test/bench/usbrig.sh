@@ -22,6 +22,7 @@ FT_USBRIG_OUT=$out-hotplug sh "$top/test/usbrig/run.sh" "$build" hotplug \
     >"$out-hotplug.log" 2>&1 ||
     { echo "usbrig hotplug failed; see $out-hotplug.log" >&2; exit 1; }
 grep -E '^param ' "$out-hotplug.log"
+sed -n "s/^probe //p" "$out-hotplug.log"
 awk '$1 == "arrival" { k = "arrival " $2; n[k]++; s[k] = s[k] " " $3 }
     $1 == "departure" { k = "departure"; n[k]++; s[k] = s[k] " " $2 }
     END { for (k in n) printf "hotplug %s after the server: ms%s\n", k, s[k] }' \

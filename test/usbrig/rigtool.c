@@ -11,6 +11,10 @@
  *                                    SECONDS: "T arrived|left VID:PID
  *                                    B-P"; "ready" on stderr once
  *                                    registered
+ *   rigtool probe N                  calibration: the mean, min and max
+ *                                    of N DFU GETSTATE round trips to
+ *                                    the first 0483:df11 device, and of
+ *                                    N 1 ms and 5 ms nanosleeps
  *   rigtool dfuse OUT ADDR:FILE...   a DfuSe file (ST UM0391), one
  *                                    target (alt 0), an element per
  *                                    FILE, for 0483:df11
@@ -33,7 +37,8 @@ enum {
 	DFUSE_TARGET_LEN = 274,
 	DFUSE_TARGET_NAME = 255,
 	DFU_SUFFIX_LEN = 16,
-	DFUSE_MAX = 1 << 20
+	DFUSE_MAX = 1 << 20,
+	DFU_GETSTATE = 5	/* DFU 1.1 request code */
 };
 
 static double now_s(void)
@@ -127,6 +132,71 @@ static int hotplug(double seconds)
 	return 0;
 }
 
+/* Mean, min and max of F() over N calls, in ms. */
+static void stats(const char *what, int n, double (*f)(void *), void *arg)
+{
+	double sum = 0, lo = 1e9, hi = 0, t;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		t = f(arg);
+		sum += t;
+		if (t < lo)
+			lo = t;
+		if (t > hi)
+			hi = t;
+	}
+	printf("%s mean %.3f min %.3f max %.3f ms (n=%d)\n", what, sum / n, lo,
+	    hi, n);
+}
+
+static double one_getstate(void *arg)
+{
+	unsigned char state;
+	double t0 = now_s();
+
+	if (libusb_control_transfer(arg, LIBUSB_ENDPOINT_IN |
+	    LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE,
+	    DFU_GETSTATE, 0, 0, &state, 1, 1000) != 1)
+		return 1e9;
+	return (now_s() - t0) * 1000;
+}
+
+static double one_nap(void *arg)
+{
+	long ms = *(long *)arg;
+	struct timespec ts = { 0, ms * 1000000L };
+	double t0 = now_s();
+
+	nanosleep(&ts, NULL);
+	return (now_s() - t0) * 1000;
+}
+
+static int probe(int n)
+{
+	libusb_context *ctx;
+	libusb_device_handle *h;
+	long one = 1, five = 5;
+
+	if (n <= 0 || libusb_init(&ctx))
+		return 1;
+	h = libusb_open_device_with_vid_pid(ctx, 0x0483, 0xdf11);
+	if (!h || libusb_claim_interface(h, 0)) {
+		fprintf(stderr, "rigtool: probe: no 0483:df11 to claim\n");
+		if (h)
+			libusb_close(h);
+		libusb_exit(ctx);
+		return 1;
+	}
+	stats("getstate", n, one_getstate, h);
+	stats("nanosleep-1ms", n, one_nap, &one);
+	stats("nanosleep-5ms", n, one_nap, &five);
+	libusb_release_interface(h, 0);
+	libusb_close(h);
+	libusb_exit(ctx);
+	return 0;
+}
+
 static void le(uint8_t *p, uint32_t v, int n)
 {
 	int i;
@@ -204,9 +274,11 @@ int main(int argc, char **argv)
 		return run_timed(argv[2], argv + 3);
 	if (argc == 3 && strcmp(argv[1], "hotplug") == 0)
 		return hotplug(atof(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "probe") == 0)
+		return probe(atoi(argv[2]));
 	if (argc >= 4 && strcmp(argv[1], "dfuse") == 0)
 		return dfuse(argv[2], argc - 3, argv + 3);
 	fprintf(stderr, "usage: rigtool now | time FILE CMD [ARG...] | "
-	    "hotplug SECONDS | dfuse OUT ADDR:FILE...\n");
+	    "hotplug SECONDS | probe N | dfuse OUT ADDR:FILE...\n");
 	return EXIT_USAGE;
 }
