@@ -186,9 +186,9 @@ static const struct sim_model models[] = {
 		/* The application of issue 11: an STM32 whose firmware
 		 * offers only a DFU run-time interface (class FE/01/01,
 		 * bitWillDetach, wDetachTimeOut 1000 ms, bcdDFU 1.10) and
-		 * detaches itself into the F042 ROM.  0483:5740 and the
-		 * strings are ST's USB device library defaults; the serial
-		 * is made up [est]. */
+		 * detaches itself into the F042 ROM.  IDs and product as
+		 * the issue gives them; manufacturer, bcdDevice and serial
+		 * are made up [est]. */
 		.name = "stm32app", .vid = 0x0483, .pid = 0x5740,
 		.bcd_device = 0x0200, .manufacturer = "STMicroelectronics",
 		.product = "STM32 application", .serial = "2061376C4D53",
