@@ -138,15 +138,19 @@ if want wait-plug; then
 	begin wait-plug
 	ff "$C/flash" $F042
 	up "f042 path=1-1 flash=$C/flash timing=1 plug=3000"
+	mark
 	ft write 0 --wait=30 -w "$IMG"
 	within "written once the device came" "$SECS" 2.5 12
 	err_has write "verified"
 	ff "$C/blank" $F042
 	splice "$C/want" "$C/blank" "$IMG" 0
 	same_bytes "the flash holds the image" "$C/want" "$C/flash"
+	since_has "plugged in by the server" "ENUMERATE dfu mode 0483:df11"
+	since_has write "LEAVE 0x08000000 -> OK"
 fi
 
 if want wait-none; then
+	# No device at all, so no request log: the bound is the check.
 	begin wait-none
 	ft write 4 --wait=2 -w "$IMG"
 	within "gave up after 2 s" "$SECS" 1.9 4
@@ -231,9 +235,15 @@ if want leave-app; then
 	begin leave-app
 	ff "$C/flash" $F042
 	up "f042 path=1-1 flash=$C/flash timing=1 app=1d50:614e reenum=300"
+	mark
 	ft write 0 -w "$IMG"
 	err_has write "1d50:614e"
 	err_has write "1-1"
+	ff "$C/blank" $F042
+	splice "$C/want" "$C/blank" "$IMG" 0
+	same_bytes "the flash holds the image" "$C/want" "$C/flash"
+	since_has write "LEAVE 0x08000000 -> OK"
+	since_has "the application enumerated" "USBIP ATTACH port 0 1d50:614e app mode"
 fi
 
 if want leave-gone-watch; then
@@ -291,10 +301,16 @@ if want conformance; then
 	ok "lists are not empty" test -s "$C/theirs.txt"
 	same_bytes "flashtool --list: the devices, paths and alt names of dfu-util -l" \
 	    "$C/ours.txt" "$C/theirs.txt"
+	mark
 	ft ours 0 --path 1-1 --stay -w /tmp/data/img8k.bin
+	since_has "flashtool wrote" "^[0-9]+ 1-1 DNLOAD .* WRITE 0x08000000 2048 -> OK"
+	mark
 	du dfu-util-reads 0 -p 1-1 -a 0 -s 0x08000000:32768 -U "$C/du-up.bin"
+	since_has "dfu-util read" "^[0-9]+ 1-1 UPLOAD .* READ 0x08007800 2048 -> OK"
 	same_bytes "dfu-util reads back what flashtool wrote" "$C/a.flash" "$C/du-up.bin"
+	mark
 	du dfu-util-writes 0 -p 1-2 -a 0 -s 0x08000000:leave -D "$IMG"
+	since_has "dfu-util wrote and left" "^[0-9]+ 1-2 DNLOAD .* LEAVE 0x08000000 -> OK"
 	# The G431 left DFU mode (gone for good): plug it in again.
 	up "f042 path=1-1 flash=$C/a.flash timing=1" \
 	    "g431 path=1-2 flash=$C/g.flash timing=1"

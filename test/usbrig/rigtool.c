@@ -11,8 +11,8 @@
  *                                    SECONDS: "T arrived|left VID:PID
  *                                    B-P"; "ready" on stderr once
  *                                    registered
- *   rigtool probe N                  calibration: the mean, min and max
- *                                    of N DFU GETSTATE round trips to
+ *   rigtool probe N                  calibration: median, mean, min and
+ *                                    max of N DFU GETSTATE round trips to
  *                                    the first 0483:df11 device, and of
  *                                    N 1 ms and 5 ms nanosleeps
  *   rigtool dfuse OUT ADDR:FILE...   a DfuSe file (ST UM0391), one
@@ -132,22 +132,29 @@ static int hotplug(double seconds)
 	return 0;
 }
 
-/* Mean, min and max of F() over N calls, in ms. */
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median, mean, min and max of F() over N calls, in ms. */
 static void stats(const char *what, int n, double (*f)(void *), void *arg)
 {
-	double sum = 0, lo = 1e9, hi = 0, t;
+	double *t = calloc((size_t)n, sizeof(*t)), sum = 0;
 	int i;
 
+	if (!t)
+		return;
 	for (i = 0; i < n; i++) {
-		t = f(arg);
-		sum += t;
-		if (t < lo)
-			lo = t;
-		if (t > hi)
-			hi = t;
+		t[i] = f(arg);
+		sum += t[i];
 	}
-	printf("%s mean %.3f min %.3f max %.3f ms (n=%d)\n", what, sum / n, lo,
-	    hi, n);
+	qsort(t, (size_t)n, sizeof(*t), by_value);
+	printf("%s median %.3f mean %.3f min %.3f max %.3f ms (n=%d)\n", what,
+	    t[n / 2], sum / n, t[0], t[n - 1], n);
+	free(t);
 }
 
 static double one_getstate(void *arg)
