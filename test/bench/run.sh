@@ -8,7 +8,8 @@
 #
 # Usage: sh test/bench/run.sh [BUILD-DIR] [CASE...]
 #   cases: usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100
-#          dfu-busy dfu-same dfu-read dfu-blank mem  (default: all)
+#          dfu-busy dfu-same dfu-read dfu-blank mem usbrig  (default: all)
+#   usbrig: the DFU cases on a real kernel's USB stack (test/bench/usbrig.sh)
 #   usart-pipe is usart with flashtool's --pipeline (stm32flash the same).
 # Environment: BENCH_KEEP=1 keeps the work directory (logs).
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +33,7 @@ for t in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
 	[ -e "$t" ] || { echo "missing $t: run make bench" >&2; exit 1; }
 done
 cases=${*:-usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100 \
-dfu-busy dfu-same dfu-read dfu-blank mem}
+dfu-busy dfu-same dfu-read dfu-blank mem usbrig}
 
 # Deterministic contents: an image and an "old firmware" that differs
 # from it in every page.
@@ -205,6 +206,7 @@ for c in $cases; do
 	dfu-same) dfu_case dfu-same 30720 same dfu-same \
 	    "erase_poll=100 write_poll=100 cmd_poll=100 mass_poll=100" ;;
 	dfu-read) dfu_read_case ;;
+	usbrig) sh "$top/test/bench/usbrig.sh" "$build" ;;
 	mem) mem_case ;;
 	*) echo "unknown case $c" >&2; exit 2 ;;
 	esac

@@ -6,7 +6,7 @@
  * also be separated by ';').  One device per line; '#' starts a comment.
  * The first bare word (or model=) names the model, the rest are KEY=VALUE:
  *
- *   model=NAME     f042 g431 f4 f401 l4 runtime dfu11
+ *   model=NAME     f042 g431 f4 f401 l4 runtime stm32app dfu11
  *   path=B-P.P     USB path: bus B, port chain P.P (default 1-<line no.>)
  *   flash=FILE     flash contents, mmap'ed MAP_SHARED (default: memory only)
  *   state=FILE     presence/mode, DFU state, pointer, option bytes, OTP;
@@ -14,7 +14,7 @@
  *   log=FILE       one line per request, appended and unbuffered
  *   serial=STR     iSerialNumber override
  *   id=VVVV:PPPP   idVendor:idProduct override (main personality)
- *   timing=0|1     1: sleep 1 ms per control transfer + 1 ms per KiB, and
+ *   timing=0|1     1: sleep the wire time of each control transfer, and
  *                  use the model's poll/busy times (default 0: all zero)
  *   erase_poll= erase_busy= write_poll= write_busy= cmd_poll= cmd_busy=
  *   mass_poll= mass_busy= manifest=   ms; reported bwPollTimeout ("poll")
@@ -22,6 +22,7 @@
  *                  model whatever timing= says (write_busy is per block)
  *   reenum=MS      time a resetting device is off the bus (default 0, or
  *                  100 with timing=1)
+ *   plug=MS        the device is plugged in MS ms after power-on
  *   boot0=held     after leave/reset the device comes back in DFU mode
  *   app=VVVV:PPPP  after leave/reset the application enumerates on the
  *                  same path as this non-DFU (CDC) device
@@ -182,6 +183,24 @@ static const struct sim_model models[] = {
 		.dfu_model = "f042",
 	},
 	{
+		/* The application of issue 11: an STM32 whose firmware
+		 * offers only a DFU run-time interface (class FE/01/01,
+		 * bitWillDetach, wDetachTimeOut 1000 ms, bcdDFU 1.10) and
+		 * detaches itself into the F042 ROM.  IDs and product as
+		 * the issue gives them; manufacturer, bcdDevice and serial
+		 * are made up [est]. */
+		.name = "stm32app", .vid = 0x0483, .pid = 0x5740,
+		.bcd_device = 0x0200, .manufacturer = "STMicroelectronics",
+		.product = "STM32 application", .serial = "2061376C4D53",
+		.flags = MF_RUNTIME, .attrs = 0x0b, .detach_ms = 1000,
+		.xfer = 2048, .bcd_dfu = 0x0110, .nalts = 1,
+		.alts = {
+			{ "STM32 DFU runtime", MEM_FLASH, 0, 0, 0,
+			  { { 0, 0 } } },
+		},
+		.dfu_model = "f042",
+	},
+	{
 		/* A plain DFU 1.1 device: blocks from 0, no addresses. */
 		.name = "dfu11", .vid = 0x1209, .pid = 0x0002,
 		.bcd_device = 0x0100, .manufacturer = "flashtool usbsim",
@@ -259,12 +278,12 @@ static long *ms_key(struct sim_dev *sd, const char *k)
 	static const char *const names[] = {
 		"erase_poll", "erase_busy", "write_poll", "write_busy",
 		"cmd_poll", "cmd_busy", "mass_poll", "mass_busy", "manifest",
-		"reenum"
+		"reenum", "plug"
 	};
 	long *const slots[] = {
 		&sd->erase_poll, &sd->erase_busy, &sd->write_poll,
 		&sd->write_busy, &sd->cmd_poll, &sd->cmd_busy, &sd->mass_poll,
-		&sd->mass_busy, &sd->manifest, &sd->reenum_ms
+		&sd->mass_busy, &sd->manifest, &sd->reenum_ms, &sd->plug_ms
 	};
 	size_t i;
 
@@ -367,6 +386,7 @@ static int parse_line(char *line, int lineno)
 	sd->erase_poll = sd->erase_busy = sd->write_poll = -1;
 	sd->write_busy = sd->cmd_poll = sd->cmd_busy = -1;
 	sd->mass_poll = sd->mass_busy = sd->manifest = sd->reenum_ms = -1;
+	sd->plug_ms = -1;
 	snprintf(sd->path, sizeof(sd->path), "1-%d", sim_ndevs + 1);
 	parse_path(sd, sd->path);
 	for (tok = strtok_r(line, " \t", &save); tok;

@@ -3,8 +3,14 @@
  * machine with ST's DfuSe extensions, NOR flash, persistence, timing,
  * faults and the request log.
  *
+
+ * Nothing here knows how the host reaches the device: the front ends
+ * (libusb.c, the LD_PRELOAD libusb; test/sim/usbip, the USB/IP server
+ * behind the kernel's vhci-hcd) call sim_control() and friends and map
+ * the SIM_E_* results onto their own errors.
+ *
  * Invariants: a request invalid in the current state STALLs (returns
- * LIBUSB_ERROR_PIPE) and leaves the device in dfuERROR; DfuSe commands
+ * SIM_E_STALL) and leaves the device in dfuERROR; DfuSe commands
  * and data blocks act at the first GETSTATUS (dfuDNBUSY) and report their
  * result at a later one; flash contents live in an mmap'ed file and every
  * other persistent fact in the state file, rewritten whenever it changes,
@@ -21,8 +27,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <libusb.h>
 
 #include "usbsim.h"
 
@@ -41,8 +45,19 @@ enum {
 enum {
 	RDP_LEVEL0 = 0xaa,	/* option byte value: no protection */
 	RDP_LEVEL1 = 0xbb,	/* any other value except 0xcc is level 1 */
-	XFER_BASE_US = 1000,	/* timing=1: per control transfer */
-	XFER_US_PER_KIB = 1000,	/* timing=1: per KiB of data stage */
+	/*
+	 * timing=1: full-speed wire time of a control transfer (dfu.md 8.1).
+	 * Its stages are scheduled in 1 ms frames, so a transfer costs about
+	 * one frame whatever its size, plus the data stage in bMaxPacketSize0
+	 * (64-byte) packets at 12 Mbit/s: token, DATA (64 bytes, PID, CRC),
+	 * handshake, bit stuffing and gaps come to about 700 bit times, 58
+	 * us; we count 62.5 us, 16 packets (1 KiB) per frame.  A 2 KiB
+	 * DNLOAD takes 3 ms, a GETSTATUS 1.06 ms, inside dfu.md's [est]
+	 * 2-4 ms and ~1 ms behind an xHCI host.
+	 */
+	XFER_BASE_US = 1000,
+	XFER_PACKET = 64,
+	XFER_PACKETS_PER_FRAME = 16,
 	REENUM_DEFAULT_MS = 100,	/* timing=1: off the bus after reset */
 	GETSTATUS_LEN = 6
 };
@@ -161,9 +176,12 @@ const char *sim_string(const struct sim_dev *sd, int mode, unsigned idx)
 {
 	const struct sim_model *m = sim_personality(sd, mode);
 
+	/* Klipper's USB strings, as its serial by-id names show them
+	 * (usb-Klipper_<mcu>_<chip id in hex>-if00); this chip ID is made
+	 * up. */
 	if (mode == MODE_APP)
-		return idx == 1 ? m->manufacturer : idx == 2 ?
-		    "application" : NULL;
+		return idx == 1 ? "Klipper" : idx == 2 ? "stm32f042x6" :
+		    idx == 3 ? "1A0036000B43304E36373820" : NULL;
 	switch (idx) {
 	case 1:
 		return m->manufacturer;
@@ -189,7 +207,7 @@ size_t sim_device_bytes(const struct sim_dev *sd, int mode, uint8_t out[18])
 	const struct sim_model *m = sim_personality(sd, mode);
 
 	out[0] = 18;
-	out[1] = LIBUSB_DT_DEVICE;
+	out[1] = USB_DT_DEVICE;
 	put16(out + 2, 0x0200);
 	out[4] = 0;	/* class per interface */
 	out[5] = 0;
@@ -234,7 +252,7 @@ size_t sim_config_bytes(const struct sim_dev *sd, int mode, uint8_t *buf,
 	unsigned i;
 
 	tmp[0] = 9;
-	tmp[1] = LIBUSB_DT_CONFIG;
+	tmp[1] = USB_DT_CONFIG;
 	tmp[4] = 1;	/* bNumInterfaces */
 	tmp[5] = 1;	/* bConfigurationValue */
 	tmp[6] = 0;
@@ -244,8 +262,8 @@ size_t sim_config_bytes(const struct sim_dev *sd, int mode, uint8_t *buf,
 		/* The application: one CDC interface, nothing of DFU. */
 		memset(tmp + n, 0, 9);
 		tmp[n + 0] = 9;
-		tmp[n + 1] = LIBUSB_DT_INTERFACE;
-		tmp[n + 5] = LIBUSB_CLASS_COMM;
+		tmp[n + 1] = USB_DT_INTERFACE;
+		tmp[n + 5] = USB_CLASS_COMM;
 		tmp[n + 6] = 2;	/* ACM */
 		tmp[n + 7] = 1;	/* AT commands */
 		n += 9;
@@ -256,11 +274,11 @@ size_t sim_config_bytes(const struct sim_dev *sd, int mode, uint8_t *buf,
 	}
 	for (i = 0; i < m->nalts; i++) {
 		tmp[n + 0] = 9;
-		tmp[n + 1] = LIBUSB_DT_INTERFACE;
+		tmp[n + 1] = USB_DT_INTERFACE;
 		tmp[n + 2] = 0;
 		tmp[n + 3] = (uint8_t)i;
 		tmp[n + 4] = 0;
-		tmp[n + 5] = LIBUSB_CLASS_APPLICATION;
+		tmp[n + 5] = USB_CLASS_APP_SPEC;
 		tmp[n + 6] = 1;
 		tmp[n + 7] = (m->flags & MF_RUNTIME) ? 1 : 2;
 		tmp[n + 8] = (uint8_t)(4 + i);
@@ -385,6 +403,12 @@ static void power_on(struct sim_dev *sd)
 	sd->pending_at_ms = 0;
 	sd->gen = 0;
 	enter_mode(sd, (sd->rt->flags & MF_RUNTIME) ? MODE_RUNTIME : MODE_DFU);
+	/* plug=: off the bus until someone plugs it in. */
+	if (sd->plug_ms >= 0) {
+		sd->pending_mode = sd->mode;
+		sd->pending_at_ms = sim_real_ms() + sd->plug_ms;
+		sd->mode = MODE_OFF;
+	}
 }
 
 static void hex_out(char *dst, const uint8_t *p, size_t n)
@@ -588,7 +612,7 @@ static int stall(struct sim_dev *sd, uint8_t status)
 	sd->state = ST_ERROR;
 	sd->status = status;
 	sd->op = OP_NONE;
-	return LIBUSB_ERROR_PIPE;
+	return SIM_E_STALL;
 }
 
 /* The erase unit holding ADDR in alt A: 0 and its base/size, or -1. */
@@ -756,7 +780,7 @@ static int getstatus(struct sim_dev *sd, uint8_t *data, uint16_t wl,
 			    sd->busy_until_ms - now : sd->poll_until_ms - now));
 			if (sd->stall_err)
 				return stall(sd, SS_STALLEDPKT);
-			return LIBUSB_ERROR_PIPE;
+			return SIM_E_STALL;
 		}
 		if (now < sd->busy_until_ms) {
 			poll = (long)(sd->busy_until_ms - now);
@@ -775,7 +799,7 @@ static int getstatus(struct sim_dev *sd, uint8_t *data, uint16_t wl,
 			if (sd->leave_drop) {
 				*after = 1;
 				snprintf(note, notelen, "device reset first");
-				return LIBUSB_ERROR_IO;
+				return SIM_E_IO;
 			}
 			sd->state = ST_MANIFEST;
 			*after = 1;
@@ -978,7 +1002,7 @@ static int runtime_request(struct sim_dev *sd, uint8_t req, uint16_t wv,
 	switch (req) {
 	case REQ_DETACH:
 		if (sd->state != ST_APP_IDLE)
-			return LIBUSB_ERROR_PIPE;
+			return SIM_E_STALL;
 		sd->state = ST_APP_DETACH;
 		sd->detach_deadline_ms = sim_mono_ms() + wv;
 		sim_dfu_functional(sd, MODE_RUNTIME, attrs);
@@ -989,21 +1013,21 @@ static int runtime_request(struct sim_dev *sd, uint8_t req, uint16_t wv,
 		return 0;
 	case REQ_GETSTATUS:
 		if (!data || wl < GETSTATUS_LEN)
-			return LIBUSB_ERROR_PIPE;
+			return SIM_E_STALL;
 		status_reply(sd, data, wl, 0, note, notelen);
 		return GETSTATUS_LEN;
 	case REQ_GETSTATE:
 		if (!data || wl < 1)
-			return LIBUSB_ERROR_PIPE;
+			return SIM_E_STALL;
 		data[0] = sd->state;
 		snprintf(note, notelen, "%s", state_names[sd->state]);
 		return 1;
 	default:
-		return LIBUSB_ERROR_PIPE;
+		return SIM_E_STALL;
 	}
 }
 
-/* Standard requests on EP0; returns bytes or a libusb error. */
+/* Standard requests on EP0; returns bytes or a SIM_E_* error. */
 static int std_request(struct sim_dev *sd, int mode, uint8_t rtype,
     uint8_t req, uint16_t wv, uint8_t *data, uint16_t wl, char *note,
     size_t notelen)
@@ -1013,72 +1037,72 @@ static int std_request(struct sim_dev *sd, int mode, uint8_t rtype,
 	const char *s;
 	size_t n = 0, i;
 
-	if (!(rtype & LIBUSB_ENDPOINT_IN)) {
+	if (!(rtype & USB_DIR_IN)) {
 		switch (req) {
-		case LIBUSB_REQUEST_SET_CONFIGURATION:
-			return wv <= 1 ? 0 : LIBUSB_ERROR_PIPE;
-		case LIBUSB_REQUEST_SET_INTERFACE:
-			return sim_set_alt(sd, wv) ? LIBUSB_ERROR_PIPE : 0;
+		case USB_REQ_SET_CONFIGURATION:
+			return wv <= 1 ? 0 : SIM_E_STALL;
+		case USB_REQ_SET_INTERFACE:
+			return sim_set_alt(sd, wv) ? SIM_E_STALL : 0;
 		default:
-			return LIBUSB_ERROR_PIPE;
+			return SIM_E_STALL;
 		}
 	}
 	switch (req) {
-	case LIBUSB_REQUEST_GET_STATUS:
+	case USB_REQ_GET_STATUS:
 		buf[0] = buf[1] = 0;
 		n = 2;
 		break;
-	case LIBUSB_REQUEST_GET_CONFIGURATION:
+	case USB_REQ_GET_CONFIGURATION:
 		buf[0] = 1;
 		n = 1;
 		break;
-	case LIBUSB_REQUEST_GET_INTERFACE:
+	case USB_REQ_GET_INTERFACE:
 		buf[0] = (uint8_t)sd->alt;
 		n = 1;
 		break;
-	case LIBUSB_REQUEST_GET_DESCRIPTOR:
+	case USB_REQ_GET_DESCRIPTOR:
 		switch (wv >> 8) {
-		case LIBUSB_DT_DEVICE:
+		case USB_DT_DEVICE:
 			n = sim_device_bytes(sd, mode, buf);
 			break;
-		case LIBUSB_DT_CONFIG:
+		case USB_DT_CONFIG:
 			if ((wv & 0xff) != 0)
-				return LIBUSB_ERROR_PIPE;
+				return SIM_E_STALL;
 			n = sim_config_bytes(sd, mode, buf, sizeof(buf));
 			break;
-		case LIBUSB_DT_STRING:
+		case USB_DT_STRING:
 			if ((wv & 0xff) == 0) {
 				buf[0] = 4;
-				buf[1] = LIBUSB_DT_STRING;
+				buf[1] = USB_DT_STRING;
 				put16(buf + 2, 0x0409);
 				n = 4;
 				break;
 			}
 			s = sim_string(sd, mode, wv & 0xff);
 			if (!s)
-				return LIBUSB_ERROR_PIPE;
+				return SIM_E_STALL;
 			for (i = 0; s[i] && 2 + 2 * i < sizeof(buf) - 1; i++)
 				put16(buf + 2 + 2 * i, (uint8_t)s[i]);
 			n = 2 + 2 * i;
 			buf[0] = (uint8_t)n;
-			buf[1] = LIBUSB_DT_STRING;
+			buf[1] = USB_DT_STRING;
 			break;
 		case 0x21:	/* DFU functional */
 			sim_dfu_functional(sd, mode, buf);
 			n = 9;
 			break;
 		default:
-			return LIBUSB_ERROR_PIPE;
+			return SIM_E_STALL;
 		}
 		break;
 	default:
-		return LIBUSB_ERROR_PIPE;
+		return SIM_E_STALL;
 	}
 	(void)m;
 	if (n > wl)
 		n = wl;
 	if (n && !data)
-		return LIBUSB_ERROR_INVALID_PARAM;
+		return SIM_E_PARAM;
 	memcpy(data, buf, n);
 	snprintf(note, notelen, "%zu bytes", n);
 	return (int)n;
@@ -1087,12 +1111,12 @@ static int std_request(struct sim_dev *sd, int mode, uint8_t rtype,
 static const char *std_name(uint8_t req)
 {
 	switch (req) {
-	case LIBUSB_REQUEST_GET_STATUS: return "GET_STATUS";
-	case LIBUSB_REQUEST_GET_DESCRIPTOR: return "GET_DESCRIPTOR";
-	case LIBUSB_REQUEST_GET_CONFIGURATION: return "GET_CONFIGURATION";
-	case LIBUSB_REQUEST_SET_CONFIGURATION: return "SET_CONFIGURATION";
-	case LIBUSB_REQUEST_GET_INTERFACE: return "GET_INTERFACE";
-	case LIBUSB_REQUEST_SET_INTERFACE: return "SET_INTERFACE";
+	case USB_REQ_GET_STATUS: return "GET_STATUS";
+	case USB_REQ_GET_DESCRIPTOR: return "GET_DESCRIPTOR";
+	case USB_REQ_GET_CONFIGURATION: return "GET_CONFIGURATION";
+	case USB_REQ_SET_CONFIGURATION: return "SET_CONFIGURATION";
+	case USB_REQ_GET_INTERFACE: return "GET_INTERFACE";
+	case USB_REQ_SET_INTERFACE: return "SET_INTERFACE";
 	default: return "STD_REQUEST";
 	}
 }
@@ -1100,10 +1124,10 @@ static const char *std_name(uint8_t req)
 static const char *result_name(int rc)
 {
 	switch (rc) {
-	case LIBUSB_ERROR_PIPE: return "STALL";
-	case LIBUSB_ERROR_TIMEOUT: return "TIMEOUT";
-	case LIBUSB_ERROR_IO: return "IO_ERROR";
-	case LIBUSB_ERROR_NO_DEVICE: return "NO_DEVICE";
+	case SIM_E_STALL: return "STALL";
+	case SIM_E_TIMEOUT: return "TIMEOUT";
+	case SIM_E_IO: return "IO_ERROR";
+	case SIM_E_GONE: return "NO_DEVICE";
 	default: return rc < 0 ? "ERROR" : "OK";
 	}
 }
@@ -1138,27 +1162,28 @@ int sim_control(struct sim_dev *sd, int mode, uint8_t rtype, uint8_t req,
 	int rc, after = 0;
 
 	if (sd->timing)
-		sleep_us(XFER_BASE_US + (long)wl * XFER_US_PER_KIB / 1024);
-	if ((rtype & LIBUSB_REQUEST_TYPE_CLASS) == 0 &&
-	    (rtype & 0x60) == LIBUSB_REQUEST_TYPE_STANDARD) {
+		sleep_us(XFER_BASE_US + (long)(wl + XFER_PACKET - 1) /
+		    XFER_PACKET * 1000 / XFER_PACKETS_PER_FRAME);
+	if ((rtype & USB_TYPE_CLASS) == 0 &&
+	    (rtype & USB_TYPE_MASK) == USB_TYPE_STANDARD) {
 		rc = std_request(sd, mode, rtype, req, wv, data, wl, note,
 		    sizeof(note));
 		sim_log(sd, "%s wValue=0x%04X wLength=%u %s -> %s",
 		    std_name(req), wv, wl, note, result_name(rc));
 		return rc;
 	}
-	if ((rtype & 0x60) != LIBUSB_REQUEST_TYPE_CLASS || req > REQ_ABORT ||
-	    wi != 0 || ((rtype & LIBUSB_ENDPOINT_IN) != 0) !=
+	if ((rtype & USB_TYPE_MASK) != USB_TYPE_CLASS || req > REQ_ABORT ||
+	    wi != 0 || ((rtype & USB_DIR_IN) != 0) !=
 	    (req == REQ_UPLOAD || req == REQ_GETSTATUS ||
 	    req == REQ_GETSTATE)) {
 		sim_log(sd, "REQUEST type=0x%02X req=%u wValue=%u wIndex=%u "
 		    "-> STALL", rtype, req, wv, wi);
-		return LIBUSB_ERROR_PIPE;
+		return SIM_E_STALL;
 	}
 	if (mode == MODE_APP) {
 		sim_log(sd, "REQUEST type=0x%02X req=%u (application) -> STALL",
 		    rtype, req);
-		return LIBUSB_ERROR_PIPE;
+		return SIM_E_STALL;
 	}
 	name = req_names[req];
 	sd->dfu_requests++;
@@ -1167,14 +1192,14 @@ int sim_control(struct sim_dev *sd, int mode, uint8_t rtype, uint8_t req,
 		sim_log(sd, "%s wValue=%u wLength=%u -> IO_ERROR (unplugged)",
 		    name, wv, wl);
 		unplug(sd, MODE_OFF, -1);
-		return LIBUSB_ERROR_IO;
+		return SIM_E_IO;
 	}
 	if (sd->timeout_rate > 0 && rand01(sd) < sd->timeout_rate) {
 		sim_log(sd, "%s wValue=%u wLength=%u -> TIMEOUT (fault)",
 		    name, wv, wl);
 		if (sd->timing)
 			sleep_us((long)timeout_ms * 1000);
-		return LIBUSB_ERROR_TIMEOUT;
+		return SIM_E_TIMEOUT;
 	}
 	if (sd->stall_rate > 0 && rand01(sd) < sd->stall_rate) {
 		if (mode != MODE_RUNTIME)
@@ -1182,7 +1207,7 @@ int sim_control(struct sim_dev *sd, int mode, uint8_t rtype, uint8_t req,
 		sim_log(sd, "%s wValue=%u wLength=%u -> STALL (fault)",
 		    name, wv, wl);
 		sim_save(sd);
-		return LIBUSB_ERROR_PIPE;
+		return SIM_E_STALL;
 	}
 	if (mode == MODE_RUNTIME)
 		rc = runtime_request(sd, req, wv, data, wl, note, sizeof(note),
@@ -1203,7 +1228,7 @@ int sim_set_alt(struct sim_dev *sd, int alt)
 
 	if (alt < 0 || (unsigned)alt >= m->nalts) {
 		sim_log(sd, "SET_INTERFACE alt=%d -> NOT_FOUND", alt);
-		return LIBUSB_ERROR_NOT_FOUND;
+		return SIM_E_NOT_FOUND;
 	}
 	sd->alt = alt;
 	sim_log(sd, "SET_INTERFACE alt=%d -> OK", alt);
@@ -1220,7 +1245,7 @@ int sim_reset(struct sim_dev *sd)
 			enter_mode(sd, MODE_DFU);
 			sd->gen++;
 			sim_save(sd);
-			return LIBUSB_ERROR_NOT_FOUND;
+			return SIM_E_NOT_FOUND;
 		}
 		sim_log(sd, "USB_RESET -> OK (stays in run-time mode)");
 		return 0;
@@ -1229,7 +1254,7 @@ int sim_reset(struct sim_dev *sd)
 		sim_log(sd, "USB_RESET in dfuMANIFEST-WAIT-RESET -> new "
 		    "firmware runs");
 		unplug(sd, MODE_GONE, sd->boot0_held ? MODE_DFU : -1);
-		return LIBUSB_ERROR_NOT_FOUND;
+		return SIM_E_NOT_FOUND;
 	}
 	/* The ROM survives a bus reset; only the request state restarts. */
 	sim_log(sd, "USB_RESET -> OK (stays in DFU mode)");

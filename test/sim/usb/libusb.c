@@ -52,6 +52,20 @@ static int handle_ok(libusb_device_handle *h)
 	return stale(h->dev) ? LIBUSB_ERROR_NO_DEVICE : 0;
 }
 
+/* The model's results as libusb reports them on Linux. */
+static int to_libusb(int rc)
+{
+	switch (rc) {
+	case SIM_E_STALL: return LIBUSB_ERROR_PIPE;
+	case SIM_E_IO: return LIBUSB_ERROR_IO;
+	case SIM_E_TIMEOUT: return LIBUSB_ERROR_TIMEOUT;
+	case SIM_E_GONE: return LIBUSB_ERROR_NO_DEVICE;
+	case SIM_E_NOT_FOUND: return LIBUSB_ERROR_NOT_FOUND;
+	case SIM_E_PARAM: return LIBUSB_ERROR_INVALID_PARAM;
+	default: return rc < 0 ? LIBUSB_ERROR_OTHER : rc;
+	}
+}
+
 /* ---- library ---- */
 
 int LIBUSB_CALL libusb_init(libusb_context **ctx)
@@ -557,7 +571,7 @@ int LIBUSB_CALL libusb_set_interface_alt_setting(
 		return rc;
 	if (interface_number != 0)
 		return LIBUSB_ERROR_NOT_FOUND;
-	return sim_set_alt(dev_handle->dev->sd, alternate_setting);
+	return to_libusb(sim_set_alt(dev_handle->dev->sd, alternate_setting));
 }
 
 int LIBUSB_CALL libusb_clear_halt(libusb_device_handle *dev_handle,
@@ -576,8 +590,7 @@ int LIBUSB_CALL libusb_reset_device(libusb_device_handle *dev_handle)
 
 	if (rc)
 		return rc;
-	rc = sim_reset(dev_handle->dev->sd);
-	return rc;
+	return to_libusb(sim_reset(dev_handle->dev->sd));
 }
 
 int LIBUSB_CALL libusb_kernel_driver_active(libusb_device_handle *dev_handle,
@@ -632,8 +645,8 @@ int LIBUSB_CALL libusb_control_transfer(libusb_device_handle *dev_handle,
 	if (rc)
 		return rc;
 	dev = dev_handle->dev;
-	return sim_control(dev->sd, dev->mode, request_type, bRequest, wValue,
-	    wIndex, data, wLength, timeout);
+	return to_libusb(sim_control(dev->sd, dev->mode, request_type,
+	    bRequest, wValue, wIndex, data, wLength, timeout));
 }
 
 int LIBUSB_CALL libusb_get_string_descriptor_ascii(

@@ -1,7 +1,12 @@
 /*
- * usbsim.h - internals shared by the files of the simulated libusb
- * (test/sim/usb/).  See README in this directory for the configuration
- * language and the device models.  Nothing here is part of flashtool.
+ * usbsim.h - the simulated STM32 DFU devices (device.c, config.c) and
+ * what their front ends call: the simulated libusb (libusb.c, preloaded)
+ * and the USB/IP device server (test/sim/usbip/), which puts the same
+ * devices on a real kernel's USB host stack.  The model is transport
+ * neutral: it takes control requests and answers bytes or a SIM_E_*
+ * result, and says through mode and gen when it left or rejoined the bus.
+ * See README in this directory for the configuration language and the
+ * device models.  Nothing here is part of flashtool.
  */
 #ifndef USBSIM_H
 #define USBSIM_H
@@ -19,6 +24,40 @@ enum {
 	SIM_MAX_PORTS = 7,
 	SIM_OPT_MAX = 64,	/* largest option-byte area of any model */
 	SIM_OTP_MAX = 1024	/* largest OTP area of any model */
+};
+
+/*
+ * Results of a request other than a byte count.  Each front end maps them
+ * onto what its host sees (libusb errors, or URB status codes).
+ */
+enum sim_err {
+	SIM_E_STALL = -1,	/* STALL handshake */
+	SIM_E_IO = -2,		/* no handshake: the device reset mid-request */
+	SIM_E_TIMEOUT = -3,	/* NAKed until the host's timeout expired */
+	SIM_E_GONE = -4,	/* no longer on the bus */
+	SIM_E_NOT_FOUND = -5,	/* no such alt setting; a reset re-enumerated */
+	SIM_E_PARAM = -6	/* a data stage without a buffer */
+};
+
+/* USB 2.0 chapter 9: request types, requests, descriptor types, classes. */
+enum {
+	USB_DIR_IN = 0x80,
+	USB_TYPE_MASK = 0x60,
+	USB_TYPE_STANDARD = 0x00,
+	USB_TYPE_CLASS = 0x20,
+	USB_REQ_GET_STATUS = 0,
+	USB_REQ_SET_ADDRESS = 5,
+	USB_REQ_GET_DESCRIPTOR = 6,
+	USB_REQ_GET_CONFIGURATION = 8,
+	USB_REQ_SET_CONFIGURATION = 9,
+	USB_REQ_GET_INTERFACE = 10,
+	USB_REQ_SET_INTERFACE = 11,
+	USB_DT_DEVICE = 1,
+	USB_DT_CONFIG = 2,
+	USB_DT_STRING = 3,
+	USB_DT_INTERFACE = 4,
+	USB_CLASS_COMM = 0x02,
+	USB_CLASS_APP_SPEC = 0xfe
 };
 
 /* DFU 1.1 bState values. */
@@ -132,6 +171,8 @@ struct sim_dev {
 	long disconnect_after;
 	uint64_t rng;
 	long reenum_ms;
+	long plug_ms;		/* plug=: first on the bus this long after
+				 * power-on (-1: at once) */
 	long erase_poll, erase_busy, write_poll, write_busy;
 	long cmd_poll, cmd_busy, mass_poll, mass_busy, manifest;
 
