@@ -71,7 +71,10 @@ print_identity(FILE *f, const struct run *r, const struct ft_devinfo *di)
 		fprintf(f, "Interface:          USB DFU %04x:%04x path %s "
 		    "serial %s, alt %d\n", di->dfu.vid, di->dfu.pid,
 		    di->dfu.path, di->dfu.serial, di->dfu_alt);
-		fprintf(f, "Device:             %s\n", di->name);
+		fprintf(f, "Device:             %s (no chip ID over DFU)\n",
+		    di->name);
+		if (di->memory[0] != '\0')
+			fprintf(f, "Memory:             %s\n", di->memory);
 	}
 	fprintf(f, "Flash:              0x%08x, %" PRIu64 " KiB (%s)\n",
 	    di->flash.base, ft_layout_size(&di->flash) / 1024, runs);
@@ -175,11 +178,20 @@ device_open(struct run *r, const struct options *o)
 		r->dev = NULL;
 		return fail_lib(r->rep, r->ctx, rc, NULL);
 	}
-	if (o->action != ACT_IDENTIFY) {
-		di = ft_dev_info(r->dev);
+	if (o->action == ACT_IDENTIFY)
+		return EXIT_OK;
+	di = ft_dev_info(r->dev);
+	if (di->transport == FT_TRANSPORT_DFU)
+		/* No chip ID over DFU: what the USB device says of itself. */
+		say(r->rep, "Device %04x:%04x \"%s\" at %s, serial %s: %s%s%"
+		    PRIu64 " KiB at 0x%08x", di->dfu.vid, di->dfu.pid,
+		    di->name, di->dfu.path, di->dfu.serial[0] ?
+		    di->dfu.serial : "none", di->memory, di->memory[0] ?
+		    ", " : "", ft_layout_size(&di->flash) / 1024,
+		    di->flash.base);
+	else
 		say(r->rep, "Device 0x%04x %s, %" PRIu64 " KiB flash",
 		    di->pid, di->name, ft_layout_size(&di->flash) / 1024);
-	}
 	return EXIT_OK;
 }
 
@@ -455,6 +467,38 @@ act(struct run *r, const struct options *o, struct result *res)
 	    "action");
 }
 
+/*
+ * What the DFU device did after the leave, as the library watched it:
+ * the application enumerated (and as what), nothing came back, or it was
+ * not watched (--no-watch).  Said once and kept for the summary line.
+ */
+static int
+say_leave(struct run *r, uint32_t addr, struct result *res)
+{
+	const struct ft_leave *lv = &ft_dev_info(r->dev)->leave;
+	char what[160];
+
+	switch (lv->outcome) {
+	case FT_LEAVE_APP:
+		snprintf(what, sizeof(what), "%04x:%04x%s%s%s enumerated on "
+		    "%s %u ms after it left the bus", lv->vid, lv->pid,
+		    lv->product[0] ? " \"" : "", lv->product,
+		    lv->product[0] ? "\"" : "", lv->path, lv->ms);
+		break;
+	case FT_LEAVE_SENT:
+		snprintf(what, sizeof(what), "not watched");
+		break;
+	default:
+		snprintf(what, sizeof(what), "it left the bus and nothing "
+		    "came back on %s within %u ms", lv->path, lv->ms);
+		break;
+	}
+	say(r->rep, "Left DFU mode, starting at 0x%08x: %s", addr, what);
+	snprintf(res->left, sizeof(res->left), "left DFU mode, started at "
+	    "0x%08x", addr);
+	return EXIT_OK;
+}
+
 /* -g: start the code; over DFU, a write leaves DFU mode by default. */
 static int
 leave_by_go(struct run *r, const struct options *o, struct result *res)
@@ -470,10 +514,10 @@ leave_by_go(struct run *r, const struct options *o, struct result *res)
 		fail_lib(r->rep, r->ctx, rc, "go");
 		return o->action == ACT_WRITE ? EXIT_LEAVE : exit_code_for(rc);
 	}
-	say(r->rep, "%s 0x%08x", dfu ? "Left DFU mode, starting at" :
-	    "Started code at", addr);
-	snprintf(res->left, sizeof(res->left), "%s 0x%08x", dfu ?
-	    "left DFU mode, started at" : "started at", addr);
+	if (dfu)
+		return say_leave(r, addr, res);
+	say(r->rep, "Started code at 0x%08x", addr);
+	snprintf(res->left, sizeof(res->left), "started at 0x%08x", addr);
 	return EXIT_OK;
 }
 

@@ -27,6 +27,7 @@ enum long_only {
 	OPT_WAIT,
 	OPT_LIST,
 	OPT_STAY,
+	OPT_NO_WATCH,
 	OPT_WRITE_PROTECT,
 	OPT_NO_DIFF,
 	OPT_PAGE_ERASE,
@@ -76,6 +77,7 @@ static const struct option long_options[] = {
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "stay", no_argument, NULL, OPT_STAY },
+	{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 	{ "write-protect", no_argument, NULL, OPT_WRITE_PROTECT },
 	{ "no-diff", no_argument, NULL, OPT_NO_DIFF },
 	{ "page-erase", no_argument, NULL, OPT_PAGE_ERASE },
@@ -141,6 +143,7 @@ static const char help_text[] =
 "  -a, --alt ALT            alternate setting, number or name\n"
 "      --wait[=SECONDS]     wait for the device to appear (default 30)\n"
 "      --stay               stay in DFU mode after writing\n"
+"      --no-watch           leave DFU mode and exit, not watching the device\n"
 "Output:\n"
 "      --json               one JSON document on stdout (see the man page)\n"
 "  -q, --quiet              errors only\n"
@@ -606,6 +609,9 @@ opt_dfu(struct options *o, struct report *rep, int c, const char *arg)
 	case OPT_STAY:
 		o->stay = 1;
 		return 1;
+	case OPT_NO_WATCH:
+		o->open.dfu_no_watch = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -764,6 +770,12 @@ check_transport(const struct options *o, struct report *rep)
 	if (o->stay && !dfu)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--stay goes with "
 		    "--dfu");
+	if (o->open.dfu_no_watch && !dfu)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--no-watch goes "
+		    "with --dfu");
+	if (o->open.dfu_no_watch && o->stay)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--no-watch is about "
+		    "leaving DFU mode, --stay stays: choose one");
 	if (dfu && (o->have_seq || o->open.settle_ms != 0))
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-i, --entry and "
 		    "--settle drive a serial port's lines; --dfu has none");

@@ -415,7 +415,9 @@ json_interface(struct json *j, const struct run *r,
 	json_kstr(j, "id", id);
 	json_kstr(j, "path", di->dfu.path);
 	json_kstr(j, "serial", di->dfu.serial);
+	json_kstr(j, "product", di->dfu.product);
 	json_kint(j, "alt", di->dfu_alt);
+	json_kstr(j, "memory", di->memory);
 	json_obj_end(j);
 }
 
@@ -440,6 +442,33 @@ json_table_row(struct json *j, const struct ft_chip *c)
 	json_obj_end(j);
 }
 
+/* What the DFU device did after the leave (ft_devinfo.leave). */
+static void
+json_leave(struct json *j, const struct ft_leave *lv)
+{
+	static const char *const outcomes[] = {
+		[FT_LEAVE_NONE] = "none",
+		[FT_LEAVE_APP] = "application",
+		[FT_LEAVE_GONE] = "gone",
+		[FT_LEAVE_STAYED] = "stayed",
+		[FT_LEAVE_SENT] = "not_watched",
+	};
+	char id[16];
+
+	json_key(j, "leave");
+	json_obj_begin(j);
+	json_kstr(j, "outcome", outcomes[lv->outcome]);
+	json_kstr(j, "path", lv->path);
+	if (lv->outcome == FT_LEAVE_APP) {
+		snprintf(id, sizeof(id), "%04x:%04x", lv->vid, lv->pid);
+		json_kstr(j, "id", id);
+		json_kstr(j, "product", lv->product);
+	}
+	if (lv->outcome != FT_LEAVE_SENT)
+		json_ku64(j, "ms", lv->ms);
+	json_obj_end(j);
+}
+
 static void
 json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 {
@@ -448,7 +477,12 @@ json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 
 	json_obj_begin(j);
 	json_interface(j, r, di);
-	json_ku64(j, "pid", di->pid);
+	/* A DFU device has no chip ID to read: null, not its USB PID. */
+	json_key(j, "pid");
+	if (di->transport == FT_TRANSPORT_DFU)
+		json_null(j);
+	else
+		json_u64(j, di->pid);
 	json_kstr(j, "name", di->name);
 	snprintf(buf, sizeof(buf), "%u.%u", di->bl_version >> 4,
 	    di->bl_version & 0xF);
@@ -523,6 +557,9 @@ json_outcome(struct json *j, const struct options *o, const struct run *r,
 		json_write_stats(j, o, &res->stats);
 	if (o->action == ACT_READ || res->have_stats)
 		json_kdouble(j, "seconds", res->seconds);
+	if (r->dev != NULL &&
+	    ft_dev_info(r->dev)->leave.outcome != FT_LEAVE_NONE)
+		json_leave(j, &ft_dev_info(r->dev)->leave);
 	json_key(j, "left");
 	if (res->left[0] != '\0')
 		json_str(j, res->left);

@@ -514,6 +514,11 @@ struct ft_open_opts {
 	/* DFU */
 	struct ft_dfu_match dfu;
 	unsigned wait_ms;	/* wait this long for a device to appear */
+	/*
+	 * After the leave (ft_go), return at once instead of watching what
+	 * comes back on the USB path (ft_devinfo.leave says FT_LEAVE_SENT).
+	 */
+	int dfu_no_watch;
 	uint32_t target_addr;	/* where the write starts: picks the alt */
 
 	/* Both */
@@ -525,6 +530,30 @@ struct ft_open_opts {
 	 */
 	unsigned retries;
 	const struct ft_layout *layout; /* for chips not in the table */
+};
+
+/*
+ * How a DFU device left DFU mode (ft_go): what enumerated on its USB path
+ * afterwards, watched from the moment it left the bus.
+ */
+enum ft_leave_outcome {
+	FT_LEAVE_NONE,		/* not left */
+	FT_LEAVE_APP,		/* another device enumerated there: vid, pid,
+				 * product say which (the application) */
+	FT_LEAVE_GONE,		/* it left the bus and nothing came back
+				 * within the watch (an application without
+				 * USB, or a slow one) */
+	FT_LEAVE_STAYED,	/* it came back in DFU mode: BOOT0 held */
+	FT_LEAVE_SENT,		/* asked to leave, not watched */
+};
+
+struct ft_leave {
+	enum ft_leave_outcome outcome;
+	uint16_t vid, pid;	/* FT_LEAVE_APP */
+	char product[64];	/* FT_LEAVE_APP, when it could be read */
+	char path[32];		/* the USB path watched */
+	unsigned ms;		/* from leaving the bus to the arrival, or
+				 * the whole watch */
 };
 
 /* What the device told us, filled by ft_open(). */
@@ -541,6 +570,9 @@ struct ft_devinfo {
 	const struct ft_chip *chip;	/* NULL when not from the table */
 	struct ft_dfu_entry dfu;	/* DFU: the device chosen */
 	int dfu_alt;			/* DFU: the alt setting in use */
+	char memory[64];		/* DFU: its memory's name in the
+					 * DfuSe layout ("Internal Flash") */
+	struct ft_leave leave;		/* DFU: after ft_go */
 };
 
 struct ft_dev;
