@@ -96,8 +96,10 @@ dfu_block(struct ft_dev *dev, const struct ft_ob_family **fam,
 		return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED, "%s devices have "
 		    "no option-byte memory", dev->tr->name);
 	for (k = 0; k < e->nalts; k++) {
+		/* An F4's OTP alt starts at G0's option-byte base: an
+		 * option-byte block is never larger than FT_OB_MAX_BYTES. */
 		if (dev->tr->alt_layout(dev, e->alts[k].alt, &l,
-		    &erasable) < 0)
+		    &erasable) < 0 || ft_layout_size(&l) > FT_OB_MAX_BYTES)
 			continue;
 		if (*fam != NULL ? l.base != (*fam)->base :
 		    family_at_base(l.base, &n) == NULL)

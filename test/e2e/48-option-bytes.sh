@@ -258,6 +258,10 @@ js dfu-f042-read '[.option_bytes.fields[] | .value == .factory] | all'
 fu dfu-f4-read 0 --json --path 1-3 --option-bytes
 js dfu-f4-read '.option_bytes.family == "f4"'
 js dfu-f4-read '[.option_bytes.fields[] | .value == .factory] | all'
+# The F4's OTP alt starts at 0x1FFF7800: never taken for option bytes.
+fu dfu-f4-as-g0 1 --path 1-3 --family g0 --boot0-pin
+err_has dfu-f4-as-g0 "no alt setting with STM32G0 option bytes"
+log_lacks dfu-f4-as-g0-no-write "1-3 DNLOAD wValue=2"
 # G0 and G4 share 0x1FFF7800 and USB cannot tell them apart.
 fu dfu-g431-ambiguous 2 --path 1-2 --option-bytes
 err_has dfu-g431-ambiguous "name the family with --family"
