@@ -134,8 +134,8 @@ check_option_bytes(const struct options *o, struct ft_ctx *ctx,
 
 	if (o->action != ACT_OPTION_BYTES) {
 		if (o->ob_family != NULL || o->ob_allow_rdp2)
-			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "%s goes with "
-			    "--option-bytes, --set or --boot0-pin",
+			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "%s goes "
+			    "with --option-bytes, --set or --boot0-pin",
 			    o->ob_family != NULL ? "--family" :
 			    "--allow-rdp2");
 		return EXIT_OK;

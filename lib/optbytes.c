@@ -150,12 +150,12 @@ static const struct ft_ob_value v_irhen[] = BIT_VALUES(
 	    "write-protected area B: last page")
 
 /*
- * STM32F0 (PIDs 0x440, 0x444, 0x442, 0x445, 0x448).  RM0091 rev 10,
- * section 4 "Option bytes": Table 11 (organization: every byte followed
- * by its complement), 4.1.1 "User and read protection option byte" (ST
- * production value 0x00FF55AA), 4.1.2 user data, 4.1.3 write protection
- * (production value 0x00FF00FF each); bit positions as in
- * stm32f042x6.h FLASH_OBR (USER at bit 8).  nBOOT0 and BOOT_SEL exist on
+ * STM32F0 (PIDs 0x440, 0x444, 0x442, 0x445, 0x448).  RM0091 section 4
+ * "Option bytes": Table 11 (organization: every byte followed by its
+ * complement), 4.1.1 "User and read protection option byte" (ST
+ * production value 0x00FF55AA), then user data and write protection
+ * (production value 0x00FF00FF each, as the same section gives them);
+ * bit positions as in stm32f042x6.h FLASH_OBR (USER at bit 8).  nBOOT0 and BOOT_SEL exist on
  * F04x and F09x only (CMSIS: stm32f042x6.h, stm32f091xc.h); elsewhere the
  * bits are reserved and kept as read.  One WRP bit covers 4 pages of 1
  * KiB (up to 64 KiB parts) or 2 pages of 2 KiB.
@@ -205,10 +205,10 @@ static const struct ft_ob_setting f0_boot0_pin[] = {
 
 /*
  * STM32F1 (PIDs 0x412, 0x410, 0x414, 0x430, 0x418, 0x420, 0x428).  The
- * option bytes are described in PM0075 rev 2 (STM32F10xxx flash
- * programming manual), section 2.5 "Option byte description" (RM0008
- * refers to it): the F0 organization, but RDP 0xA5 is level 0 and there
- * is no level 2; USER bits 0-2 (FLASH_OBR bits 2-4 in stm32f103xe.h).
+ * option bytes are described in PM0075 (STM32F10xxx flash programming
+ * manual), "Option byte description" (RM0008 refers to it; the section
+ * was not re-read for this table): the F0 organization, but RDP 0xA5
+ * is level 0 and there is no level 2; USER bits 0-2 (FLASH_OBR bits 2-4 in stm32f103xe.h).
  * XL density (0x430) adds BFB2 in USER bit 3 (stm32f103xg.h), not named
  * here: it is kept as read.  The factory image (RDP 0xA5, everything
  * else erased with its complement) is PM0075's "reset state"; ST gives
@@ -232,9 +232,9 @@ static const uint16_t f1_pids[] = { 0x412, 0x410, 0x414, 0x430, 0x418,
 	0x420, 0x428, 0 };
 
 /*
- * STM32F3 (PIDs 0x422, 0x432, 0x438, 0x439, 0x446).  RM0316 rev 8
- * section 4 "Option byte description" (and RM0313, RM0364, RM0365,
- * RM0366 for the smaller lines): the F0 organization and RDP values;
+ * STM32F3 (PIDs 0x422, 0x432, 0x438, 0x439, 0x446).  "Option byte
+ * description" of RM0313 (section 4), RM0364 (4), RM0365 (5), RM0366
+ * (4) and RM0316: the F0 organization and RDP values;
  * USER has no nBOOT0 or BOOT_SEL (bit 3 reserved), bit 6 is SRAM_PE
  * (F303xB/C/D/E, F334, F37x), bit 7 SDADC12_VDD_MONITOR on F37x only
  * (not named here: kept as read).  Production values as F0.
@@ -263,15 +263,16 @@ static const uint16_t f3_pids[] = { 0x422, 0x432, 0x438, 0x439, 0x446,
 
 /*
  * STM32F2/F4 (PIDs 0x411 F2 per RM0033, and the F4s 0x413, 0x419, 0x423,
- * 0x433, 0x431, 0x458, 0x441, 0x421, 0x434, 0x463).  RM0090 rev 19,
- * section 3.6.1 Table 16 "Option byte organization": the low half-word
+ * 0x433, 0x431, 0x458, 0x441, 0x421, 0x434, 0x463).  RM0090 "Option
+ * bytes" ("Option byte organization" table): the low half-word
  * of the double word at 0x1FFFC000 holds USER (bits 7:2) and RDP (15:8),
  * that at 0x1FFFC008 nWRP (bits 11:0, 1 = not protected), DB1M (bit 14,
  * F42x/F43x) and SPRMOD (bit 15); no complements, and the other bytes
  * are reserved: they are written back as read.  Bits as FLASH_OPTCR
- * (section 3.9.10, stm32f429xx.h), whose reset value 0x0FFFAAED is the
+ * ("Flash option control register", stm32f429xx.h), whose reset value
+ * 0x0FFFAAED is the
  * factory setting (bits 1:0 are OPTLOCK/OPTSTRT there, not option bits).
- * RM0368 3.5 (F401) and RM0383 3.5 (F411) are the same without BFB2,
+ * RM0368 (F401) and RM0383 (F411) are the same without BFB2,
  * DB1M.  What the reserved bytes read is not documented; the factory
  * image gives them as 0xFF (an assumption, flagged in the test).
  */
@@ -336,16 +337,17 @@ static const uint16_t f4_pids[] = { 0x411, 0x413, 0x419, 0x423, 0x433,
 
 /*
  * STM32G0 (PIDs 0x466, 0x456, 0x460, 0x467).  RM0444 rev 5 (G0x1;
- * RM0454 for G0x0), section 3.4.1 "Option bytes organization": each
+ * RM0454 for G0x0), "Embedded flash memory", option bytes: each
  * option register is a 32-bit word at 0x1FFF7800 + 8n followed by its
- * complement (the flash computes the complement when it programs them,
- * 3.4.2), OPTR first, then PCROP1A start/end, WRP area A, WRP area B
- * (the 40 bytes of the G0B1 ROM's DFU "Option Bytes" alt); SECR is the
- * word at 0x1FFF7870 (the end of the 0x74 bytes the USART ROM reads).
- * Bits from section 3.7.8 FLASH_OPTR as in stm32g0b1xx.h (BORR_LEV at
+ * complement (the flash computes the complement when it programs them:
+ * "Modifying user options", RM0444 rev 5 page 90), OPTR first, then
+ * PCROP1A start/end, WRP area A, WRP area B (the 40 bytes of the G0B1 ROM's DFU "Option Bytes" alt); SECR is the
+ * word at 0x1FFF7870 (inferred from the end of the 0x74 bytes the USART
+ * ROM reads, not from the RM's table).  Bits of FLASH_OPTR as
+ * stm32g0b1xx.h defines them (BORR_LEV at
  * 9, BORF_LEV at 11).  nBOOT_SEL = 0 takes BOOT0 from the PA14-BOOT0 pin
  * (stm32g0xx_hal_flash.h: OB_BOOT0_FROM_PIN is 0, OB_BOOT0_FROM_OB is
- * the nBOOT_SEL bit; RM0444 2.5 Table 8 "Boot modes"); the factory value
+ * the nBOOT_SEL bit; RM0444 "Boot configuration"); the factory value
  * is 1, so once the flash is programmed the pin is ignored (the empty
  * check only helps a blank chip).  Factory OPTR: 0xFFFFFEAA on G0x1,
  * 0xDFFFE1AA on G0x0 (RM0444 and RM0454 FLASH_OPTR reset values, as
@@ -468,12 +470,12 @@ static const struct ft_ob_setting g0_boot0_pin[] = {
 };
 
 /*
- * STM32G4 (PIDs 0x468, 0x469, 0x479).  RM0440 rev 8, section 5.4.1
- * "Option bytes organization" (the G0 scheme: word at 0x1FFF7800 + 8n,
+ * STM32G4 (PIDs 0x468, 0x469, 0x479).  RM0440 "Embedded flash memory",
+ * option bytes (the G0 scheme: word at 0x1FFF7800 + 8n,
  * its complement in the next word; OPTR, PCROP1 start/end, WRP area A,
  * WRP area B are the first 40 bytes, which the G431 ROM's DFU alt
  * uploads, per an ST community thread "Uploading option bytes over DFU",
- * 2023), bits from 5.7.8 FLASH_OPTR as stm32g474xx.h defines them.
+ * 2023), bits of FLASH_OPTR as stm32g474xx.h defines them.
  * nSWBOOT0 = 1 takes BOOT0 from the PB8-BOOT0 pin and is the factory
  * value (stm32g4xx_hal_flash.h: OB_BOOT0_FROM_PIN is the nSWBOOT0 bit,
  * OB_BOOT0_FROM_OB is 0): the opposite polarity of G0's nBOOT_SEL.
@@ -572,7 +574,7 @@ static const struct ft_ob_setting g4_boot0_pin[] = {
 static const struct ft_ob_family families[] = {
 	{
 		.name = "f0", .title = "STM32F0",
-		.source = "RM0091 rev 10, section 4",
+		.source = "RM0091 section 4",
 		.pairs = FT_OB_BYTE_COMPLEMENT, .base = 0x1FFFF800,
 		.size = 16, .rdp_level0 = 0xAA, .rdp_level1 = 0xBB,
 		.rdp_level2 = 0xCC, .pids = f0_pids, .fields = f0_fields,
@@ -580,7 +582,7 @@ static const struct ft_ob_family families[] = {
 	},
 	{
 		.name = "f1", .title = "STM32F1",
-		.source = "PM0075 rev 2, section 2.5 (RM0008)",
+		.source = "PM0075 option byte description (RM0008)",
 		.pairs = FT_OB_BYTE_COMPLEMENT, .base = 0x1FFFF800,
 		.size = 16, .rdp_level0 = 0xA5, .rdp_level1 = 0x00,
 		.rdp_level2 = 0, .pids = f1_pids, .fields = f1_fields,
@@ -588,7 +590,7 @@ static const struct ft_ob_family families[] = {
 	},
 	{
 		.name = "f3", .title = "STM32F3",
-		.source = "RM0316 rev 8, section 4 (RM0313, RM0364-RM0366)",
+		.source = "RM0316, RM0313, RM0364-RM0366: option bytes",
 		.pairs = FT_OB_BYTE_COMPLEMENT, .base = 0x1FFFF800,
 		.size = 16, .rdp_level0 = 0xAA, .rdp_level1 = 0xBB,
 		.rdp_level2 = 0xCC, .pids = f3_pids, .fields = f3_fields,
@@ -596,7 +598,7 @@ static const struct ft_ob_family families[] = {
 	},
 	{
 		.name = "f4", .title = "STM32F2/F4",
-		.source = "RM0090 rev 19, sections 3.6.1 and 3.9.10 "
+		.source = "RM0090 option bytes and FLASH_OPTCR "
 		    "(RM0033, RM0368, RM0383)",
 		.pairs = FT_OB_NO_COMPLEMENT, .base = 0x1FFFC000,
 		.size = 16, .rdp_level0 = 0xAA, .rdp_level1 = 0x55,
@@ -605,8 +607,8 @@ static const struct ft_ob_family families[] = {
 	},
 	{
 		.name = "g0", .title = "STM32G0",
-		.source = "RM0444 rev 5, sections 2.5, 3.4.1 and 3.7.8 "
-		    "(RM0454)",
+		.source = "RM0444 rev 5 (RM0454): option bytes, FLASH_OPTR, "
+		    "boot configuration",
 		.pairs = FT_OB_WORD_COMPLEMENT, .base = 0x1FFF7800,
 		.size = 0x74, .rdp_level0 = 0xAA, .rdp_level1 = 0xBB,
 		.rdp_level2 = 0xCC, .pids = g0_pids, .fields = g0_fields,
@@ -614,7 +616,8 @@ static const struct ft_ob_family families[] = {
 	},
 	{
 		.name = "g4", .title = "STM32G4",
-		.source = "RM0440 rev 8, sections 2.6, 5.4.1 and 5.7.8",
+		.source = "RM0440: option bytes, FLASH_OPTR, boot "
+		    "configuration",
 		.pairs = FT_OB_WORD_COMPLEMENT, .base = 0x1FFF7800,
 		.size = 40, .rdp_level0 = 0xAA, .rdp_level1 = 0xBB,
 		.rdp_level2 = 0xCC, .pids = g4_pids, .fields = g4_fields,

@@ -4,26 +4,29 @@
  * not positions), apart from the library's.
  *
  * Sources:
- *  [RM0091] STM32F0x1/x2/x8, section 4 (Table 11, 4.1.1-4.1.3: each
- *           byte followed by its complement; production value of the
- *           first word 0x00FF55AA, of the others 0x00FF00FF); 2.5 "Boot
+ *  [RM0091] STM32F0x1/x2/x8, section 4 (Table 11, 4.1.1: each byte
+ *           followed by its complement; production value of the first
+ *           word 0x00FF55AA, of the others 0x00FF00FF); "Boot
  *           configuration" (BOOT_SEL, nBOOT0, nBOOT1; the empty check of
  *           the F04x/F09x).
- *  [PM0075] STM32F10xxx flash programming, 2.5: RDP 0xA5 is "no
+ *  [PM0075] STM32F10xxx flash programming manual: RDP 0xA5 is "no
  *           protection", anything else protects; USER bits 0-2.
- *  [RM0316] STM32F303 and its siblings, section 4: the F0 organization
+ *  [RM0316] STM32F303 and its siblings (RM0313, RM0364-RM0366 section
+ *           4 or 5), option byte description: the F0 organization
  *           without nBOOT0/BOOT_SEL.
- *  [RM0090] STM32F4, 3.6.1 Table 16: USER and RDP in the low half-word
+ *  [RM0090] STM32F4, option bytes: USER and RDP in the low half-word
  *           at 0x1FFFC000, nWRP at 0x1FFFC008; FLASH_OPTCR reset value
  *           0x0FFFAAED.  The reserved bytes' contents are not given;
  *           the model fills them with 0xFF.
- *  [RM0444] STM32G0x1, 3.4.1 (option word, then its complement, at
- *           0x1FFF7800 + 8n: OPTR, PCROP1A start, end, WRP1A, WRP1B;
- *           SECR at 0x1FFF7870), 3.7.8 FLASH_OPTR (reset 0xFFFFFEAA),
- *           2.5 Table 8 "Boot modes" (nBOOT_SEL = 0: the PA14-BOOT0
- *           pin; 1: nBOOT0; an empty main flash boots the ROM).
- *  [RM0440] STM32G4, 5.4.1 (as G0) and 5.7.8 FLASH_OPTR (reset
- *           0xFFEFF8AA), 2.6 (nSWBOOT0 = 1: the PB8-BOOT0 pin; 0:
+ *  [RM0444] STM32G0x1 rev 5, option bytes (option word, then its
+ *           complement, at 0x1FFF7800 + 8n: OPTR, PCROP1A start, end,
+ *           WRP1A, WRP1B; SECR at 0x1FFF7870, where the ROM's 0x74-byte
+ *           block ends), FLASH_OPTR (reset 0xFFFFFEAA), "Boot modes"
+ *           (nBOOT_SEL = 0: the PA14-BOOT0 pin; 1: nBOOT0; an empty
+ *           main flash boots the ROM).
+ *  [RM0440] STM32G4, option bytes (as G0) and FLASH_OPTR (reset
+ *           0xFFEFF8AA), boot configuration (nSWBOOT0 = 1: the PB8-BOOT0
+ *           pin; 0:
  *           nBOOT0).  Area words after OPTR (PCROP, WRP) as the G47x
  *           defaults Black Magic Probe lists (no RM text found for them).
  */
@@ -212,7 +215,7 @@ static const struct ob_model models[] = {
 		.described = 16, .factory = f0_factory,
 		.rdp_at = 0, .rdp_l0 = 0xAA, .rdp_l2 = 0xCC, .rdp_l1 = 0xBB,
 		.wrp = pair_wrp,
-		/* [RM0091] 2.5: BOOT_SEL = 1 is the pin; the F04x/F09x
+		/* [RM0091]: BOOT_SEL = 1 is the pin; the F04x/F09x
 		 * empty check. */
 		.boot = { "BOOT_SEL", 1, "nBOOT0", "nBOOT1", 1 },
 		.bits = f0_bits, .pids = f0_pids,
@@ -247,7 +250,7 @@ static const struct ob_model models[] = {
 		.described = 0x74, .factory = g0_factory,
 		.rdp_at = 0, .rdp_l0 = 0xAA, .rdp_l2 = 0xCC, .rdp_l1 = 0xBB,
 		.wrp = optr_wrp,
-		/* [RM0444] Table 8: nBOOT_SEL = 0 is the pin. */
+		/* [RM0444] "Boot modes": nBOOT_SEL = 0 is the pin. */
 		.boot = { "nBOOT_SEL", 0, "nBOOT0", "nBOOT1", 1 },
 		.bits = g0_bits, .pids = g0_pids,
 	},
@@ -256,7 +259,7 @@ static const struct ob_model models[] = {
 		.described = 40, .factory = g4_factory,
 		.rdp_at = 0, .rdp_l0 = 0xAA, .rdp_l2 = 0xCC, .rdp_l1 = 0xBB,
 		.wrp = optr_wrp,
-		/* [RM0440] 2.6: nSWBOOT0 = 1 is the pin. */
+		/* [RM0440]: nSWBOOT0 = 1 is the pin. */
 		.boot = { "nSWBOOT0", 1, "nBOOT0", "nBOOT1", 1 },
 		.bits = g4_bits, .pids = g4_pids,
 	},

@@ -6,10 +6,10 @@
  * reset boots where the option bytes, the BOOT0 pin and the empty check
  * say.
  *
- * Invariants: s->rdp is only set here and by --rdp at power-on, and
- * always equals what the option area said at the last reset (complement
- * pairs that do not hold count as level 1: RM0091 section 4 forces a
- * mismatched byte to 0xFF, RM0444 3.4.2 loads "a secure configuration");
+ * Invariants: for a chip with a model, s->rdp is set from the option
+ * area at power-on and at every reset (complement pairs that do not hold
+ * count as level 1: RM0091 section 4 forces a mismatched byte to 0xFF,
+ * RM0444's "Modifying user options" loads "a secure configuration");
  * a chip without an option-byte model (L0, L4, F7, ...) keeps the old
  * behaviour: its area is a fixed pattern, and every reset with BOOT0
  * high runs the bootloader.  Without a board (README) the chip is in
