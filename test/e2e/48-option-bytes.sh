@@ -11,8 +11,6 @@ mkdir -p "$T"
 STM32FLASH=$(command -v stm32flash)
 DFU_UTIL=$(command -v dfu-util)
 
-trap 'sim_stop' EXIT
-
 # js NAME FILTER: the JSON document of the last run of NAME passes FILTER.
 js() {
 	if jq -e "$2" "$FT_OUT/$1.out" >/dev/null 2>&1; then
