@@ -459,6 +459,8 @@ act(struct run *r, const struct options *o, struct result *res)
 	case ACT_READOUT_UNPROTECT:
 		return act_protect(r, FT_READOUT_UNPROTECT,
 		    "readout unprotect");
+	case ACT_OPTION_BYTES:
+		return act_option_bytes(r, o, res);
 	case ACT_LIST:
 		break;
 	}

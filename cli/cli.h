@@ -34,6 +34,8 @@ enum exit_code {
 	EXIT_LEAVE = 8,		/* written, but the go/leave step failed */
 	EXIT_PROTECTED = 9,	/* the chip is read or write protected */
 	EXIT_INTERRUPTED = 10,	/* stopped by SIGINT or SIGTERM */
+	EXIT_UNVERIFIED = 11,	/* option bytes written, not read back as
+				 * written */
 };
 
 /*
@@ -45,6 +47,8 @@ enum cli_err {
 	CLI_E_USAGE = 1,	/* "usage": an option, or a file argument */
 	CLI_E_IO,		/* "io": a local file (the -r target) */
 	CLI_E_INTERRUPTED,	/* "interrupted": a signal, nothing changed */
+	CLI_E_UNVERIFIED,	/* "unverified": option bytes written, not
+				 * read back as written */
 };
 
 enum action {
@@ -58,7 +62,20 @@ enum action {
 	ACT_READOUT_UNPROTECT,
 	ACT_WRITE_PROTECT,
 	ACT_LIST,
+	ACT_OPTION_BYTES,	/* --option-bytes, --set, --boot0-pin */
 };
+
+/* Long options the option-byte verbs take (optbytes.c reads them). */
+enum optbytes_opt {
+	OPT_OPTION_BYTES = 512,
+	OPT_SET,
+	OPT_BOOT0_PIN,
+	OPT_FAMILY,
+	OPT_ALLOW_RDP2,
+};
+
+#define OB_MAX_SET 16		/* --set options at once */
+#define OB_NAME_MAX 32		/* a field name and its NUL */
 
 /* What the user asked for, with the defaults validation settles. */
 struct options {
@@ -95,6 +112,12 @@ struct options {
 	int have_seq;		/* -i or --entry given */
 	int seq_has_exit;	/* the sequence has a non-empty exit half */
 	char mode[4];		/* -m as given, "" for the default */
+	/* --option-bytes, --set, --boot0-pin */
+	const char *ob_family;	/* --family NAME */
+	int ob_boot0_pin;
+	int ob_allow_rdp2;
+	size_t ob_nset;
+	const char *ob_set[OB_MAX_SET];	/* NAME=VALUE, as given */
 };
 
 /* How the run reports: stderr messages and the first failure. */
@@ -145,6 +168,11 @@ struct result {
 	struct ft_dfu_entry *dfu;
 	size_t ndfu;
 	int dfu_ok;		/* USB could be listed */
+	/* --option-bytes: the block as read, as asked, as read back */
+	int ob_read;
+	int ob_written;
+	int ob_verified;
+	struct ft_ob_image ob_before, ob_want, ob_after;
 };
 
 /* compat.c */
@@ -175,6 +203,17 @@ int leave_device(struct run *r, const struct options *o,
     struct result *res);
 void say_exit_half(const struct report *rep, const struct options *o);
 void format_layout(const struct ft_layout *l, char *buf, size_t size);
+
+/* optbytes.c */
+struct json;
+int opt_optbytes(struct options *o, struct report *rep, int c,
+    const char *arg);
+int check_option_bytes(const struct options *o, struct ft_ctx *ctx,
+    struct report *rep);
+int act_option_bytes(struct run *r, const struct options *o,
+    struct result *res);
+void json_option_bytes(struct json *j, const struct options *o,
+    const struct result *res);
 
 /* report.c */
 int fail(struct report *rep, int err, int code, const char *fmt, ...)

@@ -88,6 +88,11 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "pipeline", no_argument, NULL, OPT_PIPELINE },
+	{ "option-bytes", no_argument, NULL, OPT_OPTION_BYTES },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "boot0-pin", no_argument, NULL, OPT_BOOT0_PIN },
+	{ "family", required_argument, NULL, OPT_FAMILY },
+	{ "allow-rdp2", no_argument, NULL, OPT_ALLOW_RDP2 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -110,6 +115,11 @@ static const char help_text[] =
 "  -k, --readout-unprotect  disable readout protection: mass-erases\n"
 "      --write-protect      write-protect the -S range or all (USART)\n"
 "      --list               serial ports and DFU devices (--dfu: DFU only)\n"
+"      --option-bytes       print the option bytes, field by field\n"
+"      --set NAME=VALUE     change an option-byte field (repeatable)\n"
+"      --boot0-pin          make the BOOT0 pin select the bootloader (G0, G4)\n"
+"      --family NAME        option-byte table: f0 f1 f3 f4 g0 g4\n"
+"      --allow-rdp2         let --set RDP=2 make protection permanent\n"
 "Addresses and writing:\n"
 "  -S, --range ADDR[:LEN]   range of -r/-o/-C; where a binary is written\n"
 "  -s, --start-page PAGE    first page for -o\n"
@@ -455,7 +465,8 @@ opt_action(struct options *o, struct report *rep, int c, const char *arg)
 		if (o->action != ACT_IDENTIFY &&
 		    o->action != action_options[i].action)
 			fail_usage(rep, "choose one of -r, -w, -o, -C, -u, -j, "
-			    "-k, --write-protect, --list");
+			    "-k, --write-protect, --option-bytes (--set, "
+			    "--boot0-pin), --list");
 		o->action = action_options[i].action;
 		if (action_options[i].takes_file)
 			o->file = arg;
@@ -674,6 +685,7 @@ parse_options(struct options *o, struct report *rep, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, short_options, long_options,
 	    NULL)) != -1) {
 		if (opt_action(o, rep, c, optarg) ||
+		    opt_optbytes(o, rep, c, optarg) ||
 		    opt_writing(o, rep, c, optarg) ||
 		    opt_serial(o, rep, c, optarg) ||
 		    opt_dfu(o, rep, c, optarg) || opt_output(o, c))
@@ -815,7 +827,8 @@ validate_options(struct options *o, struct ft_ctx *ctx, struct report *rep)
 	if ((code = check_actions(o, rep)) != EXIT_OK ||
 	    (code = check_addresses(o, rep)) != EXIT_OK ||
 	    (code = check_transport(o, rep)) != EXIT_OK ||
-	    (code = check_sequence(o, ctx, rep)) != EXIT_OK)
+	    (code = check_sequence(o, ctx, rep)) != EXIT_OK ||
+	    (code = check_option_bytes(o, ctx, rep)) != EXIT_OK)
 		return code;
 	o->no_erase = o->have_page_count && o->page_count == 0;
 	/*

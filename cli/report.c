@@ -22,6 +22,7 @@ static const char *const cli_err_names[] = {
 	[CLI_E_USAGE] = "usage",
 	[CLI_E_IO] = "io",
 	[CLI_E_INTERRUPTED] = "interrupted",
+	[CLI_E_UNVERIFIED] = "unverified",
 };
 
 /*
@@ -244,6 +245,7 @@ static const char *const action_names[] = {
 	[ACT_READOUT_UNPROTECT] = "readout_unprotect",
 	[ACT_WRITE_PROTECT] = "write_protect",
 	[ACT_LIST] = "list",
+	[ACT_OPTION_BYTES] = "option_bytes",
 };
 
 /*
@@ -557,6 +559,7 @@ json_outcome(struct json *j, const struct options *o, const struct run *r,
 		json_write_stats(j, o, &res->stats);
 	if (o->action == ACT_READ || res->have_stats)
 		json_kdouble(j, "seconds", res->seconds);
+	json_option_bytes(j, o, res);
 	if (r->dev != NULL &&
 	    ft_dev_info(r->dev)->leave.outcome != FT_LEAVE_NONE)
 		json_leave(j, &ft_dev_info(r->dev)->leave);

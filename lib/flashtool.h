@@ -687,4 +687,167 @@ int ft_protect(struct ft_dev *dev, enum ft_protect_op op);
 /* Write-protect the erase units covering [addr, addr+len). */
 int ft_write_protect(struct ft_dev *dev, uint32_t addr, uint32_t len);
 
+/*
+ * Option bytes (lib/optbytes.c: tables and pure functions; core/
+ * option_io.c: reading and writing them on a device).  An image is the
+ * option-byte block as a host reads it, from the family's base; fields
+ * are bits of its little-endian 32-bit words.
+ */
+enum ft_ob_pairs {
+	FT_OB_NO_COMPLEMENT,	/* F2/F4 */
+	FT_OB_BYTE_COMPLEMENT,	/* F0/F1/F3: byte 2n+1 is ~byte 2n */
+	FT_OB_WORD_COMPLEMENT,	/* G0/G4: word 8n+4 is ~word 8n */
+};
+
+enum ft_ob_kind {
+	FT_OB_CHOICE,		/* named values (values[]) */
+	FT_OB_RDP,		/* the readout protection byte */
+	FT_OB_NUMBER,		/* any value of the width */
+	FT_OB_WRP_BITS,		/* a bit per sector (group), 0 protects */
+	FT_OB_PAGE,		/* a page number */
+};
+
+#define FT_OB_READONLY 1u	/* shown, never changed */
+
+struct ft_ob_value {
+	uint32_t value;
+	const char *name;	/* accepted by --set beside the number */
+	const char *meaning;
+};
+
+struct ft_ob_field {
+	const char *name;	/* as the reference manual spells it */
+	uint16_t offset;	/* of its 32-bit word in the image */
+	uint8_t shift;
+	uint8_t width;
+	enum ft_ob_kind kind;
+	uint32_t factory;
+	unsigned flags;		/* FT_OB_READONLY */
+	const char *what;
+	const char *parts;	/* the parts that have it; NULL: all */
+	const struct ft_ob_value *values; /* CHOICE: ends at name NULL */
+};
+
+/* A word of a factory image; offset 0xFFFF ends a list. */
+struct ft_ob_word {
+	uint16_t offset;
+	uint32_t value;
+};
+
+/* A field's value, by name (the BOOT0 recipe). */
+struct ft_ob_setting {
+	const char *name;
+	uint32_t value;
+};
+
+struct ft_ob_family {
+	const char *name;	/* "g0", for --family */
+	const char *title;	/* "STM32G0" */
+	const char *source;	/* reference-manual sections */
+	enum ft_ob_pairs pairs;
+	uint32_t base;
+	uint16_t size;		/* bytes the table describes */
+	uint8_t rdp_level0;	/* RDP byte of level 0 */
+	uint8_t rdp_level1;	/* the byte written for level 1 */
+	uint8_t rdp_level2;	/* 0: the family has no level 2 */
+	const uint16_t *pids;	/* Get ID answers; 0 ends */
+	const struct ft_ob_field *fields;	/* ends at name NULL */
+	const struct ft_ob_word *factory;
+	/* Settings that make the BOOT0 pin choose the boot (and BOOT0 = 1
+	 * the bootloader); NULL: the pin always does. */
+	const struct ft_ob_setting *boot0_pin;
+};
+
+size_t ft_ob_family_count(void);
+const struct ft_ob_family *ft_ob_family_at(size_t index);
+const struct ft_ob_family *ft_ob_family_find(const char *name);
+const struct ft_ob_family *ft_ob_family_by_pid(uint16_t pid);
+/* By name, case-insensitive; NULL when the family has none. */
+const struct ft_ob_field *ft_ob_field_find(const struct ft_ob_family *fam,
+    const char *name);
+/* Does any family have a field of that name? */
+int ft_ob_field_known(const char *name);
+uint32_t ft_ob_field_max(const struct ft_ob_field *f);
+/* Does an image of len bytes hold the field? */
+int ft_ob_field_in(const struct ft_ob_field *f, size_t len);
+/* FT_E_RANGE when the image is too short for the field. */
+int ft_ob_get(const struct ft_ob_field *f, const uint8_t *img, size_t len,
+    uint32_t *value);
+/* Set the field and the complements of the bytes (words) it touches. */
+int ft_ob_put(const struct ft_ob_family *fam, const struct ft_ob_field *f,
+    uint8_t *img, size_t len, uint32_t value);
+/* The factory image; bytes the table does not describe read 0xFF. */
+void ft_ob_factory_image(const struct ft_ob_family *fam, uint8_t *img,
+    size_t len);
+/*
+ * Complement pairs that do not hold (both halves erased is no error):
+ * how many, and the first one's offset.
+ */
+int ft_ob_check_complements(const struct ft_ob_family *fam,
+    const uint8_t *img, size_t len, uint32_t *first_bad);
+/* 0, 1 or 2 for an RDP byte. */
+int ft_ob_rdp_level(const struct ft_ob_family *fam, uint32_t rdp);
+/* What a value of the field means, in a sentence; returns buf. */
+const char *ft_ob_meaning(const struct ft_ob_family *fam,
+    const struct ft_ob_field *f, uint32_t value, char *buf, size_t size);
+/*
+ * A value as --set takes it: a number, a value's name, for RDP a level
+ * (0, 1, 2) or a byte written 0xNN.  FT_E_INVALID lists what the field
+ * takes.
+ */
+int ft_ob_parse_value(struct ft_ctx *ctx, const struct ft_ob_family *fam,
+    const struct ft_ob_field *f, const char *text, uint32_t *out);
+/* "NAME=VALUE": the name copied into name, *value into text. */
+int ft_ob_parse_assignment(struct ft_ctx *ctx, const char *text, char *name,
+    size_t name_size, const char **value);
+
+struct ft_ob_change {
+	const char *name;
+	const char *value;	/* as ft_ob_parse_value takes it */
+};
+
+#define FT_OB_ALLOW_RDP2 1u	/* a change may set RDP level 2 */
+
+/*
+ * after = before with every change made, complements included, or
+ * FT_E_INVALID and after = before when any change fails: an unknown
+ * field (the detail lists the family's), a read-only one, a bad value
+ * (it lists the values), RDP level 2 without FT_OB_ALLOW_RDP2, or RDP
+ * from level 1 to 0 (only readout unprotect does that, mass-erasing).
+ */
+int ft_ob_plan(struct ft_ctx *ctx, const struct ft_ob_family *fam,
+    const uint8_t *before, size_t len, const struct ft_ob_change *changes,
+    size_t n, unsigned flags, uint8_t *after);
+
+#define FT_OB_MAX_BYTES 256u
+
+/* The option bytes of a device: where they were read, and how many. */
+struct ft_ob_image {
+	const struct ft_ob_family *fam;
+	uint32_t addr;
+	uint32_t len;
+	uint8_t data[FT_OB_MAX_BYTES];
+};
+
+/*
+ * Read the device's option bytes.  fam NULL: the family of the chip's
+ * product ID (USART), or of the option-byte alt setting's address (DFU,
+ * FT_E_INVALID when two families share it: name one).  Over DFU the
+ * session moves to the option-byte alt setting.  FT_E_PROTECTED when
+ * readout protection keeps the ROM from reading them.
+ */
+int ft_ob_read(struct ft_dev *dev, const struct ft_ob_family *fam,
+    struct ft_ob_image *out);
+/*
+ * Program want (the block ft_ob_read gave as before, changed) whole,
+ * follow the reset that loads it and read it back into after.  Returns
+ * 0 once the ROM took the block; *verified says whether after equals
+ * want, and when not the detail says why (the chip did not come back to
+ * its bootloader, readout protection, a difference).  On failure the
+ * detail says whether the option bytes read back unchanged.
+ */
+int ft_ob_write(struct ft_dev *dev, const struct ft_ob_image *before,
+    const struct ft_ob_image *want, struct ft_ob_image *after,
+    int *verified);
+
 #endif /* FLASHTOOL_H */

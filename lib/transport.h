@@ -106,6 +106,12 @@ struct ft_transport {
 	 * Optional (NULL: retry directly).
 	 */
 	int (*resync)(struct ft_dev *dev);
+	/*
+	 * The chip reset itself after a write that reloads its options
+	 * (option bytes): wait for the ROM and talk to it again.  Optional
+	 * (NULL: the write op follows such a reset itself, as DfuSe does).
+	 */
+	int (*reconnect)(struct ft_dev *dev);
 };
 
 struct ft_dev {
