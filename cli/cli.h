@@ -126,7 +126,7 @@ struct report {
 	int json;		/* --json: one document on stdout at the end */
 	int quiet;		/* -q: errors only */
 	int err;		/* the first failure: enum ft_err or cli_err */
-	char message[640];	/* its message, as printed after "flashtool: " */
+	char message[640];	/* as printed after "flashtool: " */
 };
 
 /* -r FILE: the data goes to a temporary beside it, renamed when whole. */

@@ -23,7 +23,7 @@ struct argv_out {
 	int argc;
 	char *argv[MAX_ARGS + 1];
 	struct report *rep;
-	const char *me;		/* "stm32flash (flashtool)": messages start so */
+	const char *me;		/* "stm32flash (flashtool)" starts messages */
 };
 
 static void compat_error(struct argv_out *o, const char *fmt, ...)
@@ -99,7 +99,8 @@ from_stm32flash(int argc, char **argv, struct argv_out *o)
 				i++;
 				continue;
 			}
-			if (strncmp(argv[i], "-e", 2) == 0 && argv[i][2] != '\0')
+			if (strncmp(argv[i], "-e", 2) == 0 &&
+			    argv[i][2] != '\0')
 				continue;
 		}
 		push(o, argv[i]);
@@ -138,7 +139,7 @@ dfuse_address(const char *spec, struct argv_out *o, int *leave,
 			push(o, "-k");
 		} else if (strcmp(part, "force") == 0 ||
 		    strcmp(part, "will-reset") == 0) {
-			/* flashtool checks the layout itself; resets are seen. */
+			/* flashtool checks the layout; resets are seen. */
 		} else if (part[0] >= '0' && part[0] <= '9') {
 			size_t n = strlen(range);
 

@@ -658,8 +658,8 @@ parse_operands(struct options *o, struct report *rep, int argc, char **argv)
 	if (o->open.transport == FT_TRANSPORT_USART &&
 	    o->action != ACT_LIST) {
 		if (argc != 1)
-			fail_usage(rep, argc == 0 ? "no serial port given (e.g. "
-			    "/dev/ttyS0); for USB DFU use --dfu" :
+			fail_usage(rep, argc == 0 ? "no serial port given "
+			    "(e.g. /dev/ttyS0); for USB DFU use --dfu" :
 			    "one serial port expected, got %d arguments",
 			    argc);
 		o->open.port = argv[0];
@@ -743,8 +743,8 @@ check_addresses(const struct options *o, struct report *rep)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-S: address 0x%08x "
 		    "is not a multiple of 4", o->range_addr);
 	if (o->action == ACT_CRC && o->have_len && o->range_len % 4 != 0)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-S: CRC length %u is "
-		    "not a multiple of 4", o->range_len);
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-S: CRC length %u "
+		    "is not a multiple of 4", o->range_len);
 	if (o->have_go && o->go_addr % 4 != 0 && o->go_addr != 0)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-g: address 0x%08x "
 		    "is not a multiple of 4", o->go_addr);
@@ -792,8 +792,9 @@ check_transport(const struct options *o, struct report *rep)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-i, --entry and "
 		    "--settle drive a serial port's lines; --dfu has none");
 	if (o->open.settle_ms != 0 && !o->have_seq)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--settle is the wait "
-		    "after an entry sequence: give one with -i or --entry");
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--settle is the "
+		    "wait after an entry sequence: give one with -i or "
+		    "--entry");
 	return EXIT_OK;
 }
 

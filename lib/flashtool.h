@@ -28,7 +28,8 @@
  */
 enum ft_err {
 	FT_OK = 0,
-	FT_E_INVALID = -1,	/* bad argument or input (file, address, option) */
+	FT_E_INVALID = -1,	/* bad argument or input (file, address,
+				 * option) */
 	FT_E_FORMAT = -2,	/* image file malformed */
 	FT_E_IO = -3,		/* operating-system I/O failure */
 	FT_E_TIMEOUT = -4,	/* the device did not answer in time */
@@ -42,8 +43,8 @@ enum ft_err {
 	FT_E_ACCESS = -12,	/* permission denied on port or USB device */
 	FT_E_BUSY = -13,	/* port or interface already in use */
 	FT_E_NOMEM = -14,	/* out of memory */
-	FT_E_RANGE = -15,	/* address or length outside the device memory */
-	FT_E_UNKNOWN_CHIP = -16, /* product ID not in the table, no layout given */
+	FT_E_RANGE = -15,	/* address or length outside the memory */
+	FT_E_UNKNOWN_CHIP = -16, /* product ID not in the table, no layout */
 	FT_E_STAYED = -17,	/* written, but the device did not leave the
 				 * bootloader (BOOT0 still held) */
 	FT_E_INTERRUPTED = -18,	/* cancelled by the caller (signal) */
@@ -139,13 +140,13 @@ int ft_layout_parse(struct ft_ctx *ctx, const char *text,
  * ROM bootloader in ST's AN2606.  Rows are plain data.
  */
 enum ft_quirk {
-	/* No mass erase: erase every page instead (stm32flash F_NO_ME; L0/L1). */
+	/* No mass erase: erase every page instead (stm32flash F_NO_ME). */
 	FT_Q_NO_MASS_ERASE = 1u << 0,
 	/* Reset via option-byte reload (FLASH_CR OBL_LAUNCH), RM0360. */
 	FT_Q_RESET_OBL_LAUNCH = 1u << 1,
 	/* Reset must fix FLASH_SR PEMPTY first, RM0394. */
 	FT_Q_RESET_PEMPTY = 1u << 2,
-	/* Read-back right after a write is unreliable; verify at the end (H7). */
+	/* Read-back right after a write is unreliable: verify at the end. */
 	FT_Q_VERIFY_AFTER_ALL = 1u << 3,
 	/* Two flash banks; Extended Erase 0xFFFE/0xFFFD erase one bank. */
 	FT_Q_DUAL_BANK = 1u << 4,
@@ -613,7 +614,7 @@ void ft_close(struct ft_dev *dev);
 int ft_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len);
 
 struct ft_write_opts {
-	int verify;		/* compare the flash with the image afterwards */
+	int verify;		/* compare the flash with the image after */
 	int mass_erase;		/* mass erase instead of the erase plan */
 	int no_erase;		/* the flash is already erased */
 	/*

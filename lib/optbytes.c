@@ -158,10 +158,11 @@ static const struct ft_ob_value v_irhen[] = BIT_VALUES(
  * complement), 4.1.1 "User and read protection option byte" (ST
  * production value 0x00FF55AA), then user data and write protection
  * (production value 0x00FF00FF each, as the same section gives them);
- * bit positions as in stm32f042x6.h FLASH_OBR (USER at bit 8).  nBOOT0 and BOOT_SEL exist on
- * F04x and F09x only (CMSIS: stm32f042x6.h, stm32f091xc.h); elsewhere the
- * bits are reserved and kept as read.  One WRP bit covers 4 pages of 1
- * KiB (up to 64 KiB parts) or 2 pages of 2 KiB.
+ * bit positions as in stm32f042x6.h FLASH_OBR (USER at bit 8).  nBOOT0
+ * and BOOT_SEL exist on F04x and F09x only (CMSIS: stm32f042x6.h,
+ * stm32f091xc.h); elsewhere the bits are reserved and kept as read.  One
+ * WRP bit covers 4 pages of 1 KiB (up to 64 KiB parts) or 2 pages of 2
+ * KiB.
  */
 static const struct ft_ob_value v_f0_boot_sel[] = BIT_VALUES(
     "option", "BOOT0 comes from the nBOOT0 option bit: the BOOT0 pin is "
@@ -211,7 +212,8 @@ static const struct ft_ob_setting f0_boot0_pin[] = {
  * option bytes are described in PM0075 (STM32F10xxx flash programming
  * manual), "Option byte description" (RM0008 refers to it; the section
  * was not re-read for this table): the F0 organization, but RDP 0xA5
- * is level 0 and there is no level 2; USER bits 0-2 (FLASH_OBR bits 2-4 in stm32f103xe.h).
+ * is level 0 and there is no level 2; USER bits 0-2 (FLASH_OBR bits 2-4
+ * in stm32f103xe.h).
  * XL density (0x430) adds BFB2 in USER bit 3 (stm32f103xg.h), not named
  * here: it is kept as read.  The factory image (RDP 0xA5, everything
  * else erased with its complement) is PM0075's "reset state"; ST gives
@@ -344,11 +346,12 @@ static const uint16_t f4_pids[] = { 0x411, 0x413, 0x419, 0x423, 0x433,
  * option register is a 32-bit word at 0x1FFF7800 + 8n followed by its
  * complement (the flash computes the complement when it programs them:
  * "Modifying user options", RM0444 rev 5 page 90), OPTR first, then
- * PCROP1A start/end, WRP area A, WRP area B (the 40 bytes of the G0B1 ROM's DFU "Option Bytes" alt); SECR is the
- * word at 0x1FFF7870 (inferred from the end of the 0x74 bytes the USART
- * ROM reads, not from the RM's table).  Bits of FLASH_OPTR as
- * stm32g0b1xx.h defines them (BORR_LEV at
- * 9, BORF_LEV at 11).  nBOOT_SEL = 0 takes BOOT0 from the PA14-BOOT0 pin
+ * PCROP1A start/end, WRP area A, WRP area B (the 40 bytes of the G0B1
+ * ROM's DFU "Option Bytes" alt); SECR is the word at 0x1FFF7870
+ * (inferred from the end of the 0x74 bytes the USART ROM reads, not from
+ * the RM's table).  Bits of FLASH_OPTR as stm32g0b1xx.h defines them
+ * (BORR_LEV at 9, BORF_LEV at 11).  nBOOT_SEL = 0 takes BOOT0 from the
+ * PA14-BOOT0 pin
  * (stm32g0xx_hal_flash.h: OB_BOOT0_FROM_PIN is 0, OB_BOOT0_FROM_OB is
  * the nBOOT_SEL bit; RM0444 "Boot configuration"); the factory value
  * is 1, so once the flash is programmed the pin is ignored (the empty

@@ -126,6 +126,13 @@ struct ft_dev {
 	unsigned fail_streak;	/* failures since the last success */
 	uint64_t progress_ms;	/* when a block last succeeded */
 	/*
+	 * The last FT_RATE_WINDOW frames, newest in bit 0, a set bit for a
+	 * failure: a line that loses most frames is given up on even while
+	 * some still go through.
+	 */
+	uint32_t recent_fails;
+	unsigned recent_frames;	/* frames seen, up to FT_RATE_WINDOW */
+	/*
 	 * Blocks to go in short frames after a failure: on a bad line a
 	 * short frame gets through where a long one would keep failing.
 	 */

@@ -109,7 +109,8 @@ ft_parse_addr_len(struct ft_ctx *ctx, const char *text, uint32_t *addr,
 		return 0;
 	if (ft_parse_u32(colon, 1, len) != 0 || *len == 0)
 		return ft_fail(ctx, FT_E_INVALID,
-		    "'%s': bad length '%s' (a positive number, K or M suffix allowed)",
+		    "'%s': bad length '%s' (a positive number, K or M suffix "
+		    "allowed)",
 		    text, colon);
 	if ((uint64_t)*addr + *len > (uint64_t)UINT32_MAX + 1)
 		return ft_fail(ctx, FT_E_INVALID,
