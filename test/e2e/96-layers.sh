@@ -46,7 +46,7 @@ plant lib/core/open.c '#include "dfu/dfu.h"'
 layers core-includes-dfu 1 'lib/core/open.c: the core includes the dfu'
 
 fresh
-plant lib/core/write.c '#include "usart/serial.h"'
+plant lib/core/write.c '#include "usart/an3155.h"'
 layers core-includes-usart 1 'the core includes the usart'
 
 fresh

@@ -2,11 +2,11 @@
  * fuzz_usart.c - the USART transport (lib/usart/transport.c) fed
  * arbitrary device replies.
  *
- * The serial layer (lib/usart/serial.h) is replaced by a fake port whose
+ * The serial layer (lib/serial.h) is replaced by a fake port whose
  * "device" answers every read from the fuzz input, so the transport's
  * parsing of ACKs, Get/Get ID/Get Version bodies, checksums and resync
  * bursts sees any byte sequence, with timeouts where the input says.
- * Writes are accepted and dropped.  lib/usart/serial.c itself only moves
+ * Writes are accepted and dropped.  lib/serial.c itself only moves
  * bytes between the fd and a buffer; the end-to-end tests cover it.
  *
  * Input: byte 0 selects options (no_sync, a --layout, pipelining, which
@@ -16,7 +16,7 @@
  * silent.
  */
 #include "fuzz.h"
-#include "usart/serial.h"
+#include "serial.h"
 #include "vclock.h"
 
 struct ft_serial {
