@@ -53,12 +53,52 @@ print_memories(FILE *f, const struct ft_chip *c)
 		    c->opt_start, c->opt_end - 1);
 }
 
+/* Katapult's identity: what CONNECT said and how it was reached. */
+static void
+print_katapult(FILE *f, const struct ft_devinfo *di)
+{
+	const struct ft_katapult_info *kp = &di->kp;
+	char runs[160];
+	unsigned i;
+
+	if (kp->link[0] == 'c') {
+		fprintf(f, "Interface:          Katapult over CAN %s, node ",
+		    kp->can_iface);
+		for (i = 0; i < sizeof(kp->uuid); i++)
+			fprintf(f, "%02x", kp->uuid[i]);
+		fputc('\n', f);
+	} else {
+		fprintf(f, "Interface:          Katapult on %s, %u baud\n",
+		    kp->port, kp->baud);
+	}
+	fprintf(f, "Bootloader:         Katapult %s, protocol %u.%u.%u\n",
+	    kp->has_version ? kp->version : "(no version reported)",
+	    (unsigned)(kp->proto >> 16) & 0xFF,
+	    (unsigned)(kp->proto >> 8) & 0xFF, (unsigned)kp->proto & 0xFF);
+	fprintf(f, "MCU:                %s\n", di->name);
+	fprintf(f, "Application start:  0x%08x, blocks of %u bytes\n",
+	    kp->app_start, kp->block_size);
+	if (!kp->known_mcu && kp->flash_size == 0) {
+		fprintf(f, "Flash:              unknown MCU (give --layout)\n");
+		return;
+	}
+	format_layout(&di->flash, runs, sizeof(runs));
+	fprintf(f, "Flash:              0x%08x-0x%08x; application area "
+	    "0x%08x, %" PRIu64 " KiB (%s)\n", kp->flash_base,
+	    kp->flash_base + kp->flash_size - 1, di->flash.base,
+	    ft_layout_size(&di->flash) / 1024, runs);
+}
+
 static void
 print_identity(FILE *f, const struct run *r, const struct ft_devinfo *di)
 {
 	char runs[160];
 	unsigned i;
 
+	if (di->transport == FT_TRANSPORT_KATAPULT) {
+		print_katapult(f, di);
+		return;
+	}
 	format_layout(&di->flash, runs, sizeof(runs));
 	if (di->transport == FT_TRANSPORT_USART) {
 		fprintf(f, "Interface:          USART %s, %u baud, %s\n",
@@ -157,6 +197,27 @@ act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
 }
 
 /*
+ * Katapult answered: say so, and place a raw binary at its application
+ * start (the image was loaded before the device said where that is).
+ */
+static int
+katapult_opened(struct run *r, const struct options *o,
+    const struct ft_devinfo *di)
+{
+	int rc;
+
+	if (o->action != ACT_IDENTIFY)
+		say(r->rep, "Katapult %s on %s, application at 0x%08x",
+		    di->kp.has_version ? di->kp.version : "(old)", di->name,
+		    di->kp.app_start);
+	if (r->image == NULL || o->have_range ||
+	    ft_image_format(r->image) != FT_FMT_BINARY)
+		return EXIT_OK;
+	rc = ft_image_relocate(r->ctx, r->image, di->kp.app_start);
+	return rc < 0 ? fail_lib(r->rep, r->ctx, rc, o->file) : EXIT_OK;
+}
+
+/*
  * ft_open with the options, the image's first address picking the DFU
  * alt setting when -S did not; then the one line saying what answered.
  */
@@ -175,11 +236,12 @@ device_open(struct run *r, const struct options *o)
 		r->dev = NULL;
 		return fail_lib(r->rep, r->ctx, rc, NULL);
 	}
-	if (o->action != ACT_IDENTIFY) {
-		di = ft_dev_info(r->dev);
+	di = ft_dev_info(r->dev);
+	if (di->transport == FT_TRANSPORT_KATAPULT)
+		return katapult_opened(r, o, di);
+	if (o->action != ACT_IDENTIFY)
 		say(r->rep, "Device 0x%04x %s, %" PRIu64 " KiB flash",
 		    di->pid, di->name, ft_layout_size(&di->flash) / 1024);
-	}
 	return EXIT_OK;
 }
 
@@ -455,14 +517,38 @@ act(struct run *r, const struct options *o, struct result *res)
 	    "action");
 }
 
-/* -g: start the code; over DFU, a write leaves DFU mode by default. */
+/* COMPLETE: Katapult starts its application. */
+static int
+leave_katapult(struct run *r, const struct options *o, struct result *res)
+{
+	uint32_t start = ft_dev_info(r->dev)->kp.app_start;
+	int rc = ft_go(r->dev, 0);
+
+	if (rc < 0) {
+		fail_lib(r->rep, r->ctx, rc, "COMPLETE");
+		return o->action == ACT_WRITE ? EXIT_LEAVE : exit_code_for(rc);
+	}
+	say(r->rep, "Started the application at 0x%08x (COMPLETE)", start);
+	snprintf(res->left, sizeof(res->left), "started the application at "
+	    "0x%08x", start);
+	return EXIT_OK;
+}
+
+/*
+ * -g: start the code; over DFU, a write leaves DFU mode by default, and
+ * over Katapult a write that verified ends with COMPLETE.
+ */
 static int
 leave_by_go(struct run *r, const struct options *o, struct result *res)
 {
 	int dfu = ft_dev_info(r->dev)->transport == FT_TRANSPORT_DFU;
 	uint32_t addr = o->have_go && o->go_addr != 0 ? o->go_addr :
 	    ft_dev_info(r->dev)->flash.base;
-	int rc = ft_go(r->dev, addr);
+	int rc;
+
+	if (ft_dev_info(r->dev)->transport == FT_TRANSPORT_KATAPULT)
+		return leave_katapult(r, o, res);
+	rc = ft_go(r->dev, addr);
 
 	if (rc == FT_E_STAYED)
 		return fail_lib(r->rep, r->ctx, rc, "leave");
@@ -484,9 +570,11 @@ leave_device(struct run *r, const struct options *o, struct result *res)
 	const char *how = o->seq_has_exit ? "the exit sequence" :
 	    "a routine in RAM";
 	int dfu = ft_dev_info(r->dev)->transport == FT_TRANSPORT_DFU;
+	int kp = ft_dev_info(r->dev)->transport == FT_TRANSPORT_KATAPULT;
 	int rc;
 
-	if (o->have_go || (dfu && o->action == ACT_WRITE && !o->stay))
+	if (o->have_go || ((dfu || kp) && o->action == ACT_WRITE &&
+	    !o->stay))
 		return leave_by_go(r, o, res);
 	if (o->reset) {
 		rc = ft_reset(r->dev);
@@ -495,11 +583,15 @@ leave_device(struct run *r, const struct options *o, struct result *res)
 			return o->action == ACT_WRITE ? EXIT_LEAVE :
 			    exit_code_for(rc);
 		}
+		if (kp)
+			how = "COMPLETE";
 		say(r->rep, "Reset the chip through %s", how);
 		snprintf(res->left, sizeof(res->left), "reset through %s",
 		    how);
 	} else if (dfu) {
 		snprintf(res->left, sizeof(res->left), "left in DFU mode");
+	} else if (kp) {
+		snprintf(res->left, sizeof(res->left), "left in Katapult");
 	} else if (o->seq_has_exit) {
 		snprintf(res->left, sizeof(res->left), "reset through the "
 		    "exit sequence");

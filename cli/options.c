@@ -36,6 +36,9 @@ enum long_only {
 	OPT_JSON,
 	OPT_FORCE,
 	OPT_PIPELINE,
+	OPT_KATAPULT,
+	OPT_CAN,
+	OPT_UUID,
 };
 
 /* The leading ':' makes getopt return ':' for a missing value. */
@@ -86,6 +89,9 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "pipeline", no_argument, NULL, OPT_PIPELINE },
+	{ "katapult", no_argument, NULL, OPT_KATAPULT },
+	{ "can", required_argument, NULL, OPT_CAN },
+	{ "uuid", required_argument, NULL, OPT_UUID },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -97,6 +103,7 @@ static const struct option long_options[] = {
 static const char help_text[] =
 "usage: flashtool [options] [-r file | -w file | -o | -C | ...] port\n"
 "       flashtool --dfu [-d vid:pid[,vid:pid]] [--path path] [options]\n"
+"       flashtool --katapult [options] port | --can iface --uuid uuid\n"
 "       flashtool --list [--dfu] [--json]\n"
 "Actions (none: identify the chip):\n"
 "  -r, --read FILE          read the -S range or all flash (- stdout)\n"
@@ -140,7 +147,11 @@ static const char help_text[] =
 "      --serial SERIAL      select by serial number\n"
 "  -a, --alt ALT            alternate setting, number or name\n"
 "      --wait[=SECONDS]     wait for the device to appear (default 30)\n"
-"      --stay               stay in DFU mode after writing\n"
+"      --stay               stay in DFU mode (Katapult) after writing\n"
+"Katapult bootloader (USB CDC, UART at 250000 baud or -b, CAN):\n"
+"      --katapult           use Katapult on the port; asks Klipper first\n"
+"      --can IFACE          Katapult over CAN (SocketCAN, e.g. can0)\n"
+"      --uuid UUID          the CAN node (12 hex digits)\n"
 "Output:\n"
 "      --json               one JSON document on stdout (see the man page)\n"
 "  -q, --quiet              errors only\n"
@@ -610,6 +621,28 @@ opt_dfu(struct options *o, struct report *rep, int c, const char *arg)
 	return 0;
 }
 
+/* Katapult's options; 0 if c is none of them. */
+static int
+opt_katapult(struct options *o, struct report *rep, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_KATAPULT:
+		o->open.transport = FT_TRANSPORT_KATAPULT;
+		return 1;
+	case OPT_CAN:
+		o->open.transport = FT_TRANSPORT_KATAPULT;
+		o->open.kp.can_iface = arg;
+		return 1;
+	case OPT_UUID:
+		if (ft_katapult_uuid_parse(arg, o->open.kp.uuid) != 0)
+			fail_usage(rep, "--uuid: '%s' is not a CAN UUID (up to "
+			    "12 hex digits, as --list --can shows them)", arg);
+		o->open.kp.has_uuid = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Output; 0 if c is none of them. */
 static int
 opt_output(struct options *o, int c)
@@ -634,11 +667,26 @@ opt_output(struct options *o, int c)
 	return 0;
 }
 
-/* The port argument: one for USART, none for --dfu and --list. */
+/*
+ * The port argument: one for USART and Katapult (none over CAN), none
+ * for --dfu and --list.
+ */
 static void
 parse_operands(struct options *o, struct report *rep, int argc, char **argv)
 {
-	if (o->open.transport == FT_TRANSPORT_USART &&
+	int kp = o->open.transport == FT_TRANSPORT_KATAPULT;
+
+	if (kp && o->action != ACT_LIST && o->open.kp.can_iface == NULL) {
+		if (argc != 1)
+			fail_usage(rep, argc == 0 ? "--katapult: no port given "
+			    "(e.g. /dev/serial/by-id/usb-katapult_...); for CAN "
+			    "use --can IFACE --uuid UUID" : "one port expected, "
+			    "got %d arguments", argc);
+		o->open.port = argv[0];
+	} else if (kp && argc != 0) {
+		fail_usage(rep, "--can takes no port argument (select the node "
+		    "with --uuid): '%s'", argv[0]);
+	} else if (o->open.transport == FT_TRANSPORT_USART &&
 	    o->action != ACT_LIST) {
 		if (argc != 1)
 			fail_usage(rep, argc == 0 ? "no serial port given (e.g. "
@@ -670,7 +718,8 @@ parse_options(struct options *o, struct report *rep, int argc, char **argv)
 		if (opt_action(o, rep, c, optarg) ||
 		    opt_writing(o, rep, c, optarg) ||
 		    opt_serial(o, rep, c, optarg) ||
-		    opt_dfu(o, rep, c, optarg) || opt_output(o, c))
+		    opt_dfu(o, rep, c, optarg) ||
+		    opt_katapult(o, rep, c, optarg) || opt_output(o, c))
 			continue;
 		bad_option(rep, c, argv[optind - 1]);
 		usage(0);
@@ -742,12 +791,54 @@ check_addresses(const struct options *o, struct report *rep)
 	return EXIT_OK;
 }
 
+/* What Katapult cannot do, or what it needs. */
+static int
+check_katapult(const struct options *o, struct report *rep)
+{
+	int kp = o->open.transport == FT_TRANSPORT_KATAPULT;
+
+	if (!kp) {
+		if (o->open.kp.has_uuid)
+			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--uuid "
+			    "names a Katapult CAN node: add --can IFACE");
+		return EXIT_OK;
+	}
+	if (o->open.no_sync || o->mode[0] != '\0' || o->have_seq ||
+	    o->open.settle_ms != 0 || o->open.usart_pipeline ||
+	    o->open.max_read != 0 || o->open.max_write != 0)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-m, -c, -F, -i, "
+		    "--entry, --settle and --pipeline are for the ROM USART "
+		    "bootloader; Katapult talks 8N1 at -b (default 250000)");
+	if (o->open.kp.can_iface != NULL && o->open.baud != 0)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-b is a serial "
+		    "option; --can has none");
+	if (o->action == ACT_WRITE_UNPROTECT ||
+	    o->action == ACT_READOUT_PROTECT ||
+	    o->action == ACT_READOUT_UNPROTECT ||
+	    o->action == ACT_WRITE_PROTECT || o->action == ACT_CRC)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "Katapult has no "
+		    "protection or checksum commands: -u, -j, -k, "
+		    "--write-protect and -C need a ROM bootloader");
+	if (o->mass_erase)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--mass-erase: "
+		    "Katapult cannot erase itself; -o erases the "
+		    "application area");
+	if (o->have_go && o->go_addr != 0)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-g: Katapult starts "
+		    "only its application (-g 0)");
+	return EXIT_OK;
+}
+
 /* Options of one transport given to the other. */
 static int
 check_transport(const struct options *o, struct report *rep)
 {
 	int dfu = o->open.transport == FT_TRANSPORT_DFU;
+	int kp = o->open.transport == FT_TRANSPORT_KATAPULT;
+	int code = check_katapult(o, rep);
 
+	if (code != EXIT_OK)
+		return code;
 	if (dfu && (o->open.no_sync || o->open.baud != 0 ||
 	    o->mode[0] != '\0'))
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-b, -m and -c are "
@@ -761,9 +852,9 @@ check_transport(const struct options *o, struct report *rep)
 	if (dfu && o->open.usart_pipeline)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--pipeline is a "
 		    "serial option; --dfu has none");
-	if (o->stay && !dfu)
+	if (o->stay && !dfu && !kp)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--stay goes with "
-		    "--dfu");
+		    "--dfu or --katapult");
 	if (dfu && (o->have_seq || o->open.settle_ms != 0))
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-i, --entry and "
 		    "--settle drive a serial port's lines; --dfu has none");

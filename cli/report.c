@@ -395,6 +395,43 @@ json_range(struct json *j, const char *key, uint32_t start, uint32_t end)
 	json_obj_end(j);
 }
 
+/* Katapult: the link, and what CONNECT said. */
+static void
+json_katapult(struct json *j, const struct ft_katapult_info *kp)
+{
+	char buf[16];
+	unsigned i;
+
+	json_kstr(j, "link", kp->link);
+	if (kp->link[0] == 'c') {
+		json_kstr(j, "can_interface", kp->can_iface);
+		for (i = 0; i < sizeof(kp->uuid); i++)
+			snprintf(buf + 2 * i, sizeof(buf) - 2 * i, "%02x",
+			    kp->uuid[i]);
+		json_kstr(j, "uuid", buf);
+	} else {
+		json_kstr(j, "port", kp->port);
+		json_ku64(j, "baud", kp->baud);
+	}
+	json_kbool(j, "requested", kp->requested);
+	json_key(j, "katapult");
+	json_obj_begin(j);
+	snprintf(buf, sizeof(buf), "%u.%u.%u", (unsigned)(kp->proto >> 16) &
+	    0xFF, (unsigned)(kp->proto >> 8) & 0xFF, (unsigned)kp->proto &
+	    0xFF);
+	json_kstr(j, "protocol", buf);
+	json_key(j, "version");
+	if (kp->has_version)
+		json_str(j, kp->version);
+	else
+		json_null(j);
+	json_ku64(j, "app_start", kp->app_start);
+	json_ku64(j, "block_size", kp->block_size);
+	json_ku64(j, "flash_base", kp->flash_base);
+	json_ku64(j, "flash_size", kp->flash_size);
+	json_obj_end(j);
+}
+
 static void
 json_interface(struct json *j, const struct run *r,
     const struct ft_devinfo *di)
@@ -402,7 +439,11 @@ json_interface(struct json *j, const struct run *r,
 	char id[16];
 
 	json_kstr(j, "transport", di->transport == FT_TRANSPORT_USART ?
-	    "usart" : "dfu");
+	    "usart" : di->transport == FT_TRANSPORT_DFU ? "dfu" : "katapult");
+	if (di->transport == FT_TRANSPORT_KATAPULT) {
+		json_katapult(j, &di->kp);
+		return;
+	}
 	if (di->transport == FT_TRANSPORT_USART) {
 		json_kstr(j, "port", r->port);
 		json_ku64(j, "baud", r->baud);

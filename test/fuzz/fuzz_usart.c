@@ -13,7 +13,9 @@
  * operations run), then chunks: a header byte (low 7 bits: length; bit
  * 7: the line stays silent after the chunk, so the read that wants more
  * times out) and that many device bytes.  After the input, the line is
- * silent.
+ * silent.  The Katapult wing's calls of lib/serial.h are faked too
+ * (read_some, set_baud, keep_settings), so that the linker never pulls
+ * lib/serial.c in beside this port.
  */
 #include "fuzz.h"
 #include "serial.h"
@@ -116,6 +118,42 @@ ft_serial_read(struct ft_serial *s, void *buf, size_t len,
 	if (got != NULL)
 		*got = done;
 	return 0;
+}
+
+/* What has arrived: the rest of the chunk, at least one byte. */
+int
+ft_serial_read_some(struct ft_serial *s, void *buf, size_t max,
+    unsigned timeout_ms, size_t *got)
+{
+	uint8_t *p = buf;
+	int b;
+
+	*got = 0;
+	if (max == 0)
+		return 0;
+	b = next_byte(s);
+	if (b < 0) {
+		vclock_advance_ms(timeout_ms);
+		return FT_E_TIMEOUT;
+	}
+	p[(*got)++] = (uint8_t)b;
+	while (*got < max && s->chunk_left > 0 && (b = next_byte(s)) >= 0)
+		p[(*got)++] = (uint8_t)b;
+	return 0;
+}
+
+int
+ft_serial_set_baud(struct ft_serial *s, unsigned baud)
+{
+	(void)s;
+	(void)baud;
+	return 0;
+}
+
+void
+ft_serial_keep_settings(struct ft_serial *s)
+{
+	(void)s;
 }
 
 int
