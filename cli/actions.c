@@ -157,17 +157,77 @@ print_list(const struct result *res)
 	}
 }
 
+/* Katapult and Klipper devices: USB ttys, or nodes on a CAN bus. */
+static void
+print_katapult_list(const struct result *res)
+{
+	static const char *const apps[] = {
+		[FT_KP_APP_UNKNOWN] = "unknown",
+		[FT_KP_APP_KATAPULT] = "katapult",
+		[FT_KP_APP_KLIPPER] = "klipper",
+	};
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < res->nkp; i++) {
+		const struct ft_katapult_entry *e = &res->kp[i];
+
+		if (e->can) {
+			printf("%s %s uuid ", apps[e->app], e->port);
+			for (k = 0; k < sizeof(e->uuid); k++)
+				printf("%02x", e->uuid[k]);
+			putchar('\n');
+			continue;
+		}
+		printf("%s %s %s serial \"%s\" usb %s", apps[e->app], e->port,
+		    e->mcu, e->serial, e->usb_path);
+		if (e->by_id[0] != '\0')
+			printf(" by-id %s", e->by_id);
+		putchar('\n');
+	}
+}
+
+/*
+ * --list --katapult (USB) or --list --can IFACE: Katapult and Klipper
+ * devices only.  A CAN query gets the warnings it deserves.
+ */
+static int
+act_list_katapult(struct run *r, const struct options *o,
+    struct result *res)
+{
+	int rc;
+
+	res->kp_listed = 1;
+	res->kp_can = o->open.kp.can_iface != NULL;
+	if (res->kp_can)
+		note(r->rep, "warning: querying %s: only nodes without a node "
+		    "id answer, and on a busy bus several answering at once "
+		    "can collide (a node may even go bus-off)",
+		    o->open.kp.can_iface);
+	rc = ft_katapult_list(r->ctx, &o->open, &res->kp, &res->nkp);
+	if (rc < 0)
+		return fail_lib(r->rep, r->ctx, rc, "listing Katapult devices");
+	if (!r->rep->json)
+		print_katapult_list(res);
+	if (res->nkp == 0)
+		note(r->rep, res->kp_can ? "no node answered the query" :
+		    "no Katapult or Klipper USB device found");
+	return EXIT_OK;
+}
+
 /*
  * --list: serial ports (unless --dfu) and DFU devices.  Without --dfu a
  * failure to reach USB (no libusb access in a container) costs only the
  * DFU half, with a warning; with --dfu it is the error.
  */
 int
-act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
-    struct result *res)
+act_list(struct run *r, const struct options *o, struct result *res)
 {
+	int with_ports = o->open.transport != FT_TRANSPORT_DFU;
 	int rc;
 
+	if (o->open.transport == FT_TRANSPORT_KATAPULT)
+		return act_list_katapult(r, o, res);
 	res->with_ports = with_ports;
 	if (with_ports) {
 		rc = ft_serial_list(r->ctx, &res->ports, &res->nports);
@@ -175,7 +235,7 @@ act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
 			return fail_lib(r->rep, r->ctx, rc,
 			    "listing serial ports");
 	}
-	rc = ft_dfu_list(r->ctx, m, &res->dfu, &res->ndfu);
+	rc = ft_dfu_list(r->ctx, &o->open.dfu, &res->dfu, &res->ndfu);
 	res->dfu_ok = rc >= 0;
 	if (rc < 0) {
 		if (!with_ports)

@@ -145,6 +145,10 @@ struct result {
 	struct ft_dfu_entry *dfu;
 	size_t ndfu;
 	int dfu_ok;		/* USB could be listed */
+	struct ft_katapult_entry *kp;	/* Katapult and Klipper devices */
+	size_t nkp;
+	int kp_listed;		/* they were asked for */
+	int kp_can;		/* ... on a CAN bus */
 };
 
 /* compat.c */
@@ -169,8 +173,7 @@ void outfile_discard(struct outfile *out);
 int device_open(struct run *r, const struct options *o);
 int check_image(struct run *r, int force);
 int act(struct run *r, const struct options *o, struct result *res);
-int act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
-    struct result *res);
+int act_list(struct run *r, const struct options *o, struct result *res);
 int leave_device(struct run *r, const struct options *o,
     struct result *res);
 void say_exit_half(const struct report *rep, const struct options *o);

@@ -149,6 +149,7 @@ run_end(struct run *r, struct result *res)
 	ft_ctx_free(r->ctx);
 	free(res->ports);
 	free(res->dfu);
+	free(res->kp);
 }
 
 int
@@ -176,8 +177,7 @@ main(int argc, char **argv)
 	}
 	set_callbacks(&run, &opt);
 	if (opt.action == ACT_LIST) {
-		code = act_list(&run, &opt.open.dfu,
-		    opt.open.transport != FT_TRANSPORT_DFU, &res);
+		code = act_list(&run, &opt, &res);
 	} else {
 		catch_signals();
 		code = run_device(&run, &opt, &res);

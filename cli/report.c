@@ -351,6 +351,35 @@ json_port_entry(struct json *j, const struct ft_port_entry *p)
 
 /* The document of a --list that worked. */
 static void
+json_kp_entry(struct json *j, const struct ft_katapult_entry *e)
+{
+	static const char *const apps[] = {
+		[FT_KP_APP_UNKNOWN] = "unknown",
+		[FT_KP_APP_KATAPULT] = "katapult",
+		[FT_KP_APP_KLIPPER] = "klipper",
+	};
+	char uuid[16];
+	unsigned k;
+
+	json_obj_begin(j);
+	json_kstr(j, "app", apps[e->app]);
+	if (e->can) {
+		for (k = 0; k < sizeof(e->uuid); k++)
+			snprintf(uuid + 2 * k, sizeof(uuid) - 2 * k, "%02x",
+			    e->uuid[k]);
+		json_kstr(j, "can_interface", e->port);
+		json_kstr(j, "uuid", uuid);
+	} else {
+		json_kstr(j, "port", e->port);
+		json_kstr(j, "by_id", e->by_id);
+		json_kstr(j, "usb_path", e->usb_path);
+		json_kstr(j, "serial", e->serial);
+		json_kstr(j, "mcu", e->mcu);
+	}
+	json_obj_end(j);
+}
+
+static void
 json_list(const struct result *res)
 {
 	struct json j;
@@ -361,6 +390,16 @@ json_list(const struct result *res)
 	json_kstr(&j, "action", "list");
 	json_kbool(&j, "ok", 1);
 	json_kint(&j, "exit", EXIT_OK);
+	if (res->kp_listed) {
+		json_key(&j, res->kp_can ? "can_nodes" : "katapult_devices");
+		json_arr_begin(&j);
+		for (i = 0; i < res->nkp; i++)
+			json_kp_entry(&j, &res->kp[i]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		fflush(stdout);
+		return;
+	}
 	if (res->with_ports) {
 		json_key(&j, "serial_ports");
 		json_arr_begin(&j);

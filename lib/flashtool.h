@@ -658,6 +658,33 @@ struct ft_katapult_arrival {
 int ft_katapult_request(struct ft_ctx *ctx, const struct ft_open_opts *opts,
     struct ft_katapult_arrival *out);
 
+/*
+ * Katapult and Klipper devices (--list): with opts->kp.can_iface the
+ * nodes on that bus that answer a query (only nodes without a node id
+ * answer; several answering at once can collide on a busy bus), else
+ * the USB serial devices Katapult (1d50:6177) and Klipper (1d50:614e)
+ * enumerate as.  Free with free().
+ */
+enum ft_kp_app {
+	FT_KP_APP_UNKNOWN,
+	FT_KP_APP_KATAPULT,
+	FT_KP_APP_KLIPPER,
+};
+
+struct ft_katapult_entry {
+	enum ft_kp_app app;
+	int can;		/* a CAN node: uuid; else a USB tty: port */
+	uint8_t uuid[6];
+	char port[64];		/* /dev/ttyACM0, or the CAN interface */
+	char by_id[320];
+	char usb_path[32];
+	char serial[64];
+	char mcu[64];		/* the USB product string */
+};
+
+int ft_katapult_list(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_katapult_entry **out, size_t *n);
+
 /* Open, enter and identify.  Nothing is erased or written. */
 int ft_open(struct ft_ctx *ctx, const struct ft_open_opts *opts,
     struct ft_dev **out);

@@ -103,6 +103,12 @@ ft_kp_can_open(struct ft_ctx *ctx, const char *iface, int *fd,
 	return rc;
 }
 
+int
+ft_kp_can_close(int fd)
+{
+	return close(fd);
+}
+
 static int
 wait_fd(int fd, short events, unsigned timeout_ms)
 {

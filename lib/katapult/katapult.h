@@ -159,6 +159,7 @@ void ft_kp_link_drain(struct ft_kp_link *l);
 /* katapult/can.c: SocketCAN (or a simulator's unix datagram bus). */
 int ft_kp_can_open(struct ft_ctx *ctx, const char *iface, int *fd,
     int *unix_dgram);
+int ft_kp_can_close(int fd);
 int ft_kp_can_send(struct ft_ctx *ctx, int fd, uint32_t id,
     const uint8_t *data, size_t dlc, unsigned timeout_ms);
 /* One frame: 1, 0 on timeout, or an error. */
