@@ -15,6 +15,9 @@
 
 #include "cli.h"
 
+/* --auto: how long the ROM DFU bootloader may take to enumerate. */
+#define AUTO_DFU_WAIT_MS 5000u
+
 void
 format_layout(const struct ft_layout *l, char *buf, size_t size)
 {
@@ -277,12 +280,107 @@ katapult_opened(struct run *r, const struct options *o,
 	return rc < 0 ? fail_lib(r->rep, r->ctx, rc, o->file) : EXIT_OK;
 }
 
+const char *
+arrival_name(enum ft_kp_found found)
+{
+	switch (found) {
+	case FT_KP_FOUND_KATAPULT: return "katapult";
+	case FT_KP_FOUND_DFU: return "dfu";
+	case FT_KP_FOUND_OTHER: return "other";
+	default: return "nothing";
+	}
+}
+
+/* What a bootloader request brought, said in one line. */
+static void
+say_arrival(const struct report *rep, const struct ft_open_opts *op,
+    const struct ft_katapult_arrival *a)
+{
+	const char *where = op->kp.can_iface != NULL ? op->kp.can_iface :
+	    op->port;
+
+	if (a->found == FT_KP_FOUND_KATAPULT && !a->requested)
+		say(rep, "Katapult is already running on %s", where);
+	else if (a->found == FT_KP_FOUND_KATAPULT)
+		say(rep, "Katapult answers on %s", a->port[0] ? a->port :
+		    where);
+	else if (a->found == FT_KP_FOUND_DFU)
+		say(rep, "The ROM DFU bootloader (0483:df11) came back on USB "
+		    "%s", a->usb_path);
+}
+
+/*
+ * --request-bootloader (flashtool.py -r): ask Klipper for Katapult and
+ * stop, saying what came back.
+ */
+int
+act_request(struct run *r, const struct options *o, struct result *res)
+{
+	struct ft_katapult_arrival *a = &res->arrival;
+	int rc = ft_katapult_request(r->ctx, &o->open, a);
+
+	res->have_arrival = rc == 0;
+	if (rc < 0)
+		return fail_lib(r->rep, r->ctx, rc, NULL);
+	say_arrival(r->rep, &o->open, a);
+	if (a->found == FT_KP_FOUND_KATAPULT || a->found == FT_KP_FOUND_DFU)
+		return EXIT_OK;
+	if (a->found == FT_KP_FOUND_OTHER)
+		return fail(r->rep, FT_E_NO_DEVICE, EXIT_NO_DEVICE, "%s: a "
+		    "%04x:%04x device came back on USB %s, not a bootloader",
+		    o->open.port, a->vid, a->pid, a->usb_path);
+	return fail(r->rep, FT_E_NO_DEVICE, EXIT_NO_DEVICE, "%s: asked for "
+	    "the bootloader, and nothing came back", o->open.port);
+}
+
+/*
+ * --auto: ask for the bootloader first, then open whatever came: Katapult
+ * on its port, or the ROM DFU bootloader on the same USB port (by its
+ * path where sysfs knows it; a USB port sysfs does not know may bring
+ * any DFU device).  Nothing at all is said as such.
+ */
+static int
+open_auto(struct run *r, const struct options *o, struct result *res)
+{
+	struct ft_katapult_arrival *a = &res->arrival;
+	int rc = ft_katapult_request(r->ctx, &r->open, a);
+
+	res->have_arrival = rc == 0;
+	if (rc < 0)
+		return rc;
+	say_arrival(r->rep, &r->open, a);
+	if (a->found == FT_KP_FOUND_KATAPULT) {
+		snprintf(r->auto_port, sizeof(r->auto_port), "%s", a->port);
+		r->open.port = r->auto_port;
+		r->open.kp.request = FT_KP_REQUEST_NEVER;
+		return ft_open(r->ctx, &r->open, &r->dev);
+	}
+	if (a->found == FT_KP_FOUND_DFU ||
+	    (a->found == FT_KP_FOUND_NOTHING && a->usb && a->usb_path[0] ==
+	    '\0')) {
+		r->open.transport = FT_TRANSPORT_DFU;
+		r->open.dfu.path = a->found == FT_KP_FOUND_DFU ?
+		    a->usb_path : NULL;
+		r->open.dfu.vid = a->found == FT_KP_FOUND_DFU ? -1 : 0x0483;
+		r->open.dfu.pid = a->found == FT_KP_FOUND_DFU ? -1 : 0xdf11;
+		if (r->open.wait_ms == 0)
+			r->open.wait_ms = AUTO_DFU_WAIT_MS;
+		rc = ft_open(r->ctx, &r->open, &r->dev);
+		if (rc == 0)
+			say(r->rep, "Going on over USB DFU");
+		if (rc != FT_E_NO_DEVICE || a->found == FT_KP_FOUND_DFU)
+			return rc;
+	}
+	(void)o;
+	return FT_E_NO_DEVICE;
+}
+
 /*
  * ft_open with the options, the image's first address picking the DFU
  * alt setting when -S did not; then the one line saying what answered.
  */
 int
-device_open(struct run *r, const struct options *o)
+device_open(struct run *r, const struct options *o, struct result *res)
 {
 	const struct ft_devinfo *di;
 	int rc;
@@ -291,7 +389,21 @@ device_open(struct run *r, const struct options *o)
 	if (r->open.target_addr == 0 && r->image != NULL &&
 	    ft_image_nsegments(r->image) > 0)
 		r->open.target_addr = ft_image_segment(r->image, 0)->addr;
-	rc = ft_open(r->ctx, &r->open, &r->dev);
+	rc = o->auto_mode ? open_auto(r, o, res) : ft_open(r->ctx, &r->open,
+	    &r->dev);
+	if (rc == FT_E_NO_DEVICE && o->auto_mode && res->have_arrival &&
+	    res->arrival.found == FT_KP_FOUND_OTHER)
+		return fail(r->rep, rc, EXIT_NO_DEVICE, "%s: asked for the "
+		    "bootloader; a %04x:%04x device came back on USB %s, "
+		    "neither Katapult nor a ROM DFU bootloader", o->open.port,
+		    res->arrival.vid, res->arrival.pid,
+		    res->arrival.usb_path);
+	if (rc == FT_E_NO_DEVICE && o->auto_mode && res->have_arrival &&
+	    res->arrival.found == FT_KP_FOUND_NOTHING)
+		return fail(r->rep, rc, EXIT_NO_DEVICE, "%s: asked for the "
+		    "bootloader; neither Katapult nor a ROM DFU bootloader "
+		    "came back (a UART or CAN build without Katapult ignores "
+		    "the request)", o->open.port);
 	if (rc < 0) {
 		r->dev = NULL;
 		return fail_lib(r->rep, r->ctx, rc, NULL);
@@ -570,6 +682,7 @@ act(struct run *r, const struct options *o, struct result *res)
 		return act_protect(r, FT_READOUT_UNPROTECT,
 		    "readout unprotect");
 	case ACT_LIST:
+	case ACT_REQUEST:
 		break;
 	}
 	/* main runs --list without a device; this is not reached. */

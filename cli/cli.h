@@ -58,6 +58,7 @@ enum action {
 	ACT_READOUT_UNPROTECT,
 	ACT_WRITE_PROTECT,
 	ACT_LIST,
+	ACT_REQUEST,		/* Katapult: ask Klipper for it, then stop */
 };
 
 /* What the user asked for, with the defaults validation settles. */
@@ -95,6 +96,7 @@ struct options {
 	int have_seq;		/* -i or --entry given */
 	int seq_has_exit;	/* the sequence has a non-empty exit half */
 	char mode[4];		/* -m as given, "" for the default */
+	int auto_mode;		/* --auto: Katapult, or ROM DFU if it comes */
 };
 
 /* How the run reports: stderr messages and the first failure. */
@@ -121,6 +123,7 @@ struct run {
 	struct ft_dev *dev;		/* NULL until ft_open succeeds */
 	struct ft_image *image;		/* -w FILE, loaded before the device */
 	struct outfile out;		/* -r FILE */
+	char auto_port[256];		/* --auto: where Katapult came */
 	/* The serial interface as the user set it, for messages. */
 	const char *port;
 	unsigned baud;
@@ -149,6 +152,9 @@ struct result {
 	size_t nkp;
 	int kp_listed;		/* they were asked for */
 	int kp_can;		/* ... on a CAN bus */
+	/* --request-bootloader and --auto: what came back. */
+	int have_arrival;
+	struct ft_katapult_arrival arrival;
 };
 
 /* compat.c */
@@ -170,10 +176,13 @@ int outfile_commit(struct report *rep, struct outfile *out,
 void outfile_discard(struct outfile *out);
 
 /* actions.c */
-int device_open(struct run *r, const struct options *o);
+int device_open(struct run *r, const struct options *o,
+    struct result *res);
 int check_image(struct run *r, int force);
 int act(struct run *r, const struct options *o, struct result *res);
 int act_list(struct run *r, const struct options *o, struct result *res);
+int act_request(struct run *r, const struct options *o, struct result *res);
+const char *arrival_name(enum ft_kp_found found);
 int leave_device(struct run *r, const struct options *o,
     struct result *res);
 void say_exit_half(const struct report *rep, const struct options *o);

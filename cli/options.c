@@ -39,6 +39,8 @@ enum long_only {
 	OPT_KATAPULT,
 	OPT_CAN,
 	OPT_UUID,
+	OPT_AUTO,
+	OPT_REQUEST,
 };
 
 /* The leading ':' makes getopt return ':' for a missing value. */
@@ -92,6 +94,8 @@ static const struct option long_options[] = {
 	{ "katapult", no_argument, NULL, OPT_KATAPULT },
 	{ "can", required_argument, NULL, OPT_CAN },
 	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "auto", no_argument, NULL, OPT_AUTO },
+	{ "request-bootloader", no_argument, NULL, OPT_REQUEST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -115,6 +119,7 @@ static const char help_text[] =
 "  -k, --readout-unprotect  disable readout protection: mass-erases\n"
 "      --write-protect      write-protect the -S range or all (USART)\n"
 "      --list               serial ports and DFU devices (--dfu: DFU only)\n"
+"      --request-bootloader ask Klipper for Katapult and stop\n"
 "Addresses and writing:\n"
 "  -S, --range ADDR[:LEN]   range of -r/-o/-C; where a binary is written\n"
 "  -s, --start-page PAGE    first page for -o\n"
@@ -150,6 +155,7 @@ static const char help_text[] =
 "      --stay               stay in DFU mode (Katapult) after writing\n"
 "Katapult bootloader (USB CDC, UART at 250000 baud or -b, CAN):\n"
 "      --katapult           use Katapult on the port; asks Klipper first\n"
+"      --auto               as --katapult; go on over DFU if ROM DFU comes\n"
 "      --can IFACE          Katapult over CAN (SocketCAN, e.g. can0)\n"
 "      --uuid UUID          the CAN node (12 hex digits)\n"
 "Output:\n"
@@ -447,6 +453,7 @@ static const struct {
 	{ 'k', ACT_READOUT_UNPROTECT, 0 },
 	{ OPT_WRITE_PROTECT, ACT_WRITE_PROTECT, 0 },
 	{ OPT_LIST, ACT_LIST, 0 },
+	{ OPT_REQUEST, ACT_REQUEST, 0 },
 };
 
 /* The actions; 0 if c is none of them. */
@@ -463,7 +470,7 @@ opt_action(struct options *o, struct report *rep, int c, const char *arg)
 		if (o->action != ACT_IDENTIFY &&
 		    o->action != action_options[i].action)
 			fail_usage(rep, "choose one of -r, -w, -o, -C, -u, -j, "
-			    "-k, --write-protect, --list");
+			    "-k, --write-protect, --list, --request-bootloader");
 		o->action = action_options[i].action;
 		if (action_options[i].takes_file)
 			o->file = arg;
@@ -628,6 +635,10 @@ opt_katapult(struct options *o, struct report *rep, int c, const char *arg)
 	switch (c) {
 	case OPT_KATAPULT:
 		o->open.transport = FT_TRANSPORT_KATAPULT;
+		return 1;
+	case OPT_AUTO:
+		o->open.transport = FT_TRANSPORT_KATAPULT;
+		o->auto_mode = 1;
 		return 1;
 	case OPT_CAN:
 		o->open.transport = FT_TRANSPORT_KATAPULT;
@@ -801,8 +812,20 @@ check_katapult(const struct options *o, struct report *rep)
 		if (o->open.kp.has_uuid)
 			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--uuid "
 			    "names a Katapult CAN node: add --can IFACE");
+		if (o->action == ACT_REQUEST)
+			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--request-"
+			    "bootloader asks Klipper for Katapult: add "
+			    "--katapult PORT or --can IFACE --uuid UUID");
 		return EXIT_OK;
 	}
+	if (o->auto_mode && o->open.kp.can_iface != NULL)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--auto watches a USB "
+		    "or serial port; over CAN use --can alone");
+	if (o->open.kp.can_iface != NULL && !o->open.kp.has_uuid &&
+	    o->action != ACT_LIST)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--can needs the node: "
+		    "--uuid UUID (--list --can %s finds them)",
+		    o->open.kp.can_iface);
 	if (o->open.no_sync || o->mode[0] != '\0' || o->have_seq ||
 	    o->open.settle_ms != 0 || o->open.usart_pipeline ||
 	    o->open.max_read != 0 || o->open.max_write != 0)

@@ -244,6 +244,7 @@ static const char *const action_names[] = {
 	[ACT_READOUT_UNPROTECT] = "readout_unprotect",
 	[ACT_WRITE_PROTECT] = "write_protect",
 	[ACT_LIST] = "list",
+	[ACT_REQUEST] = "request-bootloader",
 };
 
 /*
@@ -576,6 +577,23 @@ json_write_stats(struct json *j, const struct options *o,
 	json_kstr(j, "unverified_why", st->unverified_why);
 }
 
+/* A bootloader request: what came back, and where. */
+static void
+json_arrival(struct json *j, const struct ft_katapult_arrival *a)
+{
+	char id[16];
+
+	json_key(j, "arrival");
+	json_obj_begin(j);
+	json_kstr(j, "found", arrival_name(a->found));
+	json_kbool(j, "requested", a->requested);
+	json_kstr(j, "port", a->port);
+	json_kstr(j, "usb_path", a->usb_path);
+	snprintf(id, sizeof(id), "%04x:%04x", a->vid, a->pid);
+	json_kstr(j, "usb_id", a->vid || a->pid ? id : "");
+	json_obj_end(j);
+}
+
 /* What the action did: the members after "device". */
 static void
 json_outcome(struct json *j, const struct options *o, const struct run *r,
@@ -599,6 +617,8 @@ json_outcome(struct json *j, const struct options *o, const struct run *r,
 	if (o->action == ACT_WRITE && r->image != NULL)
 		json_kstr(j, "format",
 		    ft_format_name(ft_image_format(r->image)));
+	if (res->have_arrival)
+		json_arrival(j, &res->arrival);
 	if (res->have_stats)
 		json_write_stats(j, o, &res->stats);
 	if (o->action == ACT_READ || res->have_stats)
