@@ -547,13 +547,27 @@ act_write(struct run *r, const struct ft_write_opts *wo, int verify_implicit,
 {
 	struct ft_write_stats *st = &res->stats;
 	struct timespec t0;
-	int rc;
+	int rc, code;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(st, 0, sizeof(*st));
 	rc = ft_write(r->dev, r->image, wo, st);
 	res->seconds = seconds_since(&t0);
 	res->have_stats = 1;
+	if (rc < 0 && ft_dev_info(r->dev)->transport ==
+	    FT_TRANSPORT_KATAPULT) {
+		code = fail_lib(r->rep, r->ctx, rc, "write");
+		if (st->bytes_written == 0 && st->units_erased == 0)
+			note(r->rep, "nothing was written; the board stays in "
+			    "Katapult (a reset starts the application that is "
+			    "there)");
+		else
+			note(r->rep, "the board stays in Katapult (COMPLETE was "
+			    "not sent: the half-written application does not "
+			    "start): run the same command again once the cause "
+			    "is fixed");
+		return code;
+	}
 	if (rc < 0)
 		return fail_lib(r->rep, r->ctx, rc, "write");
 	if (st->bytes_unverified == 0)

@@ -53,6 +53,8 @@
  * until it is reset).
  */
 #define KP_WEDGE_SILENCES 2u
+/* Timeouts in a row without a byte back, without a NACK before. */
+#define KP_GONE_SILENCES 3u
 /* BUSY (0xF3): Katapult never sends it; flashtool.py waits 1.5 s. */
 #define KP_BUSY_WAIT_MS 100u
 /* Resync: input drained until quiet this long, at most the max. */
@@ -127,7 +129,8 @@ struct ft_kp_session {
 	uint8_t cache[FT_KP_BLOCK_MAX];
 	/* The wedge watch. */
 	int nacked;
-	unsigned silences;
+	unsigned silences;	/* timeouts in a row with nothing back */
+	int heard;		/* bytes came during this attempt */
 	int failed;			/* an operation failed: close sends
 					 * nothing more */
 	int completed;			/* COMPLETE went: the app runs */
@@ -191,8 +194,9 @@ int ft_kp_send_block(struct ft_kp_session *s, uint32_t addr,
     const uint8_t *data, unsigned timeout_ms);
 int ft_kp_request_block(struct ft_kp_session *s, uint32_t addr,
     uint8_t *out);
-/* SEND_EOF: the pages the device counted. */
-int ft_kp_send_eof(struct ft_kp_session *s, uint32_t *pages);
+/* SEND_EOF (tries attempts): the pages the device counted. */
+int ft_kp_send_eof(struct ft_kp_session *s, unsigned tries,
+    uint32_t *pages);
 int ft_kp_complete(struct ft_kp_session *s);
 int ft_kp_get_uuid(struct ft_kp_session *s, uint8_t *uuid);
 

@@ -10,9 +10,12 @@
  *  - A reply is taken only when it answers this command (and, for
  *    blocks, this address): a late answer to an earlier attempt is
  *    skipped, never mistaken for this one.
- *  - After a NACK, KP_WEDGE_SILENCES timeouts in a row mean the
- *    device's parser is stuck on the damaged frame (katapult.md 1.12):
- *    retrying cannot help, so that ends with FT_E_IO and the remedy.
+ *  - After a NACK, KP_WEDGE_SILENCES timeouts in a row without a byte
+ *    back mean the device's parser is stuck on the damaged frame
+ *    (katapult.md 1.12); KP_GONE_SILENCES such timeouts without a NACK
+ *    mean that, or a device that lost power or its link.  Retrying
+ *    cannot help either way, so that ends at once with FT_E_IO and the
+ *    remedy.
  */
 #include <string.h>
 
@@ -46,12 +49,20 @@ answers(const struct ft_kp_frame *f, uint8_t cmd, int64_t echo)
 static int
 wedged(struct ft_kp_session *s, uint8_t cmd)
 {
-	return ft_fail(s->link.ctx, FT_E_IO, "%s: Katapult stopped "
-	    "answering after it refused a damaged frame: its parser is stuck "
-	    "on it (a known fault of Katapult's command.c) and only a reset "
-	    "frees it.  Press the board's reset button twice quickly (a "
-	    "double reset keeps it in Katapult), then run the same command "
-	    "again; the application was not started", cmd_name(cmd));
+	if (s->nacked)
+		return ft_fail(s->link.ctx, FT_E_IO, "%s: Katapult stopped "
+		    "answering after it refused a damaged frame: its parser "
+		    "is stuck on it (a known fault of Katapult's command.c) "
+		    "and only a reset frees it.  Press the board's reset "
+		    "button twice quickly (a double reset keeps it in "
+		    "Katapult), then run the same command again",
+		    cmd_name(cmd));
+	return ft_fail(s->link.ctx, FT_E_IO, "%s: Katapult stopped answering "
+	    "(%u tries in a row got nothing back): the board lost power or "
+	    "its link, or its parser is stuck on a damaged frame (a known "
+	    "Katapult fault).  Check power and cable, press reset twice "
+	    "quickly (a double reset keeps it in Katapult), then run the "
+	    "same command again", cmd_name(cmd), s->silences);
 }
 
 /* A frame that is not the answer: ERROR (once skipped), NACK, BUSY. */
@@ -108,8 +119,10 @@ await(struct ft_kp_session *s, uint8_t cmd, int64_t echo, uint64_t deadline,
 			break;
 		rc = ft_kp_link_recv(&s->link, buf, sizeof(buf),
 		    (unsigned)(deadline - now), &got);
-		if (got > 0)
+		if (got > 0) {
 			(void)ft_kp_rx_push(&s->rx, buf, got);
+			s->heard = 1;
+		}
 		if (rc == FT_E_TIMEOUT)
 			break;
 		if (rc < 0 && rc != FT_E_PROTOCOL)
@@ -121,8 +134,6 @@ await(struct ft_kp_session *s, uint8_t cmd, int64_t echo, uint64_t deadline,
 		if (ft_kp_rx_next(&s->rx, &s->frame) == 1 &&
 		    answers(&s->frame, cmd, echo))
 			return 0;
-	if (s->nacked && ++s->silences >= KP_WEDGE_SILENCES)
-		return wedged(s, cmd);
 	return ft_fail(s->link.ctx, FT_E_TIMEOUT, "%s: no answer", cmd_name(cmd));
 }
 
@@ -145,7 +156,15 @@ ft_kp_exchange(struct ft_kp_session *s, uint8_t cmd, const uint8_t *payload,
 		    echo >= 0 ? (uint32_t)echo : 0);
 	deadline = ft_now_ms() + timeout_ms + ft_kp_link_wire_ms(&s->link,
 	    n + FT_KP_OVERHEAD + 8 + s->block);
-	return await(s, cmd, echo, deadline, skip_errors);
+	s->heard = 0;
+	rc = await(s, cmd, echo, deadline, skip_errors);
+	if (rc != FT_E_TIMEOUT)
+		return rc;
+	if (!s->heard)
+		s->silences++;
+	if (s->silences >= (s->nacked ? KP_WEDGE_SILENCES : KP_GONE_SILENCES))
+		return wedged(s, cmd);
+	return rc;
 }
 
 int
@@ -213,14 +232,15 @@ ft_kp_request_block(struct ft_kp_session *s, uint32_t addr, uint8_t *out)
 	return 0;
 }
 
-/* A command without payload, tried KP_COMMAND_TRIES times. */
+/* A command without payload, tried up to tries times. */
 static int
-retried(struct ft_kp_session *s, uint8_t cmd, unsigned timeout_ms)
+retried(struct ft_kp_session *s, uint8_t cmd, unsigned tries,
+    unsigned timeout_ms)
 {
 	unsigned i;
 	int rc = 0;
 
-	for (i = 0; i < KP_COMMAND_TRIES; i++) {
+	for (i = 0; i < tries; i++) {
 		rc = ft_kp_exchange(s, cmd, NULL, 0, -1, timeout_ms, 0);
 		if (rc == 0 || (rc != FT_E_TIMEOUT && rc != FT_E_NACK))
 			break;
@@ -229,9 +249,9 @@ retried(struct ft_kp_session *s, uint8_t cmd, unsigned timeout_ms)
 }
 
 int
-ft_kp_send_eof(struct ft_kp_session *s, uint32_t *pages)
+ft_kp_send_eof(struct ft_kp_session *s, unsigned tries, uint32_t *pages)
 {
-	int rc = retried(s, FT_KP_SEND_EOF, KP_WRITE_TIMEOUT_MS);
+	int rc = retried(s, FT_KP_SEND_EOF, tries, KP_WRITE_TIMEOUT_MS);
 
 	if (rc < 0)
 		return rc;
@@ -250,7 +270,8 @@ ft_kp_complete(struct ft_kp_session *s)
 int
 ft_kp_get_uuid(struct ft_kp_session *s, uint8_t *uuid)
 {
-	int rc = retried(s, FT_KP_GET_CANBUS_ID, KP_REPLY_TIMEOUT_MS);
+	int rc = retried(s, FT_KP_GET_CANBUS_ID, KP_COMMAND_TRIES,
+	    KP_REPLY_TIMEOUT_MS);
 
 	if (rc < 0)
 		return rc;

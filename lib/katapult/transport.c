@@ -502,9 +502,10 @@ settle(struct ft_dev *dev, uint32_t addr)
 
 	rc = open_marked(dev, (uint64_t)addr + 1, s->has_failed ?
 	    (int64_t)s->failed_addr : -1);
+	/* One try: the core retries the read, and with it this. */
 	if (rc == 0 && s->dirty && !(s->has_failed &&
 	    in_buffered_page(s, addr)))
-		rc = ft_kp_send_eof(s, &pages);
+		rc = ft_kp_send_eof(s, 1, &pages);
 	return rc;
 }
 
@@ -575,7 +576,7 @@ kp_go(struct ft_dev *dev, uint32_t addr)
 		    "only its application, at 0x%08x", s->conn.app_start);
 	rc = open_marked(dev, UINT64_MAX, -1);
 	if (rc == 0 && s->dirty)
-		rc = ft_kp_send_eof(s, &pages);
+		rc = ft_kp_send_eof(s, KP_COMMAND_TRIES, &pages);
 	if (rc < 0)
 		return rc;
 	rc = ft_kp_complete(s);
@@ -694,7 +695,7 @@ kp_close(struct ft_dev *dev)
 	if (s->link.tty != NULL || s->link.fd >= 0) {
 		if (!s->failed && !s->completed && s->unit_state != NULL &&
 		    open_marked(dev, UINT64_MAX, -1) == 0 && s->dirty)
-			(void)ft_kp_send_eof(s, &pages);
+			(void)ft_kp_send_eof(s, KP_COMMAND_TRIES, &pages);
 	}
 	ft_kp_link_close(&s->link);
 	free(s->unit_state);
