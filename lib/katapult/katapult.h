@@ -121,6 +121,7 @@ struct ft_kp_session {
 	uint32_t shadow_start, shadow_size;
 	uint8_t *shadow;
 	uint8_t *shadow_have;		/* one byte per block */
+	int rewrite_pending;		/* a rewrite of it stopped halfway */
 	uint32_t failed_addr;		/* a SEND_BLOCK that did not go */
 	int has_failed;
 	/* One block read back, kept until the next write. */

@@ -17,6 +17,7 @@
  *    cannot help either way, so that ends at once with FT_E_IO and the
  *    remedy.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "katapult.h"
@@ -35,6 +36,20 @@ cmd_name(uint8_t cmd)
 	}
 }
 
+/*
+ * A failure of cmd, named with its address when it has one (so that the
+ * core does not name it again): "SEND_BLOCK 0x08002040: no answer".
+ */
+static int
+fail_cmd(struct ft_kp_session *s, int err, uint8_t cmd, int64_t echo,
+    const char *msg)
+{
+	if (echo < 0)
+		return ft_fail(s->link.ctx, err, "%s: %s", cmd_name(cmd), msg);
+	return ft_fail_at(s->link.ctx, err, (uint32_t)echo, "%s 0x%08x: %s",
+	    cmd_name(cmd), (uint32_t)echo, msg);
+}
+
 /* Is f the answer to cmd (at addr when echo >= 0)? */
 static int
 answers(const struct ft_kp_frame *f, uint8_t cmd, int64_t echo)
@@ -47,28 +62,30 @@ answers(const struct ft_kp_frame *f, uint8_t cmd, int64_t echo)
 }
 
 static int
-wedged(struct ft_kp_session *s, uint8_t cmd)
+wedged(struct ft_kp_session *s, uint8_t cmd, int64_t echo)
 {
+	char msg[400];
+
 	if (s->nacked)
-		return ft_fail(s->link.ctx, FT_E_IO, "%s: Katapult stopped "
+		return fail_cmd(s, FT_E_IO, cmd, echo, "Katapult stopped "
 		    "answering after it refused a damaged frame: its parser "
 		    "is stuck on it (a known fault of Katapult's command.c) "
 		    "and only a reset frees it.  Press the board's reset "
 		    "button twice quickly (a double reset keeps it in "
-		    "Katapult), then run the same command again",
-		    cmd_name(cmd));
-	return ft_fail(s->link.ctx, FT_E_IO, "%s: Katapult stopped answering "
-	    "(%u tries in a row got nothing back): the board lost power or "
-	    "its link, or its parser is stuck on a damaged frame (a known "
-	    "Katapult fault).  Check power and cable, press reset twice "
-	    "quickly (a double reset keeps it in Katapult), then run the "
-	    "same command again", cmd_name(cmd), s->silences);
+		    "Katapult), then run the same command again");
+	snprintf(msg, sizeof(msg), "Katapult stopped answering (%u tries in "
+	    "a row got nothing back): the board lost power or its link, or "
+	    "its parser is stuck on a damaged frame (a known Katapult "
+	    "fault).  Check power and cable, press reset twice quickly (a "
+	    "double reset keeps it in Katapult), then run the same command "
+	    "again", s->silences);
+	return fail_cmd(s, FT_E_IO, cmd, echo, msg);
 }
 
 /* A frame that is not the answer: ERROR (once skipped), NACK, BUSY. */
 static int
-refusal(struct ft_kp_session *s, uint8_t cmd, const struct ft_kp_frame *f,
-    unsigned *skip_errors)
+refusal(struct ft_kp_session *s, uint8_t cmd, int64_t echo,
+    const struct ft_kp_frame *f, unsigned *skip_errors)
 {
 	switch (f->code) {
 	case FT_KP_ERROR:
@@ -76,17 +93,16 @@ refusal(struct ft_kp_session *s, uint8_t cmd, const struct ft_kp_frame *f,
 			(*skip_errors)--;
 			return 0;
 		}
-		return ft_fail(s->link.ctx, FT_E_NACK, "%s: the device "
-		    "answered ERROR", cmd_name(cmd));
+		return fail_cmd(s, FT_E_NACK, cmd, echo, "the device answered "
+		    "ERROR");
 	case FT_KP_NACK:
 		s->nacked = 1;
-		return ft_fail(s->link.ctx, FT_E_NACK, "%s: the device "
-		    "answered NACK (it received a damaged frame)",
-		    cmd_name(cmd));
+		return fail_cmd(s, FT_E_NACK, cmd, echo, "the device answered "
+		    "NACK (it received a damaged frame)");
 	case FT_KP_BUSY:
 		ft_sleep_us(KP_BUSY_WAIT_MS * 1000);
-		return ft_fail(s->link.ctx, FT_E_NACK, "%s: the device "
-		    "answered BUSY", cmd_name(cmd));
+		return fail_cmd(s, FT_E_NACK, cmd, echo, "the device answered "
+		    "BUSY");
 	default:
 		ft_dbg(s->link.ctx, "%s: skipping a late or unknown reply "
 		    "0x%02x", cmd_name(cmd), f->code);
@@ -110,7 +126,7 @@ await(struct ft_kp_session *s, uint8_t cmd, int64_t echo, uint64_t deadline,
 			s->silences = 0;
 			if (answers(&s->frame, cmd, echo))
 				return 0;
-			rc = refusal(s, cmd, &s->frame, &skip_errors);
+			rc = refusal(s, cmd, echo, &s->frame, &skip_errors);
 			if (rc < 0)
 				return rc;
 		}
@@ -134,7 +150,7 @@ await(struct ft_kp_session *s, uint8_t cmd, int64_t echo, uint64_t deadline,
 		if (ft_kp_rx_next(&s->rx, &s->frame) == 1 &&
 		    answers(&s->frame, cmd, echo))
 			return 0;
-	return ft_fail(s->link.ctx, FT_E_TIMEOUT, "%s: no answer", cmd_name(cmd));
+	return fail_cmd(s, FT_E_TIMEOUT, cmd, echo, "no answer");
 }
 
 int
@@ -163,7 +179,7 @@ ft_kp_exchange(struct ft_kp_session *s, uint8_t cmd, const uint8_t *payload,
 	if (!s->heard)
 		s->silences++;
 	if (s->silences >= (s->nacked ? KP_WEDGE_SILENCES : KP_GONE_SILENCES))
-		return wedged(s, cmd);
+		return wedged(s, cmd, echo);
 	return rc;
 }
 
@@ -260,11 +276,24 @@ ft_kp_send_eof(struct ft_kp_session *s, unsigned tries, uint32_t *pages)
 	return 0;
 }
 
+/*
+ * COMPLETE again after a refusal (NACK, ERROR, BUSY: not run), never
+ * after a timeout: the ACK may be what was lost, and the application
+ * already running (the caller finds out).
+ */
 int
 ft_kp_complete(struct ft_kp_session *s)
 {
-	return ft_kp_exchange(s, FT_KP_COMPLETE, NULL, 0, -1,
-	    KP_REPLY_TIMEOUT_MS, 0);
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < KP_COMMAND_TRIES; i++) {
+		rc = ft_kp_exchange(s, FT_KP_COMPLETE, NULL, 0, -1,
+		    KP_REPLY_TIMEOUT_MS, 0);
+		if (rc != FT_E_NACK)
+			break;
+	}
+	return rc;
 }
 
 int

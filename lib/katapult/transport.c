@@ -232,6 +232,7 @@ shadow_for(struct ft_dev *dev, uint32_t idx, uint32_t start, uint32_t size)
 
 	if (s->shadow_unit == (int64_t)idx)
 		return 0;
+	s->rewrite_pending = 0;
 	if (size > s->shadow_size) {
 		grown = realloc(s->shadow, size);
 		if (grown == NULL)
@@ -343,10 +344,14 @@ rewrite_unit(struct ft_dev *dev, uint32_t idx, uint32_t addr,
 	uint32_t k, nblocks = s->shadow_size / s->block;
 	int rc;
 
-	ft_warn(dev->ctx, "block 0x%08x refused: the page 0x%08x-0x%08x was "
-	    "not erased (Katapult looks at a quarter of a page to decide); "
-	    "erasing it and writing it again from its first block", addr,
-	    s->shadow_start, s->shadow_start + s->shadow_size - 1);
+	if (!s->rewrite_pending)
+		ft_warn(dev->ctx, "block 0x%08x refused: the page "
+		    "0x%08x-0x%08x was not erased (Katapult looks at a quarter "
+		    "of a page to decide); erasing it and writing it again "
+		    "from its first block", addr, s->shadow_start,
+		    s->shadow_start + s->shadow_size - 1);
+	/* Until all of it is back, the next attempt starts over. */
+	s->rewrite_pending = 1;
 	memcpy(first, s->shadow, s->block);
 	if (!s->shadow_have[0])
 		memset(first, 0xFF, s->block);
@@ -357,8 +362,10 @@ rewrite_unit(struct ft_dev *dev, uint32_t idx, uint32_t addr,
 			    s->shadow + k * s->block, KP_WRITE_TIMEOUT_MS);
 	if (rc == 0)
 		rc = ft_kp_send_block(s, addr, data, KP_WRITE_TIMEOUT_MS);
-	if (rc == 0)
+	if (rc == 0) {
 		shadow_keep(s, addr, data);
+		s->rewrite_pending = 0;
+	}
 	return rc;
 }
 
@@ -379,6 +386,11 @@ write_one(struct ft_dev *dev, uint32_t addr, const uint8_t *data)
 			goto done;
 	}
 	rc = shadow_for(dev, idx, start, size);
+	if (rc == 0 && s->rewrite_pending && addr != start) {
+		rc = rewrite_unit(dev, idx, addr, data);
+		goto done;
+	}
+	s->rewrite_pending = 0;
 	if (rc == 0)
 		rc = ft_kp_send_block(s, addr, data, block_timeout(s,
 		    addr == start));
