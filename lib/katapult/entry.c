@@ -534,6 +534,9 @@ ft_kp_enter(struct ft_kp_session *s, const struct ft_open_opts *o)
 	struct ft_katapult_arrival a;
 	int rc = request(s, o, &a);
 
+	if (ft_cancelled(s->link.ctx))
+		return ft_fail(s->link.ctx, FT_E_INTERRUPTED, "interrupted "
+		    "while looking for Katapult; nothing was changed");
 	if (rc < 0)
 		return rc;
 	s->requested = a.requested;
@@ -565,6 +568,9 @@ ft_katapult_request(struct ft_ctx *ctx, const struct ft_open_opts *opts,
 		return ft_fail(ctx, FT_E_NOMEM, "out of memory");
 	ft_kp_link_init(&s->link, ctx);
 	rc = request(s, opts, out);
+	if (ft_cancelled(ctx))
+		rc = ft_fail(ctx, FT_E_INTERRUPTED, "interrupted while asking "
+		    "for Katapult; nothing was changed");
 	ft_kp_link_close(&s->link);
 	free(s);
 	return rc;

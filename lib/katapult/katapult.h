@@ -61,6 +61,8 @@
 #define KP_DRAIN_QUIET_MS 20u
 #define KP_DRAIN_MAX_MS 300u
 #define KP_DEFAULT_BAUD 250000u
+/* Waits are cut into slices this long to see a signal. */
+#define KP_CANCEL_SLICE_MS 100u
 
 /* How a Katapult build writes flash (src/<arch>/flash.c). */
 enum ft_kp_write_model {

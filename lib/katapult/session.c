@@ -131,16 +131,18 @@ await(struct ft_kp_session *s, uint8_t cmd, int64_t echo, uint64_t deadline,
 				return rc;
 		}
 		now = ft_now_ms();
-		if (now >= deadline)
+		/* A signal ends the wait: the core then stops at this block. */
+		if (now >= deadline || ft_cancelled(s->link.ctx))
 			break;
 		rc = ft_kp_link_recv(&s->link, buf, sizeof(buf),
-		    (unsigned)(deadline - now), &got);
+		    deadline - now < KP_CANCEL_SLICE_MS ?
+		    (unsigned)(deadline - now) : KP_CANCEL_SLICE_MS, &got);
 		if (got > 0) {
 			(void)ft_kp_rx_push(&s->rx, buf, got);
 			s->heard = 1;
 		}
 		if (rc == FT_E_TIMEOUT)
-			break;
+			continue;
 		if (rc < 0 && rc != FT_E_PROTOCOL)
 			return ft_fail_place(s->link.ctx, rc, cmd_name(cmd),
 			    echo >= 0 ? (uint32_t)echo : 0);
@@ -174,7 +176,7 @@ ft_kp_exchange(struct ft_kp_session *s, uint8_t cmd, const uint8_t *payload,
 	    n + FT_KP_OVERHEAD + 8 + s->block);
 	s->heard = 0;
 	rc = await(s, cmd, echo, deadline, skip_errors);
-	if (rc != FT_E_TIMEOUT)
+	if (rc != FT_E_TIMEOUT || ft_cancelled(s->link.ctx))
 		return rc;
 	if (!s->heard)
 		s->silences++;

@@ -695,8 +695,8 @@ kp_check_image(struct ft_dev *dev, const struct ft_image *img)
 /*
  * Marked units are opened, buffered blocks flushed: an erase asked for
  * happens, and the RP2040's last page reaches its flash.  Not after a
- * failure: the device may be gone, and what is left stays as it is
- * (the board stays in Katapult for the next attempt).
+ * failure or a signal: the device may be gone, and what is left stays
+ * as it is (the board stays in Katapult for the next attempt).
  */
 static void
 kp_close(struct ft_dev *dev)
@@ -704,7 +704,8 @@ kp_close(struct ft_dev *dev)
 	struct ft_kp_session *s = sess(dev);
 	uint32_t pages;
 
-	if (s->link.tty != NULL || s->link.fd >= 0) {
+	if ((s->link.tty != NULL || s->link.fd >= 0) &&
+	    !ft_cancelled(dev->ctx)) {
 		if (!s->failed && !s->completed && s->unit_state != NULL &&
 		    open_marked(dev, UINT64_MAX, -1) == 0 && s->dirty)
 			(void)ft_kp_send_eof(s, KP_COMMAND_TRIES, &pages);
