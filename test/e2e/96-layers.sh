@@ -54,6 +54,14 @@ plant lib/dfu/request.c '#include "usart/an3155.h"'
 layers dfu-includes-usart 1 'the dfu transport includes "usart/an3155.h"'
 
 fresh
+plant lib/katapult/link.c '#include "usart/usart.h"'
+layers katapult-includes-usart 1 'the katapult transport includes "usart/usart.h"'
+
+fresh
+plant lib/katapult/entry.c '#include "dfu/session.h"'
+layers katapult-includes-dfu 1 'the katapult transport includes "dfu/session.h"'
+
+fresh
 plant lib/usart/link.c '#include "core/core.h"'
 layers usart-includes-core 1 'the usart transport includes "core/core.h"'
 
