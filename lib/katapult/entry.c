@@ -98,8 +98,9 @@ port_facts(struct ft_ctx *ctx, const struct ft_open_opts *o, const char *port,
 	if (realpath(port, real) != NULL &&
 	    ft_serial_list_at(NULL, sys_root(o), dev_root(o), &list, &n) == 0)
 		for (i = 0; i < n; i++)
-			if (list[i].usb && strcmp(base_name(list[i].path),
-			    base_name(real)) == 0) {
+			if (list[i].usb && (strcmp(base_name(list[i].path),
+			    base_name(real)) == 0 ||
+			    strcmp(base_name(list[i].path), name) == 0)) {
 				f->usb = f->sysfs = 1;
 				f->vid = list[i].vid;
 				f->pid = list[i].pid;
