@@ -38,7 +38,6 @@ static int
 open_unix(struct ft_ctx *ctx, const char *path, int *fd)
 {
 	struct sockaddr_un sa;
-	sa_family_t fam = AF_UNIX;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return ft_fail(ctx, FT_E_INVALID, "%s: path too long", path);
@@ -46,7 +45,9 @@ open_unix(struct ft_ctx *ctx, const char *path, int *fd)
 	if (*fd < 0)
 		return ft_fail(ctx, FT_E_IO, "socket: %s", strerror(errno));
 	/* An autobound (abstract) address, so that the bus can answer. */
-	if (bind(*fd, (struct sockaddr *)&fam, sizeof(fam)) != 0)
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) != 0)
 		return ft_fail(ctx, FT_E_IO, "%s: bind: %s", path,
 		    strerror(errno));
 	memset(&sa, 0, sizeof(sa));
