@@ -562,10 +562,10 @@ act_write(struct run *r, const struct ft_write_opts *wo, int verify_implicit,
 			    "Katapult (a reset starts the application that is "
 			    "there)");
 		else
-			note(r->rep, "the board stays in Katapult (COMPLETE was "
-			    "not sent: the half-written application does not "
-			    "start): run the same command again once the cause "
-			    "is fixed");
+			note(r->rep, "the board stays in Katapult (COMPLETE "
+			    "was not sent: the half-written application does "
+			    "not start): run the same command again once the "
+			    "cause is fixed");
 		return code;
 	}
 	if (rc < 0)

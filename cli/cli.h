@@ -58,7 +58,7 @@ enum action {
 	ACT_READOUT_UNPROTECT,
 	ACT_WRITE_PROTECT,
 	ACT_LIST,
-	ACT_REQUEST,		/* Katapult: ask Klipper for it, then stop */
+	ACT_REQUEST,		/* Katapult: ask Klipper for it, stop */
 };
 
 /* What the user asked for, with the defaults validation settles. */
@@ -96,7 +96,7 @@ struct options {
 	int have_seq;		/* -i or --entry given */
 	int seq_has_exit;	/* the sequence has a non-empty exit half */
 	char mode[4];		/* -m as given, "" for the default */
-	int auto_mode;		/* --auto: Katapult, or ROM DFU if it comes */
+	int auto_mode;		/* --auto: Katapult, or ROM DFU */
 };
 
 /* How the run reports: stderr messages and the first failure. */

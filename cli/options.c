@@ -470,7 +470,8 @@ opt_action(struct options *o, struct report *rep, int c, const char *arg)
 		if (o->action != ACT_IDENTIFY &&
 		    o->action != action_options[i].action)
 			fail_usage(rep, "choose one of -r, -w, -o, -C, -u, -j, "
-			    "-k, --write-protect, --list, --request-bootloader");
+			    "-k, --write-protect, --list, "
+			    "--request-bootloader");
 		o->action = action_options[i].action;
 		if (action_options[i].takes_file)
 			o->file = arg;
@@ -689,10 +690,10 @@ parse_operands(struct options *o, struct report *rep, int argc, char **argv)
 
 	if (kp && o->action != ACT_LIST && o->open.kp.can_iface == NULL) {
 		if (argc != 1)
-			fail_usage(rep, argc == 0 ? "--katapult: no port given "
-			    "(e.g. /dev/serial/by-id/usb-katapult_...); for CAN "
-			    "use --can IFACE --uuid UUID" : "one port expected, "
-			    "got %d arguments", argc);
+			fail_usage(rep, argc == 0 ? "--katapult: no port "
+			    "given (e.g. /dev/serial/by-id/usb-katapult_...); "
+			    "for CAN use --can IFACE --uuid UUID" : "one port "
+			    "expected, got %d arguments", argc);
 		o->open.port = argv[0];
 	} else if (kp && argc != 0) {
 		fail_usage(rep, "--can takes no port argument (select the node "
@@ -819,12 +820,12 @@ check_katapult(const struct options *o, struct report *rep)
 		return EXIT_OK;
 	}
 	if (o->auto_mode && o->open.kp.can_iface != NULL)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--auto watches a USB "
-		    "or serial port; over CAN use --can alone");
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--auto watches a "
+		    "USB or serial port; over CAN use --can alone");
 	if (o->open.kp.can_iface != NULL && !o->open.kp.has_uuid &&
 	    o->action != ACT_LIST)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--can needs the node: "
-		    "--uuid UUID (--list --can %s finds them)",
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--can needs the "
+		    "node: --uuid UUID (--list --can %s finds them)",
 		    o->open.kp.can_iface);
 	if (o->open.no_sync || o->mode[0] != '\0' || o->have_seq ||
 	    o->open.settle_ms != 0 || o->open.usart_pipeline ||

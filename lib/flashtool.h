@@ -507,7 +507,7 @@ enum ft_kp_request {
 };
 
 struct ft_katapult_opts {
-	const char *can_iface;	/* "can0" (or "unix:PATH"): CAN, by uuid */
+	const char *can_iface;	/* "can0" ("unix:PATH"): CAN, by uuid */
 	int has_uuid;
 	uint8_t uuid[6];	/* ft_katapult_uuid_parse() */
 	enum ft_kp_link_kind link;
@@ -575,7 +575,7 @@ struct ft_katapult_info {
 	uint32_t block_size;
 	char version[64];	/* software version; "" when not reported */
 	int has_version;
-	uint32_t flash_base;	/* the whole flash (reads reach all of it) */
+	uint32_t flash_base;	/* the whole flash: reads reach all of it */
 	uint32_t flash_size;	/* 0 when unknown */
 	int known_mcu;		/* the MCU is in flashtool's table */
 	char link[8];		/* "usb", "uart", "can" */

@@ -60,7 +60,7 @@ struct port_facts {
 	int sysfs;		/* sysfs knows its USB device */
 	uint16_t vid, pid;
 	char usb_path[32];
-	int klipper;		/* Klipper runs there (USB ID or by-id name) */
+	int klipper;		/* Klipper runs there (USB ID or name) */
 	int katapult;		/* Katapult runs there */
 };
 
@@ -495,8 +495,8 @@ enter_can(struct ft_kp_session *s, const struct ft_open_opts *o,
 	rc = connect_node(s, o->kp.uuid, KP_PROBE_TIMEOUT_MS);
 	if ((rc == FT_E_TIMEOUT || rc == FT_E_NACK) &&
 	    o->kp.request != FT_KP_REQUEST_NEVER) {
-		ft_info(ctx, "no Katapult node %s on %s: asking Klipper for the "
-		    "bootloader", uuid, o->kp.can_iface);
+		ft_info(ctx, "no Katapult node %s on %s: asking Klipper for "
+		    "the bootloader", uuid, o->kp.can_iface);
 		rc = ft_kp_can_request(&s->link, o->kp.uuid);
 		a->requested = 1;
 		if (rc == 0) {
@@ -507,8 +507,8 @@ enter_can(struct ft_kp_session *s, const struct ft_open_opts *o,
 	if (rc == FT_E_TIMEOUT || rc == FT_E_NACK)
 		return ft_fail(ctx, FT_E_NO_DEVICE, "%s: no Katapult node with "
 		    "UUID %s answered%s", o->kp.can_iface, uuid, a->requested ?
-		    " after the bootloader request (a Klipper CAN build without "
-		    "Katapult ignores it)" : "");
+		    " after the bootloader request (a Klipper CAN build "
+		    "without Katapult ignores it)" : "");
 	if (rc == 0)
 		rc = check_uuid(s, o->kp.uuid);
 	if (rc == 0)

@@ -93,10 +93,10 @@ struct ft_kp_link {
 	int can;			/* else a tty */
 	struct ft_serial *tty;
 	unsigned baud;
-	char name[PATH_MAX];		/* port path, or the CAN interface */
+	char name[PATH_MAX];		/* port path, or CAN interface */
 	int fd;				/* CAN socket; -1 when none */
-	int unix_dgram;			/* "unix:PATH": a simulator's bus */
-	uint32_t tx_id, rx_id;		/* CAN: host sends, node answers */
+	int unix_dgram;			/* "unix:PATH": simulated */
+	uint32_t tx_id, rx_id;		/* CAN: host sends, node sends */
 };
 
 /* Unit state bits (session unit_state). */
@@ -123,7 +123,7 @@ struct ft_kp_session {
 	uint32_t shadow_start, shadow_size;
 	uint8_t *shadow;
 	uint8_t *shadow_have;		/* one byte per block */
-	int rewrite_pending;		/* a rewrite of it stopped halfway */
+	int rewrite_pending;		/* its rewrite stopped halfway */
 	uint32_t failed_addr;		/* a SEND_BLOCK that did not go */
 	int has_failed;
 	/* One block read back, kept until the next write. */

@@ -194,8 +194,8 @@ ft_kp_parse_connect(struct ft_ctx *ctx, const uint8_t *p, size_t n,
 	at = CONNECT_FIXED_BYTES;
 	if (take_string(p + at, n - at, out->mcu, sizeof(out->mcu),
 	    &used) != 0 || used == 0)
-		return ft_fail(ctx, FT_E_PROTOCOL, "CONNECT reply: the MCU name "
-		    "is missing or not text");
+		return ft_fail(ctx, FT_E_PROTOCOL, "CONNECT reply: the MCU "
+		    "name is missing or not text");
 	at += used;
 	/* Protocol 1.0.x ends here; 1.1.0 adds a zero word and a version. */
 	if (out->proto < FT_KP_PROTO_WITH_VERSION)
@@ -206,8 +206,8 @@ ft_kp_parse_connect(struct ft_ctx *ctx, const uint8_t *p, size_t n,
 		return 0;
 	if (take_string(p + at, n - at, out->version, sizeof(out->version),
 	    &used) != 0)
-		return ft_fail(ctx, FT_E_PROTOCOL, "CONNECT reply: the software "
-		    "version is not text");
+		return ft_fail(ctx, FT_E_PROTOCOL, "CONNECT reply: the "
+		    "software version is not text");
 	out->has_version = 1;
 	return 0;
 }

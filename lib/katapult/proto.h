@@ -75,7 +75,7 @@ size_t ft_kp_frame(uint8_t *out, uint8_t cmd, const uint8_t *payload,
 
 /* A frame as the decoder found it. */
 struct ft_kp_frame {
-	uint8_t code;		/* FT_KP_ACK, NACK, ERROR, BUSY, or other */
+	uint8_t code;		/* FT_KP_ACK, NACK, ERROR, BUSY, other */
 	size_t len;		/* payload bytes (4 per word) */
 	uint8_t payload[4 * FT_KP_REPLY_WORDS_MAX];
 };

@@ -114,8 +114,9 @@ set_layout(struct ft_dev *dev, const struct ft_open_opts *opts)
 	s->flash_end = (uint32_t)(full.base + ft_layout_size(&full));
 	if (s->conn.app_start < full.base ||
 	    s->conn.app_start >= s->flash_end)
-		return ft_fail(dev->ctx, FT_E_PROTOCOL, "Katapult's application "
-		    "start 0x%08x is outside the flash 0x%08x-0x%08x",
+		return ft_fail(dev->ctx, FT_E_PROTOCOL, "Katapult's "
+		    "application start 0x%08x is outside the flash "
+		    "0x%08x-0x%08x",
 		    s->conn.app_start, s->flash_base, s->flash_end - 1);
 	trim_layout(&full, s->conn.app_start, &dev->info.flash);
 	if (dev->info.flash.nruns > 0 &&
@@ -458,7 +459,8 @@ unit_at(const struct ft_layout *l, uint32_t idx, uint32_t *start,
 
 	for (i = 0; i < l->nruns; i++) {
 		if (idx < l->runs[i].count) {
-			*start = (uint32_t)(a + (uint64_t)idx * l->runs[i].size);
+			*start = (uint32_t)(a + (uint64_t)idx *
+			    l->runs[i].size);
 			*size = l->runs[i].size;
 			return 0;
 		}
@@ -568,9 +570,9 @@ left_after_all(struct ft_dev *dev)
 	ft_kp_rx_reset(&s->rx);
 	rc = ft_kp_connect(s, 1, KP_PROBE_TIMEOUT_MS);
 	if (rc == 0)
-		return ft_fail(dev->ctx, FT_E_STAYED, "COMPLETE: no answer, and "
-		    "Katapult still answers CONNECT: the application did not "
-		    "start");
+		return ft_fail(dev->ctx, FT_E_STAYED, "COMPLETE: no answer, "
+		    "and Katapult still answers CONNECT: the application did "
+		    "not start");
 	ft_warn(dev->ctx, "COMPLETE was not acknowledged, but Katapult no "
 	    "longer answers: the application started");
 	return 0;
@@ -663,11 +665,11 @@ kp_check_image(struct ft_dev *dev, const struct ft_image *img)
 			last = &img->seg[i];
 	}
 	if (first->addr < s->conn.app_start)
-		return ft_fail_at(dev->ctx, FT_E_RANGE, first->addr, "the image "
-		    "starts at 0x%08x, below Katapult's application start "
-		    "0x%08x: it is built for a board without this bootloader "
-		    "(in Klipper's menuconfig, the bootloader offset must be "
-		    "%u KiB)", first->addr, s->conn.app_start,
+		return ft_fail_at(dev->ctx, FT_E_RANGE, first->addr, "the "
+		    "image starts at 0x%08x, below Katapult's application "
+		    "start 0x%08x: it is built for a board without this "
+		    "bootloader (in Klipper's menuconfig, the bootloader "
+		    "offset must be %u KiB)", first->addr, s->conn.app_start,
 		    (s->conn.app_start - s->flash_base) / 1024);
 	if ((uint64_t)last->addr + last->len > end)
 		return ft_fail_at(dev->ctx, FT_E_RANGE, (uint32_t)end, "the "

@@ -77,7 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ft_kp_rx_next(rx, again) != 1 ||
 		    again->code != frames[i].code ||
 		    again->len != frames[i].len ||
-		    memcmp(again->payload, frames[i].payload, again->len) != 0 ||
+		    memcmp(again->payload, frames[i].payload,
+		    again->len) != 0 ||
 		    rx->len != 0 || rx->dropped != 0)
 			abort();
 	}
