@@ -303,7 +303,7 @@ usbrig-clean:
 	rm -f $(USBIP_SIM) $(RIGTOOL)
 	rm -rf $(O)/test/usbrig-out $(O)/test/usbrig-bench*
 
-check-usb: all usbrig-tools
+check-usb: all usbrig-tools $(KATSIM)
 	@sh test/usbrig/run.sh $(abspath $(O)) check
 
 # make bench measures on the rig too (test/bench/usbrig.sh).

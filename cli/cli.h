@@ -63,6 +63,7 @@ enum action {
 	ACT_WRITE_PROTECT,
 	ACT_LIST,
 	ACT_OPTION_BYTES,	/* --option-bytes, --set, --boot0-pin */
+	ACT_REQUEST,		/* Katapult: ask Klipper for it, stop */
 };
 
 /* Long options the option-byte verbs take (optbytes.c reads them). */
@@ -118,6 +119,7 @@ struct options {
 	int ob_allow_rdp2;
 	size_t ob_nset;
 	const char *ob_set[OB_MAX_SET];	/* NAME=VALUE, as given */
+	int auto_mode;		/* --auto: Katapult, or ROM DFU */
 };
 
 /* How the run reports: stderr messages and the first failure. */
@@ -144,6 +146,7 @@ struct run {
 	struct ft_dev *dev;		/* NULL until ft_open succeeds */
 	struct ft_image *image;		/* -w FILE, loaded before the device */
 	struct outfile out;		/* -r FILE */
+	char auto_port[256];		/* --auto: where Katapult came */
 	/* The serial interface as the user set it, for messages. */
 	const char *port;
 	unsigned baud;
@@ -173,6 +176,13 @@ struct result {
 	int ob_written;
 	int ob_verified;
 	struct ft_ob_image ob_before, ob_want, ob_after;
+	struct ft_katapult_entry *kp;	/* Katapult and Klipper devices */
+	size_t nkp;
+	int kp_listed;		/* they were asked for */
+	int kp_can;		/* ... on a CAN bus */
+	/* --request-bootloader and --auto: what came back. */
+	int have_arrival;
+	struct ft_katapult_arrival arrival;
 };
 
 /* compat.c */
@@ -194,11 +204,13 @@ int outfile_commit(struct report *rep, struct outfile *out,
 void outfile_discard(struct outfile *out);
 
 /* actions.c */
-int device_open(struct run *r, const struct options *o);
+int device_open(struct run *r, const struct options *o,
+    struct result *res);
 int check_image(struct run *r, int force);
 int act(struct run *r, const struct options *o, struct result *res);
-int act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
-    struct result *res);
+int act_list(struct run *r, const struct options *o, struct result *res);
+int act_request(struct run *r, const struct options *o, struct result *res);
+const char *arrival_name(enum ft_kp_found found);
 int leave_device(struct run *r, const struct options *o,
     struct result *res);
 void say_exit_half(const struct report *rep, const struct options *o);

@@ -2,9 +2,9 @@
  * flashtool.h - the one public interface of libflashtool.
  *
  * libflashtool reads, writes, verifies and erases STM32 flash through the
- * ROM bootloaders (USART, ST AN3155; USB DFU/DfuSe).  Both transports sit
- * behind the same operations, so a front end never needs to know which
- * one it drives.
+ * ROM bootloaders (USART, ST AN3155; USB DFU/DfuSe) and the Katapult
+ * bootloader (USB CDC, UART, CAN).  Every transport sits behind the same
+ * operations, so a front end never needs to know which one it drives.
  *
  * Conventions:
  *  - Every fallible function returns 0 (or a non-negative count) on success
@@ -435,6 +435,13 @@ const struct ft_seq_preset *ft_seq_preset_at(size_t index);
 /* NULL when there is no such preset. */
 const struct ft_seq_preset *ft_seq_preset_find(const char *name);
 
+/*
+ * A Katapult node's CAN UUID as flashtool.py's -u takes it: up to 12 hex
+ * digits ("0x" allowed, leading zeros implied), the first byte on the
+ * bus first.  FT_E_INVALID otherwise.
+ */
+int ft_katapult_uuid_parse(const char *text, uint8_t *uuid);
+
 /* ST's CRC-32 (poly 0x04C11DB7, init 0xFFFFFFFF, 32-bit LE words, MSB
  * first, no reflection, no final XOR), as Get Checksum computes it. */
 uint32_t ft_crc32_stm(uint32_t crc, const uint8_t *buf, size_t len);
@@ -446,6 +453,7 @@ uint32_t ft_crc32_stm(uint32_t crc, const uint8_t *buf, size_t len);
 enum ft_transport_kind {
 	FT_TRANSPORT_USART,
 	FT_TRANSPORT_DFU,
+	FT_TRANSPORT_KATAPULT,
 };
 
 /* DFU device selection, as dfu-util's -d, -p, -S and -a. */
@@ -481,6 +489,36 @@ struct ft_dfu_entry {
 /* Every DFU-capable interface matching m (NULL: all).  Free with free(). */
 int ft_dfu_list(struct ft_ctx *ctx, const struct ft_dfu_match *m,
     struct ft_dfu_entry **out, size_t *n);
+
+/*
+ * How a tty reaches the MCU, for Katapult's bootloader request: by
+ * default sysfs tells (a USB CDC device), then the name (ttyACM*,
+ * /dev/serial/by-id/usb-*); anything else is a UART.
+ */
+enum ft_kp_link_kind {
+	FT_KP_LINK_AUTO,
+	FT_KP_LINK_USB,
+	FT_KP_LINK_UART,
+};
+
+/* Whether to ask a running Klipper for the bootloader first. */
+enum ft_kp_request {
+	FT_KP_REQUEST_AUTO,	/* when what answers is not Katapult */
+	FT_KP_REQUEST_NEVER,	/* Katapult must answer as it is */
+};
+
+struct ft_katapult_opts {
+	const char *can_iface;	/* "can0" ("unix:PATH"): CAN, by uuid */
+	int has_uuid;
+	uint8_t uuid[6];	/* ft_katapult_uuid_parse() */
+	enum ft_kp_link_kind link;
+	enum ft_kp_request request;
+	/* Wait for the device to come back after a request (0: 5 s). */
+	unsigned wait_ms;
+	/* Where sysfs and /dev are (NULL: "/sys", "/dev"): for tests. */
+	const char *sysfs_root;
+	const char *dev_root;
+};
 
 struct ft_open_opts {
 	enum ft_transport_kind transport;
@@ -522,6 +560,9 @@ struct ft_open_opts {
 	int dfu_no_watch;
 	uint32_t target_addr;	/* where the write starts: picks the alt */
 
+	/* Katapult: port and baud above (baud 0: 250000), or a CAN node. */
+	struct ft_katapult_opts kp;
+
 	/* Both */
 	/*
 	 * Failed attempts in a row, with no block succeeding in between,
@@ -557,6 +598,25 @@ struct ft_leave {
 				 * the whole watch */
 };
 
+/* What Katapult's CONNECT said, and how it was reached. */
+struct ft_katapult_info {
+	uint32_t proto;		/* 0x00010100: 1.1.0 */
+	uint32_t app_start;	/* where the application starts */
+	uint32_t block_size;
+	char version[64];	/* software version; "" when not reported */
+	int has_version;
+	uint32_t flash_base;	/* the whole flash: reads reach all of it */
+	uint32_t flash_size;	/* 0 when unknown */
+	int known_mcu;		/* the MCU is in flashtool's table */
+	char link[8];		/* "usb", "uart", "can" */
+	char port[256];		/* the tty ("" on CAN) */
+	unsigned baud;
+	char can_iface[64];
+	int has_uuid;
+	uint8_t uuid[6];
+	int requested;		/* Klipper was asked for the bootloader */
+};
+
 /* What the device told us, filled by ft_open(). */
 struct ft_devinfo {
 	enum ft_transport_kind transport;
@@ -574,6 +634,7 @@ struct ft_devinfo {
 	char memory[64];		/* DFU: its memory's name in the
 					 * DfuSe layout ("Internal Flash") */
 	struct ft_leave leave;		/* DFU: after ft_go */
+	struct ft_katapult_info kp;	/* Katapult */
 };
 
 struct ft_dev;
@@ -602,6 +663,60 @@ int ft_serial_list(struct ft_ctx *ctx, struct ft_port_entry **out,
  */
 int ft_image_check_vectors(struct ft_ctx *ctx, const struct ft_image *img,
     const struct ft_devinfo *info);
+
+/*
+ * Katapult's bootloader request, alone: ask what runs behind opts (a
+ * port, or a CAN node by UUID) for Katapult, the way its link needs
+ * (1200-baud touch, serial request, CAN request), and wait (bounded) for
+ * what comes back.  Nothing is asked when Katapult answers already.
+ * ft_open() does the same as its first step; this is for a front end
+ * that wants to go on with whatever came (ROM DFU), or only to ask.
+ */
+enum ft_kp_found {
+	FT_KP_FOUND_NOTHING,	/* nothing came back in time */
+	FT_KP_FOUND_KATAPULT,	/* Katapult answers (port: where) */
+	FT_KP_FOUND_DFU,	/* ST's ROM DFU bootloader (usb_path) */
+	FT_KP_FOUND_OTHER,	/* another USB device (vid, pid) */
+};
+
+struct ft_katapult_arrival {
+	enum ft_kp_found found;
+	int requested;		/* a request was sent */
+	int usb;		/* the port is a USB device */
+	char port[256];		/* Katapult's tty ("" on CAN) */
+	char usb_path[32];	/* the USB port, when sysfs knows it */
+	uint16_t vid, pid;	/* what enumerated there (sysfs) */
+};
+
+int ft_katapult_request(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_katapult_arrival *out);
+
+/*
+ * Katapult and Klipper devices (--list): with opts->kp.can_iface the
+ * nodes on that bus that answer a query (only nodes without a node id
+ * answer; several answering at once can collide on a busy bus), else
+ * the USB serial devices Katapult (1d50:6177) and Klipper (1d50:614e)
+ * enumerate as.  Free with free().
+ */
+enum ft_kp_app {
+	FT_KP_APP_UNKNOWN,
+	FT_KP_APP_KATAPULT,
+	FT_KP_APP_KLIPPER,
+};
+
+struct ft_katapult_entry {
+	enum ft_kp_app app;
+	int can;		/* a CAN node: uuid; else a USB tty: port */
+	uint8_t uuid[6];
+	char port[64];		/* /dev/ttyACM0, or the CAN interface */
+	char by_id[320];
+	char usb_path[32];
+	char serial[64];
+	char mcu[64];		/* the USB product string */
+};
+
+int ft_katapult_list(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_katapult_entry **out, size_t *n);
 
 /* Open, enter and identify.  Nothing is erased or written. */
 int ft_open(struct ft_ctx *ctx, const struct ft_open_opts *opts,

@@ -151,6 +151,7 @@ struct ft_dev {
 
 extern const struct ft_transport ft_transport_usart;
 extern const struct ft_transport ft_transport_dfu;
+extern const struct ft_transport ft_transport_katapult;
 
 /*
  * Open the core on any transport (ft_open picks one from the registry):

@@ -50,6 +50,18 @@ ft_sleep_us(uint64_t us)
 }
 
 int
+ft_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 ft_parse_u32(const char *text, int allow_suffix, uint32_t *out)
 {
 	unsigned long long v;

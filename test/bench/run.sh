@@ -8,8 +8,10 @@
 #
 # Usage: sh test/bench/run.sh [BUILD-DIR] [CASE...]
 #   cases: usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100
-#          dfu-busy dfu-same dfu-read dfu-blank mem usbrig  (default: all)
+#          dfu-busy dfu-same dfu-read dfu-blank mem usbrig katapult
+#          (default: all)
 #   usbrig: the DFU cases on a real kernel's USB stack (test/bench/usbrig.sh)
+#   katapult: Katapult over USB, UART and CAN (test/bench/katapult.sh)
 #   usart-pipe is usart with flashtool's --pipeline (stm32flash the same).
 # Environment: BENCH_KEEP=1 keeps the work directory (logs).
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,7 +35,7 @@ for t in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
 	[ -e "$t" ] || { echo "missing $t: run make bench" >&2; exit 1; }
 done
 cases=${*:-usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100 \
-dfu-busy dfu-same dfu-read dfu-blank mem usbrig}
+dfu-busy dfu-same dfu-read dfu-blank mem usbrig katapult}
 
 # Deterministic contents: an image and an "old firmware" that differs
 # from it in every page.
@@ -207,6 +209,7 @@ for c in $cases; do
 	    "erase_poll=100 write_poll=100 cmd_poll=100 mass_poll=100" ;;
 	dfu-read) dfu_read_case ;;
 	usbrig) sh "$top/test/bench/usbrig.sh" "$build" ;;
+	katapult) sh "$top/test/bench/katapult.sh" "$build" ;;
 	mem) mem_case ;;
 	*) echo "unknown case $c" >&2; exit 2 ;;
 	esac

@@ -339,4 +339,48 @@ if want conformance; then
 	head -c 5000 "$C/ft-up.bin" >"$C/ft-up5k.bin"
 	same_bytes "... which is the image" "$IMG" "$C/ft-up5k.bin"
 fi
+
+# --- Katapult over SocketCAN: vcan0 in this kernel (the build host has no
+# vcan), katapult-sim's nodes on it (test/sim/katapult): the query, a
+# write by UUID checked in the node's flash and request log, and the
+# same image again from the running Klipper (REQUEST_BOOTLOADER), found
+# unchanged; the other node untouched.
+# kp_img FILE SIZE: firmware-like bytes (the first 0x00, as a stack
+# pointer's low byte).
+kp_img() { { printf '\000'; head -c $(($2 - 1)) /dev/urandom; } >"$1"; }
+if want kp-vcan; then
+	begin kp-vcan
+	modprobe can-raw 2>/dev/null
+	modprobe vcan 2>/dev/null
+	ip link add dev vcan0 type vcan 2>/dev/null
+	ip link set vcan0 up
+	ok "vcan0 is up" sh -c "ip link show vcan0 | grep -q UP"
+	katapult-sim --can vcan0 --flash "$C/n0.flash" --model g0b1 \
+	    --node "model=rp2040,flash=$C/n1.flash" --log "$C/can.log" \
+	    2>"$C/sim.err" &
+	KP=$!
+	sleep 0.5
+	expect_rc query 0 flashtool --list --can vcan0
+	ok "the query finds both nodes" test "$(grep -c '^katapult vcan0 uuid ' "$C/query.out")" -eq 2
+	err_has query "collide"
+	u0=$(sed -n 's/.*START node0 .* uuid \([0-9a-f]*\).*/\1/p' "$C/can.log")
+	kp_img "$C/img.bin" 20480
+	cp "$C/n1.flash" "$C/n1.before"
+	expect_rc write 0 flashtool --can vcan0 --uuid "$u0" -w "$C/img.bin"
+	err_has write "verified"
+	tail -c +8193 "$C/n0.flash" | head -c 20480 >"$C/n0.written"
+	same_bytes "node0 holds the image" "$C/img.bin" "$C/n0.written"
+	same_bytes "node1 untouched" "$C/n1.before" "$C/n1.flash"
+	ok "GET_CANBUS_ID checked" grep -q 'node0 GET_CANBUS_ID -> ACK' "$C/can.log"
+	ok "COMPLETE after the verify" grep -q 'node0 COMPLETE -> ACK' "$C/can.log"
+	sleep 0.3
+	n=$(grep -c 'node0 SEND_BLOCK 0x' "$C/can.log")
+	expect_rc again 0 flashtool --can vcan0 --uuid "$u0" --json -w "$C/img.bin"
+	ok "Klipper asked for the bootloader" grep -q 'node0 REQUEST can bootloader' "$C/can.log"
+	ok "nothing sent again" test "$(grep -c 'node0 SEND_BLOCK 0x' "$C/can.log")" -eq "$n"
+	out_has again '"bytes_written":0'
+	kill $KP 2>/dev/null
+	wait $KP 2>/dev/null
+	ip link del vcan0 2>/dev/null
+fi
 end_case
