@@ -130,8 +130,9 @@ struct ft_dev {
 	 * failure: a line that loses most frames is given up on even while
 	 * some still go through.
 	 */
-	uint32_t recent_fails;
+	uint64_t recent_fails;
 	unsigned recent_frames;	/* frames seen, up to FT_RATE_WINDOW */
+	int looking;		/* a success now is not one for the rate */
 	/*
 	 * Blocks to go in short frames after a failure: on a bad line a
 	 * short frame gets through where a long one would keep failing.

@@ -68,6 +68,7 @@ static void
 note_frame(struct ft_dev *dev, int failed)
 {
 	dev->recent_fails = dev->recent_fails << 1 | (failed ? 1u : 0u);
+	/* FT_RATE_WINDOW is the width of recent_fails. */
 	if (dev->recent_frames < FT_RATE_WINDOW)
 		dev->recent_frames++;
 }
@@ -76,7 +77,7 @@ note_frame(struct ft_dev *dev, int failed)
 static unsigned
 recent_failures(const struct ft_dev *dev)
 {
-	uint32_t bits = dev->recent_fails;
+	uint64_t bits = dev->recent_fails;
 	unsigned n = 0;
 
 	while (bits != 0) {
@@ -89,7 +90,8 @@ recent_failures(const struct ft_dev *dev)
 void
 ft_core_progress(struct ft_dev *dev)
 {
-	note_frame(dev, 0);
+	if (!dev->looking)
+		note_frame(dev, 0);
 	dev->fail_streak = 0;
 	dev->progress_ms = ft_now_ms();
 	if (dev->short_frames > 0)

@@ -410,7 +410,7 @@ test_retries_run_out(void **state)
 }
 
 /*
- * A line that loses two frames in three still lets blocks through, so
+ * A line that loses three frames in four still lets blocks through, so
  * no run of failures is long; the failure rate ends it.  One in four
  * (a bad cable at 256-byte frames) does not.
  */
@@ -423,13 +423,13 @@ test_retries_stop_on_noisy_line(void **state)
 	struct ft_dev *dev = open_fake();
 
 	(void)state;
-	F.nack_write_mod = 3;
-	F.nack_write_fails = 2;
+	F.nack_write_mod = 4;
+	F.nack_write_fails = 3;
 	assert_int_equal(ft_write(dev, img, &wo, &st), FT_E_NACK);
-	assert_non_null(strstr(ft_errdetail(ctx), "of the last 32 frames "
+	assert_non_null(strstr(ft_errdetail(ctx), "of the last 64 frames "
 	    "failed; the line is too noisy"));
 	/* It stopped early, not at the end of the image. */
-	assert_true(F.writes < 100);
+	assert_true(F.writes < 200);
 	ft_close(dev);
 	ft_image_free(img);
 }
