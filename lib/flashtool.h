@@ -177,6 +177,11 @@ enum ft_quirk {
 
 /* AN2606 Table 108's workaround for FT_Q_ERASE_EARLY_ACK. */
 #define FT_EARLY_ACK_ERASE_WAIT_MS 40u
+/*
+ * The first bootloader ID without that bug: V11.4 (AN2606 rev 70 Table
+ * 108 lists the limitation for V11.3 only; Table 226 gives ID 0xB4).
+ */
+#define FT_EARLY_ACK_FIXED_BL_ID 0xB4u
 
 /*
  * A layout an option bit selects (dual or single bank, DB1M), instead
@@ -240,11 +245,16 @@ struct ft_chip {
 	 * opt_addr 0 ends the list.  NULL: none.
 	 *
 	 * secure: flash above an option-defined boundary is not the ROM's.
+	 *
+	 * bl_id_addr: the bootloader ID byte (AN2606: 0xB3 is V11.3),
+	 * readable with Read Memory; set where a quirk depends on the ROM
+	 * version (0: not needed).
 	 */
 	uint32_t flash_size_reg;
 	uint16_t bank2_page;
 	const struct ft_opt_layout *opt_layouts;
 	const struct ft_secure_area *secure;
+	uint32_t bl_id_addr;
 	uint32_t proven;	/* enum ft_proven bits; 0 in every row today */
 };
 
