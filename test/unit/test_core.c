@@ -42,6 +42,7 @@ struct fake {
 	unsigned bad_program_times;	/* how often; ~0u: always */
 	int fail_open;			/* open returns this after claiming */
 	int cancel_after_writes;	/* cancel once writes reach it */
+	uint32_t write_align;		/* 0: 4 */
 };
 
 static struct fake F;
@@ -68,7 +69,7 @@ fake_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	dev->info.has_checksum = F.has_crc;
 	dev->max_read = BLOCK;
 	dev->max_write = BLOCK;
-	dev->write_align = 4;
+	dev->write_align = F.write_align != 0 ? F.write_align : 4;
 	return 0;
 }
 
@@ -291,6 +292,34 @@ test_write_blank(void **state)
 	assert_true(st.verified);
 	ft_close(dev);
 	assert_int_equal(F.closes, 1);
+	ft_image_free(img);
+}
+
+/*
+ * A segment that starts at 4 mod 8 on a part that programs 8-byte units
+ * (F7: AN2606 Table 7, where an unaligned write fails and so does every
+ * later one): the write starts on the unit below, padded with the
+ * erased value, which programs nothing.
+ */
+static void
+test_write_aligns_segment_start(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *img = make_image(FLASH_BASE + 2052, 60, 3);
+	struct ft_dev *dev;
+
+	(void)state;
+	F.write_align = 8;
+	dev = open_fake();
+	/* fake_write asserts every address and length is 8-aligned. */
+	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
+	assert_flash_holds(img);
+	assert_int_equal(st.bytes_written, 64);
+	assert_int_equal(F.flash[2048], 0xFF);
+	assert_int_equal(F.flash[2051], 0xFF);
+	assert_int_equal(F.flash[2112], 0xFF);
+	ft_close(dev);
 	ft_image_free(img);
 }
 
@@ -672,6 +701,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_blank, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_write_aligns_segment_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rewrite_unchanged, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_new_image_over_old, setup,
