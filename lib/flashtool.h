@@ -548,6 +548,12 @@ struct ft_devinfo {
 	int has_checksum;	/* USART Get listed Get Checksum (0xA1) */
 	int extended_erase;	/* USART erases with 0x44, not 0x43 */
 	struct ft_layout flash;
+	/*
+	 * How the flash layout was found beyond the table row, when the
+	 * part was asked (USART: the flash-size word, the option bit that
+	 * selects the layout, the secure area); "" otherwise.
+	 */
+	char flash_origin[256];
 	const struct ft_chip *chip;	/* NULL when not from the table */
 	struct ft_dfu_entry dfu;	/* DFU: the device chosen */
 	int dfu_alt;			/* DFU: the alt setting in use */

@@ -204,6 +204,10 @@ ft_usart_identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 	}
 	if (opts->layout != NULL)
 		dev->info.flash = *opts->layout;
+	/* The part's own size and layout, before anything is erased. */
+	rc = ft_usart_part_probe(dev, opts);
+	if (rc < 0)
+		return rc;
 
 	align = 4;
 	if (chip != NULL && chip->write_unit > align)

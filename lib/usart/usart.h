@@ -165,6 +165,35 @@
 /* Raw bytes shown per trace line. */
 #define TRACE_MAX_BYTES 48
 
+/*
+ * What the part on the line is beyond its product ID (usart/part.c): the
+ * layout chosen, how its erase units are numbered and split.
+ */
+struct usart_part {
+	const struct ft_opt_layout *alt; /* NULL: the row's own layout */
+	uint32_t flash_size;	/* bytes: the part's, or the row's */
+	int rom_pages;		/* number units with ft_chip_rom_page() */
+	uint32_t secure_start;	/* first byte of the secure area; 0: none */
+	uint32_t secure_field;	/* SFSA, for messages */
+	int early_ack;		/* one page per erase, then a wait */
+	uint32_t alone_from;	/* units from here erased one per command */
+	/* Non-empty: every erase is refused, and why (names the chip). */
+	char refused[FT_DETAIL_MAX / 2];
+};
+
+/* The words a part is asked, and what it answered. */
+struct part_words {
+	int user_layout;	/* --layout given: the user's layout stays */
+	int want_size, has_size;
+	uint32_t size_kib;
+	int want_opt, has_opt;
+	uint32_t opt;
+	int want_sfsa, has_sfsa;
+	uint32_t sfsa;
+	int want_blid, has_blid;
+	uint8_t bl_id;
+};
+
 struct usart {
 	struct ft_serial *port;
 	struct ft_entry *entry;	/* NULL: no entry/exit sequence */
@@ -184,6 +213,7 @@ struct usart {
 	int idle_after_damage;
 	/* Memory commands NACKed in a row, each after a resync. */
 	unsigned refusals;
+	struct usart_part part;
 };
 
 /* Whole resyncs after one failure whose own check came back damaged. */
@@ -239,6 +269,32 @@ int ft_usart_read_frames(struct ft_dev *dev, const struct op *op,
     const uint8_t f[AN_READ_LEN_FRAME_LEN]);
 /* The transport's resync op. */
 int ft_usart_resync(struct ft_dev *dev);
+
+/* usart/transport.c: the ops the other files use. */
+int ft_usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf,
+    uint32_t len);
+
+/* usart/part.c: the part's own layout, numbering and erase quirks. */
+/* Which words the choice needs for chip c (NULL: none). */
+void ft_usart_part_needs(const struct ft_chip *c, int user_layout,
+    struct part_words *w);
+/*
+ * The pure choice: from the row and the words read, the part's state
+ * *p, its layout *flash (in: the user's with --layout) and a note that
+ * says how they were found.  Always 0.
+ */
+int ft_usart_part_choose(const struct ft_chip *c, const struct part_words *w,
+    struct usart_part *p, struct ft_layout *flash, char *note, size_t len);
+/* Read the words (Read Memory, retried) and choose; after identify. */
+int ft_usart_part_probe(struct ft_dev *dev, const struct ft_open_opts *opts);
+/* 0, or FT_E_UNKNOWN_CHIP when the layout is too uncertain to erase. */
+int ft_usart_part_erasable(struct ft_dev *dev, uint32_t addr);
+/* The Extended Erase page number the ROM gives unit. */
+int ft_usart_rom_page(struct ft_dev *dev, const struct ft_erase_unit *unit,
+    uint32_t *page);
+/* FT_E_RANGE naming the secure area when [addr, addr+len) reaches it. */
+int ft_usart_check_secure(struct ft_dev *dev, const char *what,
+    uint32_t addr, uint32_t len);
 
 /* usart/identify.c: Get, Get Version, Get ID and the table row. */
 int ft_usart_get_version(struct ft_dev *dev, uint8_t *version);
