@@ -544,13 +544,17 @@ usart_reset(struct ft_dev *dev)
 static int
 reconnect(struct ft_dev *dev)
 {
+	uint8_t version;
 	int rc;
 
 	ft_sleep_us((uint64_t)RESET_SETTLE_MS * 1000u);
 	rc = ft_usart_sync(dev, RESET_SYNC_TRIES);
 	if (rc < 0)
 		return rc;
-	rc = ft_usart_get_commands(dev);
+	/* Get Version first: it copes with a second ACK to the sync. */
+	rc = ft_usart_get_version(dev, &version);
+	if (rc == 0)
+		rc = ft_usart_get_commands(dev);
 	if (rc < 0)
 		return rc;
 	ft_usart_copy_commands(dev);

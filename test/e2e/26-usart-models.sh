@@ -170,6 +170,12 @@ rm -f "$FT_OUT/$n.flash" "$FT_OUT/$n.simlog"
 sim_start "$n" --chip l412
 expect_rc "$n-write" 0 "$FLASHTOOL" -w "$T/4k.bin" -v "$SIM_TTY"
 log_has "$n-double-ack" "SYNC double-ack -> ACK"
+# After a command that resets the chip the sync is answered twice again:
+# the reconnection copes too (Get Version first).
+: >"$SIM_LOG"
+expect_rc "$n-unprotect" 0 "$FLASHTOOL" -u "$SIM_TTY"
+ok "$n-unprotect-resynced" sh -c "grep -A2 'RESET cmd=0x73' '$SIM_LOG' | grep -q 'SYNC double-ack -> ACK'"
+log_lacks "$n-unprotect-clean" "(GET|GET_ID|GET_VERSION).*-> NACK"
 if [ $have_sf = 1 ]; then
 	expect_rc "$n-stm32flash-copes" 0 sf "$SIM_TTY"
 fi
