@@ -491,6 +491,19 @@ struct ft_dfu_entry {
 int ft_dfu_list(struct ft_ctx *ctx, const struct ft_dfu_match *m,
     struct ft_dfu_entry **out, size_t *n);
 
+/*
+ * ft_open_opts.usart_pipeline.  Reads go in one burst by default: a Read
+ * Memory changes nothing, whatever a ROM makes of a refused burst's
+ * bytes (the guard above keeps them from forming a command that acts).
+ * Writes only when asked: a ROM that takes a write's data for commands
+ * is not known to be harmless on every part.
+ */
+enum ft_usart_pipeline {
+	FT_PIPELINE_READS = 0,	/* Read Memory in bursts (the default) */
+	FT_PIPELINE_ALL = 1,	/* Read and Write Memory (--pipeline) */
+	FT_PIPELINE_OFF = 2,	/* every frame waits for its ACK */
+};
+
 struct ft_open_opts {
 	enum ft_transport_kind transport;
 
@@ -514,10 +527,11 @@ struct ft_open_opts {
 	int settle_ms;		/* after the entry half: 0 default
 				 * (50 ms), negative: none */
 	/*
-	 * Send Read and Write Memory's command, address and last frame in
-	 * one go and collect the ACKs afterwards: two round trips fewer per
-	 * block.  Not known to be safe on every ROM, so off (0) by default;
-	 * the first failure turns it off for the rest of the session.
+	 * Which exchanges send their command, address and last frame in
+	 * one go and collect the ACKs afterwards, two round trips fewer per
+	 * block (enum ft_usart_pipeline; 0: reads only).  A burst that holds
+	 * the byte pair of a command that changes the chip goes frame by
+	 * frame, and the first failure turns bursts off for the session.
 	 */
 	int usart_pipeline;
 

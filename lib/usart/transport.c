@@ -15,9 +15,9 @@
  *    job, which the core calls before a retry.
  *  - Only frames built by lib/usart/an3155.c go on the wire, so no field is
  *    ever truncated to fit.
- *  - The hot path (read, write) is three round trips per block with no
- *    sleeps, no flushes and block-sized reads; one when pipelining is on
- *    (off by default, see send_burst).
+ *  - The hot path (read, write) has no sleeps, no flushes and
+ *    block-sized reads: one round trip per read block (a burst, see
+ *    link.c), three per write block unless --pipeline makes it one.
  *  - An entry/exit sequence is parsed and its GPIO lines claimed before
  *    the port is opened; its exit half runs before the port is closed on
  *    every path out (failed open included), at most once.
@@ -135,7 +135,9 @@ usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 		return rc;
 	u->baud = ft_serial_baud(u->port);
 	u->char_bits = ft_serial_char_bits(u->port);
-	u->pipeline = opts->usart_pipeline != 0;
+	u->read_burst = opts->usart_pipeline != FT_PIPELINE_OFF;
+	u->write_burst = opts->usart_pipeline == FT_PIPELINE_ALL;
+	u->asked_pipeline = u->write_burst;
 	if (!opts->no_sync)
 		rc = enter_and_sync(dev);
 	else
@@ -174,7 +176,7 @@ ft_usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 		return rc;
 	ft_dbg(dev->ctx, "Read Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
-	if (u->pipeline && ft_an_read_burst(b, addr, len) == 0 &&
+	if (u->read_burst && ft_an_read_burst(b, addr, len) == 0 &&
 	    ft_usart_burst_ok(dev, &op, b, sizeof(b)))
 		rc = ft_usart_send_burst(dev, &op, b, sizeof(b), "length",
 		    ACK_TIMEOUT_MS);
@@ -213,7 +215,7 @@ usart_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 		    (unsigned)len);
 	ft_dbg(dev->ctx, "Write Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
-	if (u->pipeline) {
+	if (u->write_burst) {
 		uint8_t b[AN_WRITE_BURST_MAX];
 		int nb = ft_an_write_burst(b, addr, buf, len);
 
