@@ -563,11 +563,12 @@ struct ft_devinfo {
 	int extended_erase;	/* USART erases with 0x44, not 0x43 */
 	struct ft_layout flash;
 	/*
-	 * How the flash layout was found beyond the table row, when the
-	 * part was asked (USART: the flash-size word, the option bit that
-	 * selects the layout, the secure area); "" otherwise.
+	 * What the part said beyond its table row and what follows from
+	 * it (USART: the flash-size word, the option bit that selects the
+	 * layout, the secure area, ROM quirks in force, erasing refused);
+	 * "" when the part was not asked.
 	 */
-	char flash_origin[256];
+	char flash_notes[256];
 	const struct ft_chip *chip;	/* NULL when not from the table */
 	struct ft_dfu_entry dfu;	/* DFU: the device chosen */
 	int dfu_alt;			/* DFU: the alt setting in use */

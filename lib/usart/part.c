@@ -386,15 +386,15 @@ ft_usart_part_probe(struct ft_dev *dev, const struct ft_open_opts *opts)
 	if (rc < 0)
 		return rc;
 	ft_usart_part_choose(c, &w, p, &dev->info.flash,
-	    dev->info.flash_origin, sizeof(dev->info.flash_origin));
+	    dev->info.flash_notes, sizeof(dev->info.flash_notes));
 	if (p->refused[0] != '\0' && why[0] != '\0') {
 		size_t used = strlen(p->refused);
 
 		snprintf(p->refused + used, sizeof(p->refused) - used,
 		    " (%s)", why);
 	}
-	if (dev->info.flash_origin[0] != '\0')
-		ft_dbg(dev->ctx, "flash layout: %s", dev->info.flash_origin);
+	if (dev->info.flash_notes[0] != '\0')
+		ft_dbg(dev->ctx, "flash layout: %s", dev->info.flash_notes);
 	if (p->refused[0] != '\0')
 		ft_dbg(dev->ctx, "erasing will be refused: %s", p->refused);
 	return 0;

@@ -94,8 +94,13 @@ fi
 expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
 ok "$n-identify-size" grep -q "^Flash: .* 512 KiB (256x2K)" \
     "$FT_OUT/$n-identify.out"
-ok "$n-identify-origin" grep -q "^Flash layout from: .*flash-size word: 512 KiB.*ROM page 256" \
+ok "$n-identify-origin" grep -q "^Flash notes: .*flash-size word: 512 KiB.*ROM page 256" \
     "$FT_OUT/$n-identify.out"
+expect_rc "$n-json" 0 "$FLASHTOOL" --json "$SIM_TTY"
+ok "$n-json-notes" python3 -c "import json, sys
+f = json.load(open(sys.argv[1]))['device']['flash']
+sys.exit(not (f['size'] == 524288 and f['layout'] == '256x2K' and
+    'ROM page 256' in f['notes']))" "$FT_OUT/$n-json.out"
 expect_rc "$n-write-bank2" 0 "$FLASHTOOL" -w "$T/300k.bin" -v "$SIM_TTY"
 ok "$n-write-bank2-flash" flash_has "$T/300k.bin" 0
 log_has "$n-write-bank2-pages" "EXT_ERASE pages=256,.* -> ACK"
@@ -220,7 +225,7 @@ opt_case() {
 	sim_start "$n" --chip "$2" --option "$3"
 	randimg 20000 >"$T/$n.bin"
 	expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
-	ok "$n-identify-says" grep -q "^Flash layout from: .*$7" \
+	ok "$n-identify-says" grep -q "^Flash notes: .*$7" \
 	    "$FT_OUT/$n-identify.out"
 	expect_rc "$n-write" 0 "$FLASHTOOL" -w "$T/$n.bin" -S "$4" -v \
 	    "$SIM_TTY"
@@ -252,7 +257,7 @@ cp "$FT_OUT/$n.flash" "$T/$n.before"
 sim_start "$n" --chip f767 --option nDBANK=0 --unreadable 0x1FFF0008
 randimg 20000 >"$T/$n.bin"
 expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
-ok "$n-identify-says" grep -q "^Flash layout from: .*erasing refused" \
+ok "$n-identify-says" grep -q "^Flash notes: .*erasing refused" \
     "$FT_OUT/$n-identify.out"
 expect_rc "$n-write" 2 "$FLASHTOOL" -w "$T/$n.bin" -S 0x08100000 "$SIM_TTY"
 err_has "$n-write" "STM32F76xxx/F77xxx: the option word at 0x1fff0008, whose nDBANK bit selects the flash layout, could not be read"
@@ -279,7 +284,7 @@ expect_rc "$n-below-sfsa" 0 "$FLASHTOOL" -w "$T/4k.bin" -S 0x080CA000 -v \
 expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
 ok "$n-identify-size" grep -q "^Flash: .* 812 KiB (203x4K)" \
     "$FT_OUT/$n-identify.out"
-ok "$n-identify-secure" grep -q "^Flash layout from: .*SFSA = 0xcb: 0x080cb000 up is the secure area" \
+ok "$n-identify-secure" grep -q "^Flash notes: .*SFSA = 0xcb: 0x080cb000 up is the secure area" \
     "$FT_OUT/$n-identify.out"
 : >"$SIM_LOG"
 # Refused before anything is erased, naming the secure area.
