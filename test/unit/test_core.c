@@ -37,6 +37,7 @@ struct fake {
 	unsigned timeout_read_at;
 	unsigned garble_read_at;	/* one wrong byte, flash unchanged */
 	unsigned nack_erase_always;
+	int port_dead;			/* every read: the port's own error */
 	/* Writes at this address program a flipped bit (0: none). */
 	uint32_t bad_program_addr;
 	unsigned bad_program_times;	/* how often; ~0u: always */
@@ -97,6 +98,9 @@ fake_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	F.reads++;
 	assert_true(len <= dev->max_read);
 	assert_true(in_flash(addr, len));
+	if (F.port_dead)
+		return ft_fail(dev->ctx, FT_E_TIMEOUT,
+		    "/dev/ttyFAKE: write timed out (2 bytes left)");
 	if (F.reads == F.timeout_read_at)
 		return ft_fail_at(dev->ctx, FT_E_TIMEOUT, addr,
 		    "fake read at 0x%08x: timeout", addr);
@@ -509,6 +513,27 @@ test_repair_gives_up(void **state)
 	ft_image_free(img);
 }
 
+/*
+ * A port that stops taking bytes fails with its own words, which name
+ * no address: giving up still names the operation and where it was.
+ */
+static void
+test_give_up_names_place(void **state)
+{
+	uint8_t buf[BLOCK];
+	struct ft_dev *dev = open_fake();
+
+	(void)state;
+	F.port_dead = 1;
+	assert_int_equal(ft_read(dev, FLASH_BASE + 0x400, buf, BLOCK),
+	    FT_E_TIMEOUT);
+	assert_non_null(strstr(ft_errdetail(ctx), "read at 0x08000400: "
+	    "/dev/ttyFAKE: write timed out"));
+	assert_non_null(strstr(ft_errdetail(ctx), "(gave up after 9 "
+	    "failures in a row)"));
+	ft_close(dev);
+}
+
 static void
 test_erase_gives_up(void **state)
 {
@@ -719,6 +744,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_repair_gives_up, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_give_up_names_place,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_gives_up, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_names_unwritten,
