@@ -19,6 +19,12 @@
  *    --layout.  A wrong guess would erase the wrong sectors.
  *  - The choice (ft_usart_part_choose) is pure: unit tests drive it with
  *    the words a part could answer.
+ *
+ * Sources: the words' addresses and meanings are the device table's,
+ * each cited in lib/devices.c (AN2606 rev 70, the reference manuals,
+ * STM32CubeProgrammer's Bootloader maps; audit findings A1-A3, D5, D9,
+ * D10); the ROM quirks are AN2606's known limitations (Tables 108, 110,
+ * 112).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -432,6 +438,11 @@ ft_usart_rom_page(struct ft_dev *dev, const struct ft_erase_unit *unit,
 	return 0;
 }
 
+/*
+ * Flash above SFSA belongs to CPU2 (RM0434; audit D9): the ROM NACKs
+ * every access there, which alone would read as a bare NACK or as
+ * readout protection.
+ */
 int
 ft_usart_check_secure(struct ft_dev *dev, const char *what, uint32_t addr,
     uint32_t len)
