@@ -101,10 +101,21 @@ $(O)/test/unit/test_%: test/unit/test_%.c $(LIB) $(HEADERS)
 # The USART simulator is a program of its own, with its own chip facts
 # (test/sim/usart/facts.c): it neither includes nor links lib/, so the
 # library's mistakes cannot become the simulator's.
-$(USART_SIM): $(USART_SIM_SRC) $(wildcard test/sim/usart/*.h)
+$(USART_SIM): $(USART_SIM_SRC) $(SIM_OB_SRC) $(wildcard test/sim/usart/*.h) \
+		$(SIM_OB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ \
-		$(USART_SIM_SRC) $(ALL_LDFLAGS) -lm
+	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -Itest/sim/ob \
+		-o $@ $(USART_SIM_SRC) $(SIM_OB_SRC) $(ALL_LDFLAGS) -lm
+
+# The simulators' option-byte facts (test/sim/ob), shared by both, and
+# the unit test that compares them with the library's tables.
+SIM_OB_SRC = test/sim/ob/obfacts.c
+SIM_OB_HDR = test/sim/ob/obfacts.h
+$(O)/test/unit/test_sim_obfacts: test/unit/test_sim_obfacts.c $(SIM_OB_SRC) \
+		$(SIM_OB_HDR) $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itest/sim/ob -o $@ $< $(SIM_OB_SRC) $(LIB) \
+		$(ALL_LDFLAGS) $(USB_LIBS) $(CMOCKA_LIBS)
 
 # The library's device table against the simulator's own facts: the one
 # unit test that links a piece of the simulator (its fact table).
@@ -117,10 +128,11 @@ $(O)/test/unit/test_sim_facts: test/unit/test_sim_facts.c $(SIM_FACTS_SRC) \
 
 # The simulated libusb is preloaded into programs that may not be built
 # with sanitizers (dfu-util), so it is always built without them.
-$(USB_SIM): $(USB_SIM_SRC) $(wildcard test/sim/usb/*.h)
+$(USB_SIM): $(USB_SIM_SRC) $(SIM_OB_SRC) $(wildcard test/sim/usb/*.h) \
+		$(SIM_OB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) $(CFLAGS) -fPIC -shared \
-		-o $@ $(USB_SIM_SRC) $(LDFLAGS) -ldl
+	$(CC) $(STDFLAGS) $(WARNFLAGS) $(USB_CFLAGS) $(CFLAGS) -Itest/sim/ob \
+		-fPIC -shared -o $@ $(USB_SIM_SRC) $(SIM_OB_SRC) $(LDFLAGS) -ldl
 
 # The pty/GPIO shim, preloaded like the simulated libusb: no sanitizers.
 $(SHIM): $(SHIM_SRC) $(wildcard test/sim/shim/*.h)
@@ -270,12 +282,13 @@ clean:
 # test/bench/usbrig.sh.  rigtool is the guest's clock and hotplug watcher.
 USBIP_SIM = $(O)/test/sim/usbip-sim
 USBIP_SIM_SRC = test/sim/usbip/usbip-sim.c test/sim/usb/device.c \
-	test/sim/usb/config.c
+	test/sim/usb/config.c test/sim/ob/obfacts.c
 RIGTOOL = $(O)/test/usbrig/rigtool
 
 $(USBIP_SIM): $(USBIP_SIM_SRC) $(wildcard test/sim/usb/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $(USBIP_SIM_SRC) $(LDFLAGS)
+	$(CC) $(STDFLAGS) $(WARNFLAGS) $(CFLAGS) -Itest/sim/ob -o $@ \
+		$(USBIP_SIM_SRC) $(LDFLAGS)
 
 $(RIGTOOL): test/usbrig/rigtool.c
 	@mkdir -p $(@D)
@@ -290,7 +303,7 @@ usbrig-clean:
 	rm -f $(USBIP_SIM) $(RIGTOOL)
 	rm -rf $(O)/test/usbrig-out $(O)/test/usbrig-bench*
 
-check-usb: all usbrig-tools
+check-usb: all usbrig-tools $(KATSIM)
 	@sh test/usbrig/run.sh $(abspath $(O)) check
 
 # make bench measures on the rig too (test/bench/usbrig.sh).

@@ -15,6 +15,9 @@
 
 #include "cli.h"
 
+/* --auto: how long the ROM DFU bootloader may take to enumerate. */
+#define AUTO_DFU_WAIT_MS 5000u
+
 void
 format_layout(const struct ft_layout *l, char *buf, size_t size)
 {
@@ -53,12 +56,52 @@ print_memories(FILE *f, const struct ft_chip *c)
 		    c->opt_start, c->opt_end - 1);
 }
 
+/* Katapult's identity: what CONNECT said and how it was reached. */
+static void
+print_katapult(FILE *f, const struct ft_devinfo *di)
+{
+	const struct ft_katapult_info *kp = &di->kp;
+	char runs[160];
+	unsigned i;
+
+	if (kp->link[0] == 'c') {
+		fprintf(f, "Interface:          Katapult over CAN %s, node ",
+		    kp->can_iface);
+		for (i = 0; i < sizeof(kp->uuid); i++)
+			fprintf(f, "%02x", kp->uuid[i]);
+		fputc('\n', f);
+	} else {
+		fprintf(f, "Interface:          Katapult on %s, %u baud\n",
+		    kp->port, kp->baud);
+	}
+	fprintf(f, "Bootloader:         Katapult %s, protocol %u.%u.%u\n",
+	    kp->has_version ? kp->version : "(no version reported)",
+	    (unsigned)(kp->proto >> 16) & 0xFF,
+	    (unsigned)(kp->proto >> 8) & 0xFF, (unsigned)kp->proto & 0xFF);
+	fprintf(f, "MCU:                %s\n", di->name);
+	fprintf(f, "Application start:  0x%08x, blocks of %u bytes\n",
+	    kp->app_start, kp->block_size);
+	if (!kp->known_mcu && kp->flash_size == 0) {
+		fprintf(f, "Flash:              unknown MCU (give --layout)\n");
+		return;
+	}
+	format_layout(&di->flash, runs, sizeof(runs));
+	fprintf(f, "Flash:              0x%08x-0x%08x; application area "
+	    "0x%08x, %" PRIu64 " KiB (%s)\n", kp->flash_base,
+	    kp->flash_base + kp->flash_size - 1, di->flash.base,
+	    ft_layout_size(&di->flash) / 1024, runs);
+}
+
 static void
 print_identity(FILE *f, const struct run *r, const struct ft_devinfo *di)
 {
 	char runs[160];
 	unsigned i;
 
+	if (di->transport == FT_TRANSPORT_KATAPULT) {
+		print_katapult(f, di);
+		return;
+	}
 	format_layout(&di->flash, runs, sizeof(runs));
 	if (di->transport == FT_TRANSPORT_USART) {
 		fprintf(f, "Interface:          USART %s, %u baud, %s\n",
@@ -71,7 +114,10 @@ print_identity(FILE *f, const struct run *r, const struct ft_devinfo *di)
 		fprintf(f, "Interface:          USB DFU %04x:%04x path %s "
 		    "serial %s, alt %d\n", di->dfu.vid, di->dfu.pid,
 		    di->dfu.path, di->dfu.serial, di->dfu_alt);
-		fprintf(f, "Device:             %s\n", di->name);
+		fprintf(f, "Device:             %s (no chip ID over DFU)\n",
+		    di->name);
+		if (di->memory[0] != '\0')
+			fprintf(f, "Memory:             %s\n", di->memory);
 	}
 	fprintf(f, "Flash:              0x%08x, %" PRIu64 " KiB (%s)\n",
 	    di->flash.base, ft_layout_size(&di->flash) / 1024, runs);
@@ -119,17 +165,77 @@ print_list(const struct result *res)
 	}
 }
 
+/* Katapult and Klipper devices: USB ttys, or nodes on a CAN bus. */
+static void
+print_katapult_list(const struct result *res)
+{
+	static const char *const apps[] = {
+		[FT_KP_APP_UNKNOWN] = "unknown",
+		[FT_KP_APP_KATAPULT] = "katapult",
+		[FT_KP_APP_KLIPPER] = "klipper",
+	};
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < res->nkp; i++) {
+		const struct ft_katapult_entry *e = &res->kp[i];
+
+		if (e->can) {
+			printf("%s %s uuid ", apps[e->app], e->port);
+			for (k = 0; k < sizeof(e->uuid); k++)
+				printf("%02x", e->uuid[k]);
+			putchar('\n');
+			continue;
+		}
+		printf("%s %s %s serial \"%s\" usb %s", apps[e->app], e->port,
+		    e->mcu, e->serial, e->usb_path);
+		if (e->by_id[0] != '\0')
+			printf(" by-id %s", e->by_id);
+		putchar('\n');
+	}
+}
+
+/*
+ * --list --katapult (USB) or --list --can IFACE: Katapult and Klipper
+ * devices only.  A CAN query gets the warnings it deserves.
+ */
+static int
+act_list_katapult(struct run *r, const struct options *o,
+    struct result *res)
+{
+	int rc;
+
+	res->kp_listed = 1;
+	res->kp_can = o->open.kp.can_iface != NULL;
+	if (res->kp_can)
+		note(r->rep, "warning: querying %s: only nodes without a node "
+		    "id answer, and on a busy bus several answering at once "
+		    "can collide (a node may even go bus-off)",
+		    o->open.kp.can_iface);
+	rc = ft_katapult_list(r->ctx, &o->open, &res->kp, &res->nkp);
+	if (rc < 0)
+		return fail_lib(r->rep, r->ctx, rc, "listing Katapult devices");
+	if (!r->rep->json)
+		print_katapult_list(res);
+	if (res->nkp == 0)
+		note(r->rep, res->kp_can ? "no node answered the query" :
+		    "no Katapult or Klipper USB device found");
+	return EXIT_OK;
+}
+
 /*
  * --list: serial ports (unless --dfu) and DFU devices.  Without --dfu a
  * failure to reach USB (no libusb access in a container) costs only the
  * DFU half, with a warning; with --dfu it is the error.
  */
 int
-act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
-    struct result *res)
+act_list(struct run *r, const struct options *o, struct result *res)
 {
+	int with_ports = o->open.transport != FT_TRANSPORT_DFU;
 	int rc;
 
+	if (o->open.transport == FT_TRANSPORT_KATAPULT)
+		return act_list_katapult(r, o, res);
 	res->with_ports = with_ports;
 	if (with_ports) {
 		rc = ft_serial_list(r->ctx, &res->ports, &res->nports);
@@ -137,7 +243,7 @@ act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
 			return fail_lib(r->rep, r->ctx, rc,
 			    "listing serial ports");
 	}
-	rc = ft_dfu_list(r->ctx, m, &res->dfu, &res->ndfu);
+	rc = ft_dfu_list(r->ctx, &o->open.dfu, &res->dfu, &res->ndfu);
 	res->dfu_ok = rc >= 0;
 	if (rc < 0) {
 		if (!with_ports)
@@ -159,11 +265,127 @@ act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
 }
 
 /*
+ * Katapult answered: say so, and place a raw binary at its application
+ * start (the image was loaded before the device said where that is).
+ */
+static int
+katapult_opened(struct run *r, const struct options *o,
+    const struct ft_devinfo *di)
+{
+	int rc;
+
+	if (o->action != ACT_IDENTIFY)
+		say(r->rep, "Katapult %s on %s, application at 0x%08x",
+		    di->kp.has_version ? di->kp.version : "(old)", di->name,
+		    di->kp.app_start);
+	if (r->image == NULL || o->have_range ||
+	    ft_image_format(r->image) != FT_FMT_BINARY)
+		return EXIT_OK;
+	rc = ft_image_relocate(r->ctx, r->image, di->kp.app_start);
+	return rc < 0 ? fail_lib(r->rep, r->ctx, rc, o->file) : EXIT_OK;
+}
+
+const char *
+arrival_name(enum ft_kp_found found)
+{
+	switch (found) {
+	case FT_KP_FOUND_KATAPULT: return "katapult";
+	case FT_KP_FOUND_DFU: return "dfu";
+	case FT_KP_FOUND_OTHER: return "other";
+	default: return "nothing";
+	}
+}
+
+/* What a bootloader request brought, said in one line. */
+static void
+say_arrival(const struct report *rep, const struct ft_open_opts *op,
+    const struct ft_katapult_arrival *a)
+{
+	const char *where = op->kp.can_iface != NULL ? op->kp.can_iface :
+	    op->port;
+
+	if (a->found == FT_KP_FOUND_KATAPULT && !a->requested)
+		say(rep, "Katapult is already running on %s", where);
+	else if (a->found == FT_KP_FOUND_KATAPULT)
+		say(rep, "Katapult answers on %s", a->port[0] ? a->port :
+		    where);
+	else if (a->found == FT_KP_FOUND_DFU)
+		say(rep, "The ROM DFU bootloader (0483:df11) came back on USB "
+		    "%s", a->usb_path);
+}
+
+/*
+ * --request-bootloader (flashtool.py -r): ask Klipper for Katapult and
+ * stop, saying what came back.
+ */
+int
+act_request(struct run *r, const struct options *o, struct result *res)
+{
+	struct ft_katapult_arrival *a = &res->arrival;
+	int rc = ft_katapult_request(r->ctx, &o->open, a);
+
+	res->have_arrival = rc == 0;
+	if (rc < 0)
+		return fail_lib(r->rep, r->ctx, rc, NULL);
+	say_arrival(r->rep, &o->open, a);
+	if (a->found == FT_KP_FOUND_KATAPULT || a->found == FT_KP_FOUND_DFU)
+		return EXIT_OK;
+	if (a->found == FT_KP_FOUND_OTHER)
+		return fail(r->rep, FT_E_NO_DEVICE, EXIT_NO_DEVICE, "%s: a "
+		    "%04x:%04x device came back on USB %s, not a bootloader",
+		    o->open.port, a->vid, a->pid, a->usb_path);
+	return fail(r->rep, FT_E_NO_DEVICE, EXIT_NO_DEVICE, "%s: asked for "
+	    "the bootloader, and nothing came back", o->open.port);
+}
+
+/*
+ * --auto: ask for the bootloader first, then open whatever came: Katapult
+ * on its port, or the ROM DFU bootloader on the same USB port (by its
+ * path where sysfs knows it; a USB port sysfs does not know may bring
+ * any DFU device).  Nothing at all is said as such.
+ */
+static int
+open_auto(struct run *r, const struct options *o, struct result *res)
+{
+	struct ft_katapult_arrival *a = &res->arrival;
+	int rc = ft_katapult_request(r->ctx, &r->open, a);
+
+	res->have_arrival = rc == 0;
+	if (rc < 0)
+		return rc;
+	say_arrival(r->rep, &r->open, a);
+	if (a->found == FT_KP_FOUND_KATAPULT) {
+		snprintf(r->auto_port, sizeof(r->auto_port), "%s", a->port);
+		r->open.port = r->auto_port;
+		r->open.kp.request = FT_KP_REQUEST_NEVER;
+		return ft_open(r->ctx, &r->open, &r->dev);
+	}
+	if (a->found == FT_KP_FOUND_DFU ||
+	    (a->found == FT_KP_FOUND_NOTHING && a->usb && a->usb_path[0] ==
+	    '\0')) {
+		r->open.transport = FT_TRANSPORT_DFU;
+		r->open.dfu.path = a->found == FT_KP_FOUND_DFU ?
+		    a->usb_path : NULL;
+		r->open.dfu.vid = a->found == FT_KP_FOUND_DFU ? -1 : 0x0483;
+		r->open.dfu.pid = a->found == FT_KP_FOUND_DFU ? -1 : 0xdf11;
+		if (r->open.wait_ms == 0)
+			r->open.wait_ms = AUTO_DFU_WAIT_MS;
+		rc = ft_open(r->ctx, &r->open, &r->dev);
+		if (rc == 0)
+			say(r->rep, "Going on over USB DFU");
+		if (rc != FT_E_NO_DEVICE || a->found == FT_KP_FOUND_DFU)
+			return rc;
+	}
+	(void)o;
+	return FT_E_NO_DEVICE;
+}
+
+/*
  * ft_open with the options, the image's first address picking the DFU
  * alt setting when -S did not; then the one line saying what answered.
  */
 int
-device_open(struct run *r, const struct options *o)
+device_open(struct run *r, const struct options *o, struct result *res)
 {
 	const struct ft_devinfo *di;
 	int rc;
@@ -172,16 +394,41 @@ device_open(struct run *r, const struct options *o)
 	if (r->open.target_addr == 0 && r->image != NULL &&
 	    ft_image_nsegments(r->image) > 0)
 		r->open.target_addr = ft_image_segment(r->image, 0)->addr;
-	rc = ft_open(r->ctx, &r->open, &r->dev);
+	rc = o->auto_mode ? open_auto(r, o, res) : ft_open(r->ctx, &r->open,
+	    &r->dev);
+	if (rc == FT_E_NO_DEVICE && o->auto_mode && res->have_arrival &&
+	    res->arrival.found == FT_KP_FOUND_OTHER)
+		return fail(r->rep, rc, EXIT_NO_DEVICE, "%s: asked for the "
+		    "bootloader; a %04x:%04x device came back on USB %s, "
+		    "neither Katapult nor a ROM DFU bootloader", o->open.port,
+		    res->arrival.vid, res->arrival.pid,
+		    res->arrival.usb_path);
+	if (rc == FT_E_NO_DEVICE && o->auto_mode && res->have_arrival &&
+	    res->arrival.found == FT_KP_FOUND_NOTHING)
+		return fail(r->rep, rc, EXIT_NO_DEVICE, "%s: asked for the "
+		    "bootloader; neither Katapult nor a ROM DFU bootloader "
+		    "came back (a UART or CAN build without Katapult ignores "
+		    "the request)", o->open.port);
 	if (rc < 0) {
 		r->dev = NULL;
 		return fail_lib(r->rep, r->ctx, rc, NULL);
 	}
-	if (o->action != ACT_IDENTIFY) {
-		di = ft_dev_info(r->dev);
+	di = ft_dev_info(r->dev);
+	if (di->transport == FT_TRANSPORT_KATAPULT)
+		return katapult_opened(r, o, di);
+	if (o->action == ACT_IDENTIFY)
+		return EXIT_OK;
+	if (di->transport == FT_TRANSPORT_DFU)
+		/* No chip ID over DFU: what the USB device says of itself. */
+		say(r->rep, "Device %04x:%04x \"%s\" at %s, serial %s: %s%s%"
+		    PRIu64 " KiB at 0x%08x", di->dfu.vid, di->dfu.pid,
+		    di->name, di->dfu.path, di->dfu.serial[0] ?
+		    di->dfu.serial : "none", di->memory, di->memory[0] ?
+		    ", " : "", ft_layout_size(&di->flash) / 1024,
+		    di->flash.base);
+	else
 		say(r->rep, "Device 0x%04x %s, %" PRIu64 " KiB flash",
 		    di->pid, di->name, ft_layout_size(&di->flash) / 1024);
-	}
 	return EXIT_OK;
 }
 
@@ -315,13 +562,27 @@ act_write(struct run *r, const struct ft_write_opts *wo, int verify_implicit,
 {
 	struct ft_write_stats *st = &res->stats;
 	struct timespec t0;
-	int rc;
+	int rc, code;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(st, 0, sizeof(*st));
 	rc = ft_write(r->dev, r->image, wo, st);
 	res->seconds = seconds_since(&t0);
 	res->have_stats = 1;
+	if (rc < 0 && ft_dev_info(r->dev)->transport ==
+	    FT_TRANSPORT_KATAPULT) {
+		code = fail_lib(r->rep, r->ctx, rc, "write");
+		if (st->bytes_written == 0 && st->units_erased == 0)
+			note(r->rep, "nothing was written; the board stays in "
+			    "Katapult (a reset starts the application that is "
+			    "there)");
+		else
+			note(r->rep, "the board stays in Katapult (COMPLETE "
+			    "was not sent: the half-written application does "
+			    "not start): run the same command again once the "
+			    "cause is fixed");
+		return code;
+	}
 	if (rc < 0)
 		return fail_lib(r->rep, r->ctx, rc, "write");
 	if (st->bytes_unverified == 0)
@@ -449,7 +710,10 @@ act(struct run *r, const struct options *o, struct result *res)
 	case ACT_READOUT_UNPROTECT:
 		return act_protect(r, FT_READOUT_UNPROTECT,
 		    "readout unprotect");
+	case ACT_OPTION_BYTES:
+		return act_option_bytes(r, o, res);
 	case ACT_LIST:
+	case ACT_REQUEST:
 		break;
 	}
 	/* main runs --list without a device; this is not reached. */
@@ -457,14 +721,70 @@ act(struct run *r, const struct options *o, struct result *res)
 	    "action");
 }
 
-/* -g: start the code; over DFU, a write leaves DFU mode by default. */
+/*
+ * What the DFU device did after the leave, as the library watched it:
+ * the application enumerated (and as what), nothing came back, or it was
+ * not watched (--no-watch).  Said once and kept for the summary line.
+ */
+static int
+say_leave(struct run *r, uint32_t addr, struct result *res)
+{
+	const struct ft_leave *lv = &ft_dev_info(r->dev)->leave;
+	char what[160];
+
+	switch (lv->outcome) {
+	case FT_LEAVE_APP:
+		snprintf(what, sizeof(what), "%04x:%04x%s%s%s enumerated on "
+		    "%s %u ms after it left the bus", lv->vid, lv->pid,
+		    lv->product[0] ? " \"" : "", lv->product,
+		    lv->product[0] ? "\"" : "", lv->path, lv->ms);
+		break;
+	case FT_LEAVE_SENT:
+		snprintf(what, sizeof(what), "not watched");
+		break;
+	default:
+		snprintf(what, sizeof(what), "it left the bus and nothing "
+		    "came back on %s within %u ms", lv->path, lv->ms);
+		break;
+	}
+	say(r->rep, "Left DFU mode, starting at 0x%08x: %s", addr, what);
+	snprintf(res->left, sizeof(res->left), "left DFU mode, started at "
+	    "0x%08x", addr);
+	return EXIT_OK;
+}
+
+/* COMPLETE: Katapult starts its application. */
+static int
+leave_katapult(struct run *r, const struct options *o, struct result *res)
+{
+	uint32_t start = ft_dev_info(r->dev)->kp.app_start;
+	int rc = ft_go(r->dev, 0);
+
+	if (rc < 0) {
+		fail_lib(r->rep, r->ctx, rc, "COMPLETE");
+		return o->action == ACT_WRITE ? EXIT_LEAVE : exit_code_for(rc);
+	}
+	say(r->rep, "Started the application at 0x%08x (COMPLETE)", start);
+	snprintf(res->left, sizeof(res->left), "started the application at "
+	    "0x%08x", start);
+	return EXIT_OK;
+}
+
+/*
+ * -g: start the code; over DFU, a write leaves DFU mode by default, and
+ * over Katapult a write that verified ends with COMPLETE.
+ */
 static int
 leave_by_go(struct run *r, const struct options *o, struct result *res)
 {
 	int dfu = ft_dev_info(r->dev)->transport == FT_TRANSPORT_DFU;
 	uint32_t addr = o->have_go && o->go_addr != 0 ? o->go_addr :
 	    ft_dev_info(r->dev)->flash.base;
-	int rc = ft_go(r->dev, addr);
+	int rc;
+
+	if (ft_dev_info(r->dev)->transport == FT_TRANSPORT_KATAPULT)
+		return leave_katapult(r, o, res);
+	rc = ft_go(r->dev, addr);
 
 	if (rc == FT_E_STAYED)
 		return fail_lib(r->rep, r->ctx, rc, "leave");
@@ -472,10 +792,10 @@ leave_by_go(struct run *r, const struct options *o, struct result *res)
 		fail_lib(r->rep, r->ctx, rc, "go");
 		return o->action == ACT_WRITE ? EXIT_LEAVE : exit_code_for(rc);
 	}
-	say(r->rep, "%s 0x%08x", dfu ? "Left DFU mode, starting at" :
-	    "Started code at", addr);
-	snprintf(res->left, sizeof(res->left), "%s 0x%08x", dfu ?
-	    "left DFU mode, started at" : "started at", addr);
+	if (dfu)
+		return say_leave(r, addr, res);
+	say(r->rep, "Started code at 0x%08x", addr);
+	snprintf(res->left, sizeof(res->left), "started at 0x%08x", addr);
 	return EXIT_OK;
 }
 
@@ -486,9 +806,11 @@ leave_device(struct run *r, const struct options *o, struct result *res)
 	const char *how = o->seq_has_exit ? "the exit sequence" :
 	    "a routine in RAM";
 	int dfu = ft_dev_info(r->dev)->transport == FT_TRANSPORT_DFU;
+	int kp = ft_dev_info(r->dev)->transport == FT_TRANSPORT_KATAPULT;
 	int rc;
 
-	if (o->have_go || (dfu && o->action == ACT_WRITE && !o->stay))
+	if (o->have_go || ((dfu || kp) && o->action == ACT_WRITE &&
+	    !o->stay))
 		return leave_by_go(r, o, res);
 	if (o->reset) {
 		rc = ft_reset(r->dev);
@@ -497,11 +819,15 @@ leave_device(struct run *r, const struct options *o, struct result *res)
 			return o->action == ACT_WRITE ? EXIT_LEAVE :
 			    exit_code_for(rc);
 		}
+		if (kp)
+			how = "COMPLETE";
 		say(r->rep, "Reset the chip through %s", how);
 		snprintf(res->left, sizeof(res->left), "reset through %s",
 		    how);
 	} else if (dfu) {
 		snprintf(res->left, sizeof(res->left), "left in DFU mode");
+	} else if (kp) {
+		snprintf(res->left, sizeof(res->left), "left in Katapult");
 	} else if (o->seq_has_exit) {
 		snprintf(res->left, sizeof(res->left), "reset through the "
 		    "exit sequence");

@@ -34,6 +34,8 @@ enum exit_code {
 	EXIT_LEAVE = 8,		/* written, but the go/leave step failed */
 	EXIT_PROTECTED = 9,	/* the chip is read or write protected */
 	EXIT_INTERRUPTED = 10,	/* stopped by SIGINT or SIGTERM */
+	EXIT_UNVERIFIED = 11,	/* option bytes written, not read back as
+				 * written */
 };
 
 /*
@@ -45,6 +47,8 @@ enum cli_err {
 	CLI_E_USAGE = 1,	/* "usage": an option, or a file argument */
 	CLI_E_IO,		/* "io": a local file (the -r target) */
 	CLI_E_INTERRUPTED,	/* "interrupted": a signal, nothing changed */
+	CLI_E_UNVERIFIED,	/* "unverified": option bytes written, not
+				 * read back as written */
 };
 
 enum action {
@@ -58,7 +62,21 @@ enum action {
 	ACT_READOUT_UNPROTECT,
 	ACT_WRITE_PROTECT,
 	ACT_LIST,
+	ACT_OPTION_BYTES,	/* --option-bytes, --set, --boot0-pin */
+	ACT_REQUEST,		/* Katapult: ask Klipper for it, stop */
 };
+
+/* Long options the option-byte verbs take (optbytes.c reads them). */
+enum optbytes_opt {
+	OPT_OPTION_BYTES = 512,
+	OPT_SET,
+	OPT_BOOT0_PIN,
+	OPT_FAMILY,
+	OPT_ALLOW_RDP2,
+};
+
+#define OB_MAX_SET 16		/* --set options at once */
+#define OB_NAME_MAX 32		/* a field name and its NUL */
 
 /* What the user asked for, with the defaults validation settles. */
 struct options {
@@ -96,6 +114,13 @@ struct options {
 	int have_pipeline;	/* --pipeline given, in any form */
 	int seq_has_exit;	/* the sequence has a non-empty exit half */
 	char mode[4];		/* -m as given, "" for the default */
+	/* --option-bytes, --set, --boot0-pin */
+	const char *ob_family;	/* --family NAME */
+	int ob_boot0_pin;
+	int ob_allow_rdp2;
+	size_t ob_nset;
+	const char *ob_set[OB_MAX_SET];	/* NAME=VALUE, as given */
+	int auto_mode;		/* --auto: Katapult, or ROM DFU */
 };
 
 /* How the run reports: stderr messages and the first failure. */
@@ -104,7 +129,7 @@ struct report {
 	int json;		/* --json: one document on stdout at the end */
 	int quiet;		/* -q: errors only */
 	int err;		/* the first failure: enum ft_err or cli_err */
-	char message[640];	/* its message, as printed after "flashtool: " */
+	char message[640];	/* as printed after "flashtool: " */
 };
 
 /* -r FILE: the data goes to a temporary beside it, renamed when whole. */
@@ -122,6 +147,7 @@ struct run {
 	struct ft_dev *dev;		/* NULL until ft_open succeeds */
 	struct ft_image *image;		/* -w FILE, loaded before the device */
 	struct outfile out;		/* -r FILE */
+	char auto_port[256];		/* --auto: where Katapult came */
 	/* The serial interface as the user set it, for messages. */
 	const char *port;
 	unsigned baud;
@@ -146,6 +172,18 @@ struct result {
 	struct ft_dfu_entry *dfu;
 	size_t ndfu;
 	int dfu_ok;		/* USB could be listed */
+	/* --option-bytes: the block as read, as asked, as read back */
+	int ob_read;
+	int ob_written;
+	int ob_verified;
+	struct ft_ob_image ob_before, ob_want, ob_after;
+	struct ft_katapult_entry *kp;	/* Katapult and Klipper devices */
+	size_t nkp;
+	int kp_listed;		/* they were asked for */
+	int kp_can;		/* ... on a CAN bus */
+	/* --request-bootloader and --auto: what came back. */
+	int have_arrival;
+	struct ft_katapult_arrival arrival;
 };
 
 /* compat.c */
@@ -167,15 +205,28 @@ int outfile_commit(struct report *rep, struct outfile *out,
 void outfile_discard(struct outfile *out);
 
 /* actions.c */
-int device_open(struct run *r, const struct options *o);
+int device_open(struct run *r, const struct options *o,
+    struct result *res);
 int check_image(struct run *r, int force);
 int act(struct run *r, const struct options *o, struct result *res);
-int act_list(struct run *r, const struct ft_dfu_match *m, int with_ports,
-    struct result *res);
+int act_list(struct run *r, const struct options *o, struct result *res);
+int act_request(struct run *r, const struct options *o, struct result *res);
+const char *arrival_name(enum ft_kp_found found);
 int leave_device(struct run *r, const struct options *o,
     struct result *res);
 void say_exit_half(const struct report *rep, const struct options *o);
 void format_layout(const struct ft_layout *l, char *buf, size_t size);
+
+/* optbytes.c */
+struct json;
+int opt_optbytes(struct options *o, struct report *rep, int c,
+    const char *arg);
+int check_option_bytes(const struct options *o, struct ft_ctx *ctx,
+    struct report *rep);
+int act_option_bytes(struct run *r, const struct options *o,
+    struct result *res);
+void json_option_bytes(struct json *j, const struct options *o,
+    const struct result *res);
 
 /* report.c */
 int fail(struct report *rep, int err, int code, const char *fmt, ...)

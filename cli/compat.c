@@ -1,9 +1,10 @@
 /*
  * compat.c - drop-in command lines.  Installed (or symlinked) under the
- * name stm32flash or dfu-util, flashtool takes that tool's options with
- * their meanings: the command line is rewritten into flashtool's own
- * before anything else looks at it, so there is one parser and one set
- * of checks behind both.
+ * name stm32flash, dfu-util, or flashtool.py (or katapult) for Katapult's
+ * scripts/flashtool.py, flashtool takes that tool's options with their
+ * meanings: the command line is rewritten into flashtool's own before
+ * anything else looks at it, so there is one parser and one set of
+ * checks behind all of them.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -18,12 +19,15 @@
 /* dfu-util -w waits forever; a script still deserves an end. */
 #define DFU_UTIL_WAIT_SECONDS "86400"
 #define MAX_ARGS 64
+/* flashtool.py's defaults: its -f and -i. */
+#define KATAPULT_FIRMWARE "klipper/out/klipper.bin"
+#define KATAPULT_CAN_IFACE "can0"
 
 struct argv_out {
 	int argc;
 	char *argv[MAX_ARGS + 1];
 	struct report *rep;
-	const char *me;		/* "stm32flash (flashtool)": messages start so */
+	const char *me;		/* "stm32flash (flashtool)" starts messages */
 };
 
 static void compat_error(struct argv_out *o, const char *fmt, ...)
@@ -99,7 +103,8 @@ from_stm32flash(int argc, char **argv, struct argv_out *o)
 				i++;
 				continue;
 			}
-			if (strncmp(argv[i], "-e", 2) == 0 && argv[i][2] != '\0')
+			if (strncmp(argv[i], "-e", 2) == 0 &&
+			    argv[i][2] != '\0')
 				continue;
 		}
 		push(o, argv[i]);
@@ -138,7 +143,7 @@ dfuse_address(const char *spec, struct argv_out *o, int *leave,
 			push(o, "-k");
 		} else if (strcmp(part, "force") == 0 ||
 		    strcmp(part, "will-reset") == 0) {
-			/* flashtool checks the layout itself; resets are seen. */
+			/* flashtool checks the layout; resets are seen. */
 		} else if (part[0] >= '0' && part[0] <= '9') {
 			size_t n = strlen(range);
 
@@ -300,8 +305,109 @@ from_dfu_util(int argc, char **argv, struct argv_out *o)
 	dfu_util_transfer(o, &cmd);
 }
 
+static const struct option flashtool_py_options[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "baud", required_argument, NULL, 'b' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "firmware", required_argument, NULL, 'f' },
+	{ "uuid", required_argument, NULL, 'u' },
+	{ "query", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "request-bootloader", no_argument, NULL, 'r' },
+	{ "status", no_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What a flashtool.py command line asks for. */
+struct flashtool_py_cmd {
+	const char *device, *baud, *iface, *firmware, *uuid;
+	int query, request, status;
+};
+
+/* flashtool.py's default firmware, ~/klipper/out/klipper.bin. */
+static const char *
+default_firmware(void)
+{
+	static char path[PATH_MAX];
+	const char *home = getenv("HOME");
+
+	snprintf(path, sizeof(path), "%s/%s", home != NULL ? home : ".",
+	    KATAPULT_FIRMWARE);
+	return path;
+}
+
+/* The command flashtool.py's options make, after the options pushed. */
+static void
+flashtool_py_command(struct argv_out *o, const struct flashtool_py_cmd *c)
+{
+	const char *iface = c->iface != NULL ? c->iface : KATAPULT_CAN_IFACE;
+
+	if (c->query) {
+		push(o, "--list");
+		push_pair(o, "--can", iface);
+		return;
+	}
+	if (c->device != NULL) {
+		push(o, "--katapult");
+		if (c->baud != NULL)
+			push_pair(o, "-b", c->baud);
+	} else {
+		push_pair(o, "--can", iface);
+		if (c->uuid != NULL)
+			push_pair(o, "--uuid", c->uuid);
+	}
+	if (c->request)
+		push(o, "--request-bootloader");
+	else if (!c->status)
+		push_pair(o, "-w", c->firmware != NULL ? c->firmware :
+		    default_firmware());
+	if (c->device != NULL)
+		push(o, c->device);
+}
+
 /*
- * When argv[0] is named stm32flash or dfu-util, rewrite the command line
+ * Katapult's scripts/flashtool.py: -d a serial device (else CAN on -i,
+ * default can0, node -u), -f the firmware, -b the baud, -r request the
+ * bootloader and stop, -s status (identify), -q query the CAN bus, -v
+ * verbose.  Unlike flashtool.py, COMPLETE goes only after a write that
+ * verified.
+ */
+static void
+from_flashtool_py(int argc, char **argv, struct argv_out *o)
+{
+	struct flashtool_py_cmd c;
+	int opt;
+
+	memset(&c, 0, sizeof(c));
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "d:b:i:f:u:qvrsh",
+	    flashtool_py_options, NULL)) != -1) {
+		switch (opt) {
+		case 'd': c.device = optarg; break;
+		case 'b': c.baud = optarg; break;
+		case 'i': c.iface = optarg; break;
+		case 'f': c.firmware = optarg; break;
+		case 'u': c.uuid = optarg; break;
+		case 'q': c.query = 1; break;
+		case 'r': c.request = 1; break;
+		case 's': c.status = 1; break;
+		case 'v': push(o, "--debug"); break;
+		case 'h': push(o, "--help"); break;
+		default:
+			compat_error(o, "unknown option or missing value "
+			    "near '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		compat_error(o, "unexpected argument '%s'", argv[optind]);
+	flashtool_py_command(o, &c);
+}
+
+/*
+ * When argv[0] is named stm32flash, dfu-util, flashtool.py or katapult,
+ * rewrite the command line
  * into flashtool's options and return 1 (a failure, for options flashtool
  * cannot honour, is reported under that name and exits 2); otherwise
  * return 0 and leave it alone.
@@ -321,6 +427,11 @@ compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv,
 	} else if (strcmp(name, "dfu-util") == 0) {
 		o.me = "dfu-util (flashtool)";
 		from_dfu_util(argc, argv, &o);
+	} else if (strcmp(name, "flashtool.py") == 0 ||
+	    strcmp(name, "katapult") == 0) {
+		o.me = "flashtool.py (flashtool)";
+		push(&o, "flashtool");
+		from_flashtool_py(argc, argv, &o);
 	} else {
 		return 0;
 	}

@@ -123,7 +123,7 @@ run_device(struct run *r, const struct options *o, struct result *res)
 	if ((code = prepare_files(r, o)) != EXIT_OK ||
 	    (code = check_interrupted(r->rep, "before the device was "
 	    "opened")) != EXIT_OK ||
-	    (code = device_open(r, o)) != EXIT_OK)
+	    (code = device_open(r, o, res)) != EXIT_OK)
 		return code;
 	/* Opening is not cut short (it is bounded); acting is. */
 	if ((code = check_interrupted(r->rep, "while opening the device")) !=
@@ -149,6 +149,7 @@ run_end(struct run *r, struct result *res)
 	ft_ctx_free(r->ctx);
 	free(res->ports);
 	free(res->dfu);
+	free(res->kp);
 }
 
 int
@@ -176,8 +177,10 @@ main(int argc, char **argv)
 	}
 	set_callbacks(&run, &opt);
 	if (opt.action == ACT_LIST) {
-		code = act_list(&run, &opt.open.dfu,
-		    opt.open.transport != FT_TRANSPORT_DFU, &res);
+		code = act_list(&run, &opt, &res);
+	} else if (opt.action == ACT_REQUEST) {
+		catch_signals();
+		code = act_request(&run, &opt, &res);
 	} else {
 		catch_signals();
 		code = run_device(&run, &opt, &res);

@@ -27,6 +27,7 @@ enum long_only {
 	OPT_WAIT,
 	OPT_LIST,
 	OPT_STAY,
+	OPT_NO_WATCH,
 	OPT_WRITE_PROTECT,
 	OPT_NO_DIFF,
 	OPT_PAGE_ERASE,
@@ -36,6 +37,11 @@ enum long_only {
 	OPT_JSON,
 	OPT_FORCE,
 	OPT_PIPELINE,
+	OPT_KATAPULT,
+	OPT_CAN,
+	OPT_UUID,
+	OPT_AUTO,
+	OPT_REQUEST,
 };
 
 /* The leading ':' makes getopt return ':' for a missing value. */
@@ -76,6 +82,7 @@ static const struct option long_options[] = {
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "stay", no_argument, NULL, OPT_STAY },
+	{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 	{ "write-protect", no_argument, NULL, OPT_WRITE_PROTECT },
 	{ "no-diff", no_argument, NULL, OPT_NO_DIFF },
 	{ "page-erase", no_argument, NULL, OPT_PAGE_ERASE },
@@ -86,6 +93,16 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "pipeline", optional_argument, NULL, OPT_PIPELINE },
+	{ "option-bytes", no_argument, NULL, OPT_OPTION_BYTES },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "boot0-pin", no_argument, NULL, OPT_BOOT0_PIN },
+	{ "family", required_argument, NULL, OPT_FAMILY },
+	{ "allow-rdp2", no_argument, NULL, OPT_ALLOW_RDP2 },
+	{ "katapult", no_argument, NULL, OPT_KATAPULT },
+	{ "can", required_argument, NULL, OPT_CAN },
+	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "auto", no_argument, NULL, OPT_AUTO },
+	{ "request-bootloader", no_argument, NULL, OPT_REQUEST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -97,6 +114,7 @@ static const struct option long_options[] = {
 static const char help_text[] =
 "usage: flashtool [options] [-r file | -w file | -o | -C | ...] port\n"
 "       flashtool --dfu [-d vid:pid[,vid:pid]] [--path path] [options]\n"
+"       flashtool --katapult [options] port | --can iface --uuid uuid\n"
 "       flashtool --list [--dfu] [--json]\n"
 "Actions (none: identify the chip):\n"
 "  -r, --read FILE          read the -S range or all flash (- stdout)\n"
@@ -108,6 +126,12 @@ static const char help_text[] =
 "  -k, --readout-unprotect  disable readout protection: mass-erases\n"
 "      --write-protect      write-protect the -S range or all (USART)\n"
 "      --list               serial ports and DFU devices (--dfu: DFU only)\n"
+"      --option-bytes       print the option bytes, field by field\n"
+"      --set NAME=VALUE     change an option-byte field (repeatable)\n"
+"      --boot0-pin          make the BOOT0 pin select the bootloader (G0, G4)\n"
+"      --family NAME        option-byte table: f0 f1 f3 f4 g0 g4\n"
+"      --allow-rdp2         let --set RDP=2 make protection permanent\n"
+"      --request-bootloader ask Klipper for Katapult and stop\n"
 "Addresses and writing:\n"
 "  -S, --range ADDR[:LEN]   range of -r/-o/-C; where a binary is written\n"
 "  -s, --start-page PAGE    first page for -o\n"
@@ -141,7 +165,13 @@ static const char help_text[] =
 "      --serial SERIAL      select by serial number\n"
 "  -a, --alt ALT            alternate setting, number or name\n"
 "      --wait[=SECONDS]     wait for the device to appear (default 30)\n"
-"      --stay               stay in DFU mode after writing\n"
+"      --stay               stay in DFU mode (Katapult) after writing\n"
+"      --no-watch           leave DFU mode and exit, not watching the device\n"
+"Katapult bootloader (USB CDC, UART at 250000 baud or -b, CAN):\n"
+"      --katapult           use Katapult on the port; asks Klipper first\n"
+"      --auto               as --katapult; go on over DFU if ROM DFU comes\n"
+"      --can IFACE          Katapult over CAN (SocketCAN, e.g. can0)\n"
+"      --uuid UUID          the CAN node (12 hex digits)\n"
 "Output:\n"
 "      --json               one JSON document on stdout (see the man page)\n"
 "  -q, --quiet              errors only\n"
@@ -437,6 +467,7 @@ static const struct {
 	{ 'k', ACT_READOUT_UNPROTECT, 0 },
 	{ OPT_WRITE_PROTECT, ACT_WRITE_PROTECT, 0 },
 	{ OPT_LIST, ACT_LIST, 0 },
+	{ OPT_REQUEST, ACT_REQUEST, 0 },
 };
 
 /* The actions; 0 if c is none of them. */
@@ -453,7 +484,8 @@ opt_action(struct options *o, struct report *rep, int c, const char *arg)
 		if (o->action != ACT_IDENTIFY &&
 		    o->action != action_options[i].action)
 			fail_usage(rep, "choose one of -r, -w, -o, -C, -u, -j, "
-			    "-k, --write-protect, --list");
+			    "-k, --write-protect, --option-bytes (--set, "
+			    "--boot0-pin), --list, --request-bootloader");
 		o->action = action_options[i].action;
 		if (action_options[i].takes_file)
 			o->file = arg;
@@ -617,6 +649,35 @@ opt_dfu(struct options *o, struct report *rep, int c, const char *arg)
 	case OPT_STAY:
 		o->stay = 1;
 		return 1;
+	case OPT_NO_WATCH:
+		o->open.dfu_no_watch = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Katapult's options; 0 if c is none of them. */
+static int
+opt_katapult(struct options *o, struct report *rep, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_KATAPULT:
+		o->open.transport = FT_TRANSPORT_KATAPULT;
+		return 1;
+	case OPT_AUTO:
+		o->open.transport = FT_TRANSPORT_KATAPULT;
+		o->auto_mode = 1;
+		return 1;
+	case OPT_CAN:
+		o->open.transport = FT_TRANSPORT_KATAPULT;
+		o->open.kp.can_iface = arg;
+		return 1;
+	case OPT_UUID:
+		if (ft_katapult_uuid_parse(arg, o->open.kp.uuid) != 0)
+			fail_usage(rep, "--uuid: '%s' is not a CAN UUID (up to "
+			    "12 hex digits, as --list --can shows them)", arg);
+		o->open.kp.has_uuid = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -645,15 +706,30 @@ opt_output(struct options *o, int c)
 	return 0;
 }
 
-/* The port argument: one for USART, none for --dfu and --list. */
+/*
+ * The port argument: one for USART and Katapult (none over CAN), none
+ * for --dfu and --list.
+ */
 static void
 parse_operands(struct options *o, struct report *rep, int argc, char **argv)
 {
-	if (o->open.transport == FT_TRANSPORT_USART &&
+	int kp = o->open.transport == FT_TRANSPORT_KATAPULT;
+
+	if (kp && o->action != ACT_LIST && o->open.kp.can_iface == NULL) {
+		if (argc != 1)
+			fail_usage(rep, argc == 0 ? "--katapult: no port "
+			    "given (e.g. /dev/serial/by-id/usb-katapult_...); "
+			    "for CAN use --can IFACE --uuid UUID" : "one port "
+			    "expected, got %d arguments", argc);
+		o->open.port = argv[0];
+	} else if (kp && argc != 0) {
+		fail_usage(rep, "--can takes no port argument (select the node "
+		    "with --uuid): '%s'", argv[0]);
+	} else if (o->open.transport == FT_TRANSPORT_USART &&
 	    o->action != ACT_LIST) {
 		if (argc != 1)
-			fail_usage(rep, argc == 0 ? "no serial port given (e.g. "
-			    "/dev/ttyS0); for USB DFU use --dfu" :
+			fail_usage(rep, argc == 0 ? "no serial port given "
+			    "(e.g. /dev/ttyS0); for USB DFU use --dfu" :
 			    "one serial port expected, got %d arguments",
 			    argc);
 		o->open.port = argv[0];
@@ -679,9 +755,11 @@ parse_options(struct options *o, struct report *rep, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, short_options, long_options,
 	    NULL)) != -1) {
 		if (opt_action(o, rep, c, optarg) ||
+		    opt_optbytes(o, rep, c, optarg) ||
 		    opt_writing(o, rep, c, optarg) ||
 		    opt_serial(o, rep, c, optarg) ||
-		    opt_dfu(o, rep, c, optarg) || opt_output(o, c))
+		    opt_dfu(o, rep, c, optarg) ||
+		    opt_katapult(o, rep, c, optarg) || opt_output(o, c))
 			continue;
 		bad_option(rep, c, argv[optind - 1]);
 		usage(0);
@@ -736,8 +814,8 @@ check_addresses(const struct options *o, struct report *rep)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-S: address 0x%08x "
 		    "is not a multiple of 4", o->range_addr);
 	if (o->action == ACT_CRC && o->have_len && o->range_len % 4 != 0)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-S: CRC length %u is "
-		    "not a multiple of 4", o->range_len);
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-S: CRC length %u "
+		    "is not a multiple of 4", o->range_len);
 	if (o->have_go && o->go_addr % 4 != 0 && o->go_addr != 0)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-g: address 0x%08x "
 		    "is not a multiple of 4", o->go_addr);
@@ -753,12 +831,66 @@ check_addresses(const struct options *o, struct report *rep)
 	return EXIT_OK;
 }
 
+/* What Katapult cannot do, or what it needs. */
+static int
+check_katapult(const struct options *o, struct report *rep)
+{
+	int kp = o->open.transport == FT_TRANSPORT_KATAPULT;
+
+	if (!kp) {
+		if (o->open.kp.has_uuid)
+			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--uuid "
+			    "names a Katapult CAN node: add --can IFACE");
+		if (o->action == ACT_REQUEST)
+			return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--request-"
+			    "bootloader asks Klipper for Katapult: add "
+			    "--katapult PORT or --can IFACE --uuid UUID");
+		return EXIT_OK;
+	}
+	if (o->auto_mode && o->open.kp.can_iface != NULL)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--auto watches a "
+		    "USB or serial port; over CAN use --can alone");
+	if (o->open.kp.can_iface != NULL && !o->open.kp.has_uuid &&
+	    o->action != ACT_LIST)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--can needs the "
+		    "node: --uuid UUID (--list --can %s finds them)",
+		    o->open.kp.can_iface);
+	if (o->open.no_sync || o->mode[0] != '\0' || o->have_seq ||
+	    o->open.settle_ms != 0 || o->open.usart_pipeline ||
+	    o->open.max_read != 0 || o->open.max_write != 0)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-m, -c, -F, -i, "
+		    "--entry, --settle and --pipeline are for the ROM USART "
+		    "bootloader; Katapult talks 8N1 at -b (default 250000)");
+	if (o->open.kp.can_iface != NULL && o->open.baud != 0)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-b is a serial "
+		    "option; --can has none");
+	if (o->action == ACT_WRITE_UNPROTECT ||
+	    o->action == ACT_READOUT_PROTECT ||
+	    o->action == ACT_READOUT_UNPROTECT ||
+	    o->action == ACT_WRITE_PROTECT || o->action == ACT_CRC)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "Katapult has no "
+		    "protection or checksum commands: -u, -j, -k, "
+		    "--write-protect and -C need a ROM bootloader");
+	if (o->mass_erase)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--mass-erase: "
+		    "Katapult cannot erase itself; -o erases the "
+		    "application area");
+	if (o->have_go && o->go_addr != 0)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-g: Katapult starts "
+		    "only its application (-g 0)");
+	return EXIT_OK;
+}
+
 /* Options of one transport given to the other. */
 static int
 check_transport(const struct options *o, struct report *rep)
 {
 	int dfu = o->open.transport == FT_TRANSPORT_DFU;
+	int kp = o->open.transport == FT_TRANSPORT_KATAPULT;
+	int code = check_katapult(o, rep);
 
+	if (code != EXIT_OK)
+		return code;
 	if (dfu && (o->open.no_sync || o->open.baud != 0 ||
 	    o->mode[0] != '\0'))
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-b, -m and -c are "
@@ -772,15 +904,22 @@ check_transport(const struct options *o, struct report *rep)
 	if (dfu && o->have_pipeline)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--pipeline is a "
 		    "serial option; --dfu has none");
-	if (o->stay && !dfu)
+	if (o->stay && !dfu && !kp)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--stay goes with "
-		    "--dfu");
+		    "--dfu or --katapult");
+	if (o->open.dfu_no_watch && !dfu)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--no-watch goes "
+		    "with --dfu");
+	if (o->open.dfu_no_watch && o->stay)
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--no-watch is about "
+		    "leaving DFU mode, --stay stays: choose one");
 	if (dfu && (o->have_seq || o->open.settle_ms != 0))
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-i, --entry and "
 		    "--settle drive a serial port's lines; --dfu has none");
 	if (o->open.settle_ms != 0 && !o->have_seq)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--settle is the wait "
-		    "after an entry sequence: give one with -i or --entry");
+		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--settle is the "
+		    "wait after an entry sequence: give one with -i or "
+		    "--entry");
 	return EXIT_OK;
 }
 
@@ -814,7 +953,8 @@ validate_options(struct options *o, struct ft_ctx *ctx, struct report *rep)
 	if ((code = check_actions(o, rep)) != EXIT_OK ||
 	    (code = check_addresses(o, rep)) != EXIT_OK ||
 	    (code = check_transport(o, rep)) != EXIT_OK ||
-	    (code = check_sequence(o, ctx, rep)) != EXIT_OK)
+	    (code = check_sequence(o, ctx, rep)) != EXIT_OK ||
+	    (code = check_option_bytes(o, ctx, rep)) != EXIT_OK)
 		return code;
 	o->no_erase = o->have_page_count && o->page_count == 0;
 	/*

@@ -22,6 +22,7 @@ static const char *const cli_err_names[] = {
 	[CLI_E_USAGE] = "usage",
 	[CLI_E_IO] = "io",
 	[CLI_E_INTERRUPTED] = "interrupted",
+	[CLI_E_UNVERIFIED] = "unverified",
 };
 
 /*
@@ -244,6 +245,8 @@ static const char *const action_names[] = {
 	[ACT_READOUT_UNPROTECT] = "readout_unprotect",
 	[ACT_WRITE_PROTECT] = "write_protect",
 	[ACT_LIST] = "list",
+	[ACT_OPTION_BYTES] = "option_bytes",
+	[ACT_REQUEST] = "request_bootloader",
 };
 
 /*
@@ -351,6 +354,35 @@ json_port_entry(struct json *j, const struct ft_port_entry *p)
 
 /* The document of a --list that worked. */
 static void
+json_kp_entry(struct json *j, const struct ft_katapult_entry *e)
+{
+	static const char *const apps[] = {
+		[FT_KP_APP_UNKNOWN] = "unknown",
+		[FT_KP_APP_KATAPULT] = "katapult",
+		[FT_KP_APP_KLIPPER] = "klipper",
+	};
+	char uuid[16];
+	unsigned k;
+
+	json_obj_begin(j);
+	json_kstr(j, "app", apps[e->app]);
+	if (e->can) {
+		for (k = 0; k < sizeof(e->uuid); k++)
+			snprintf(uuid + 2 * k, sizeof(uuid) - 2 * k, "%02x",
+			    e->uuid[k]);
+		json_kstr(j, "can_interface", e->port);
+		json_kstr(j, "uuid", uuid);
+	} else {
+		json_kstr(j, "port", e->port);
+		json_kstr(j, "by_id", e->by_id);
+		json_kstr(j, "usb_path", e->usb_path);
+		json_kstr(j, "serial", e->serial);
+		json_kstr(j, "mcu", e->mcu);
+	}
+	json_obj_end(j);
+}
+
+static void
 json_list(const struct result *res)
 {
 	struct json j;
@@ -361,6 +393,16 @@ json_list(const struct result *res)
 	json_kstr(&j, "action", "list");
 	json_kbool(&j, "ok", 1);
 	json_kint(&j, "exit", EXIT_OK);
+	if (res->kp_listed) {
+		json_key(&j, res->kp_can ? "can_nodes" : "katapult_devices");
+		json_arr_begin(&j);
+		for (i = 0; i < res->nkp; i++)
+			json_kp_entry(&j, &res->kp[i]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		fflush(stdout);
+		return;
+	}
 	if (res->with_ports) {
 		json_key(&j, "serial_ports");
 		json_arr_begin(&j);
@@ -395,6 +437,43 @@ json_range(struct json *j, const char *key, uint32_t start, uint32_t end)
 	json_obj_end(j);
 }
 
+/* Katapult: the link, and what CONNECT said. */
+static void
+json_katapult(struct json *j, const struct ft_katapult_info *kp)
+{
+	char buf[16];
+	unsigned i;
+
+	json_kstr(j, "link", kp->link);
+	if (kp->link[0] == 'c') {
+		json_kstr(j, "can_interface", kp->can_iface);
+		for (i = 0; i < sizeof(kp->uuid); i++)
+			snprintf(buf + 2 * i, sizeof(buf) - 2 * i, "%02x",
+			    kp->uuid[i]);
+		json_kstr(j, "uuid", buf);
+	} else {
+		json_kstr(j, "port", kp->port);
+		json_ku64(j, "baud", kp->baud);
+	}
+	json_kbool(j, "requested", kp->requested);
+	json_key(j, "katapult");
+	json_obj_begin(j);
+	snprintf(buf, sizeof(buf), "%u.%u.%u", (unsigned)(kp->proto >> 16) &
+	    0xFF, (unsigned)(kp->proto >> 8) & 0xFF, (unsigned)kp->proto &
+	    0xFF);
+	json_kstr(j, "protocol", buf);
+	json_key(j, "version");
+	if (kp->has_version)
+		json_str(j, kp->version);
+	else
+		json_null(j);
+	json_ku64(j, "app_start", kp->app_start);
+	json_ku64(j, "block_size", kp->block_size);
+	json_ku64(j, "flash_base", kp->flash_base);
+	json_ku64(j, "flash_size", kp->flash_size);
+	json_obj_end(j);
+}
+
 static void
 json_interface(struct json *j, const struct run *r,
     const struct ft_devinfo *di)
@@ -402,7 +481,11 @@ json_interface(struct json *j, const struct run *r,
 	char id[16];
 
 	json_kstr(j, "transport", di->transport == FT_TRANSPORT_USART ?
-	    "usart" : "dfu");
+	    "usart" : di->transport == FT_TRANSPORT_DFU ? "dfu" : "katapult");
+	if (di->transport == FT_TRANSPORT_KATAPULT) {
+		json_katapult(j, &di->kp);
+		return;
+	}
 	if (di->transport == FT_TRANSPORT_USART) {
 		json_kstr(j, "port", r->port);
 		json_ku64(j, "baud", r->baud);
@@ -415,7 +498,9 @@ json_interface(struct json *j, const struct run *r,
 	json_kstr(j, "id", id);
 	json_kstr(j, "path", di->dfu.path);
 	json_kstr(j, "serial", di->dfu.serial);
+	json_kstr(j, "product", di->dfu.product);
 	json_kint(j, "alt", di->dfu_alt);
+	json_kstr(j, "memory", di->memory);
 	json_obj_end(j);
 }
 
@@ -440,6 +525,33 @@ json_table_row(struct json *j, const struct ft_chip *c)
 	json_obj_end(j);
 }
 
+/* What the DFU device did after the leave (ft_devinfo.leave). */
+static void
+json_leave(struct json *j, const struct ft_leave *lv)
+{
+	static const char *const outcomes[] = {
+		[FT_LEAVE_NONE] = "none",
+		[FT_LEAVE_APP] = "application",
+		[FT_LEAVE_GONE] = "gone",
+		[FT_LEAVE_STAYED] = "stayed",
+		[FT_LEAVE_SENT] = "not_watched",
+	};
+	char id[16];
+
+	json_key(j, "leave");
+	json_obj_begin(j);
+	json_kstr(j, "outcome", outcomes[lv->outcome]);
+	json_kstr(j, "path", lv->path);
+	if (lv->outcome == FT_LEAVE_APP) {
+		snprintf(id, sizeof(id), "%04x:%04x", lv->vid, lv->pid);
+		json_kstr(j, "id", id);
+		json_kstr(j, "product", lv->product);
+	}
+	if (lv->outcome != FT_LEAVE_SENT)
+		json_ku64(j, "ms", lv->ms);
+	json_obj_end(j);
+}
+
 static void
 json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 {
@@ -448,7 +560,12 @@ json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 
 	json_obj_begin(j);
 	json_interface(j, r, di);
-	json_ku64(j, "pid", di->pid);
+	/* A DFU device has no chip ID to read: null, not its USB PID. */
+	json_key(j, "pid");
+	if (di->transport == FT_TRANSPORT_DFU)
+		json_null(j);
+	else
+		json_u64(j, di->pid);
 	json_kstr(j, "name", di->name);
 	snprintf(buf, sizeof(buf), "%u.%u", di->bl_version >> 4,
 	    di->bl_version & 0xF);
@@ -497,6 +614,23 @@ json_write_stats(struct json *j, const struct options *o,
 	json_kstr(j, "unverified_why", st->unverified_why);
 }
 
+/* A bootloader request: what came back, and where. */
+static void
+json_arrival(struct json *j, const struct ft_katapult_arrival *a)
+{
+	char id[16];
+
+	json_key(j, "arrival");
+	json_obj_begin(j);
+	json_kstr(j, "found", arrival_name(a->found));
+	json_kbool(j, "requested", a->requested);
+	json_kstr(j, "port", a->port);
+	json_kstr(j, "usb_path", a->usb_path);
+	snprintf(id, sizeof(id), "%04x:%04x", a->vid, a->pid);
+	json_kstr(j, "usb_id", a->vid || a->pid ? id : "");
+	json_obj_end(j);
+}
+
 /* What the action did: the members after "device". */
 static void
 json_outcome(struct json *j, const struct options *o, const struct run *r,
@@ -520,10 +654,16 @@ json_outcome(struct json *j, const struct options *o, const struct run *r,
 	if (o->action == ACT_WRITE && r->image != NULL)
 		json_kstr(j, "format",
 		    ft_format_name(ft_image_format(r->image)));
+	if (res->have_arrival)
+		json_arrival(j, &res->arrival);
 	if (res->have_stats)
 		json_write_stats(j, o, &res->stats);
 	if (o->action == ACT_READ || res->have_stats)
 		json_kdouble(j, "seconds", res->seconds);
+	json_option_bytes(j, o, res);
+	if (r->dev != NULL &&
+	    ft_dev_info(r->dev)->leave.outcome != FT_LEAVE_NONE)
+		json_leave(j, &ft_dev_info(r->dev)->leave);
 	json_key(j, "left");
 	if (res->left[0] != '\0')
 		json_str(j, res->left);

@@ -1165,7 +1165,8 @@ static const struct ft_chip chips[] = {
 		.opt_start = L0_L1_OPT_START, .opt_end = 0x1FF80014,
 		.write_unit = 8,
 		.flash_size_reg = FSR_L0,
-		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO | FT_Q_DUAL_BANK,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO |
+		    FT_Q_DUAL_BANK,
 	},
 
 	/*
@@ -1230,7 +1231,8 @@ static const struct ft_chip chips[] = {
 		.opt_start = L0_L1_OPT_START, .opt_end = 0x1FF80020,
 		.write_unit = 8,
 		.flash_size_reg = 0x1FF800CC,
-		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO | FT_Q_DUAL_BANK,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO |
+		    FT_Q_DUAL_BANK,
 	},
 	{
 		/* Category 5: two banks of 256 KiB (RM0038). */
@@ -1245,7 +1247,8 @@ static const struct ft_chip chips[] = {
 		.opt_start = L0_L1_OPT_START, .opt_end = 0x1FF80088,
 		.write_unit = 8,
 		.flash_size_reg = 0x1FF800CC,
-		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO | FT_Q_DUAL_BANK,
+		.quirks = FT_Q_NO_MASS_ERASE | FT_Q_ERASED_ZERO |
+		    FT_Q_DUAL_BANK,
 	},
 
 	/*

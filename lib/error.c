@@ -133,14 +133,21 @@ ft_log(struct ft_ctx *ctx, enum ft_log_level level, const char *fmt, ...)
 	ctx->log_fn(level, msg, ctx->log_user);
 }
 
-/* Format the detail and log it; the place is the caller's to set. */
+/*
+ * Format the detail and log it; the place is the caller's to set.  The
+ * arguments may include the old detail itself ("resync: %s"), so the
+ * new one is built aside first.
+ */
 static int set_detail(struct ft_ctx *ctx, int err, const char *fmt,
     va_list ap) FT_PRINTF(3, 0);
 
 static int
 set_detail(struct ft_ctx *ctx, int err, const char *fmt, va_list ap)
 {
-	vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+	char fresh[sizeof(ctx->detail)];
+
+	vsnprintf(fresh, sizeof(fresh), fmt, ap);
+	ft_strlcpy(ctx->detail, fresh, sizeof(ctx->detail));
 	ft_dbg(ctx, "%s: %s", ft_errname(err), ctx->detail);
 	return err;
 }
@@ -189,16 +196,18 @@ ft_fail_place(struct ft_ctx *ctx, int err, const char *what, uint32_t addr)
 int
 ft_fail_more(struct ft_ctx *ctx, int err, const char *fmt, ...)
 {
+	char more[sizeof(ctx->detail)];
 	size_t used;
 	va_list ap;
 
 	if (ctx == NULL)
 		return err;
 	/* The place stays what it was: only words are added. */
-	used = strlen(ctx->detail);
 	va_start(ap, fmt);
-	vsnprintf(ctx->detail + used, sizeof(ctx->detail) - used, fmt, ap);
+	vsnprintf(more, sizeof(more), fmt, ap);
 	va_end(ap);
+	used = strlen(ctx->detail);
+	ft_strlcpy(ctx->detail + used, more, sizeof(ctx->detail) - used);
 	ft_dbg(ctx, "%s: %s", ft_errname(err), ctx->detail);
 	return err;
 }

@@ -2,9 +2,9 @@
  * flashtool.h - the one public interface of libflashtool.
  *
  * libflashtool reads, writes, verifies and erases STM32 flash through the
- * ROM bootloaders (USART, ST AN3155; USB DFU/DfuSe).  Both transports sit
- * behind the same operations, so a front end never needs to know which
- * one it drives.
+ * ROM bootloaders (USART, ST AN3155; USB DFU/DfuSe) and the Katapult
+ * bootloader (USB CDC, UART, CAN).  Every transport sits behind the same
+ * operations, so a front end never needs to know which one it drives.
  *
  * Conventions:
  *  - Every fallible function returns 0 (or a non-negative count) on success
@@ -28,7 +28,8 @@
  */
 enum ft_err {
 	FT_OK = 0,
-	FT_E_INVALID = -1,	/* bad argument or input (file, address, option) */
+	FT_E_INVALID = -1,	/* bad argument or input (file, address,
+				 * option) */
 	FT_E_FORMAT = -2,	/* image file malformed */
 	FT_E_IO = -3,		/* operating-system I/O failure */
 	FT_E_TIMEOUT = -4,	/* the device did not answer in time */
@@ -42,8 +43,8 @@ enum ft_err {
 	FT_E_ACCESS = -12,	/* permission denied on port or USB device */
 	FT_E_BUSY = -13,	/* port or interface already in use */
 	FT_E_NOMEM = -14,	/* out of memory */
-	FT_E_RANGE = -15,	/* address or length outside the device memory */
-	FT_E_UNKNOWN_CHIP = -16, /* product ID not in the table, no layout given */
+	FT_E_RANGE = -15,	/* address or length outside the memory */
+	FT_E_UNKNOWN_CHIP = -16, /* product ID not in the table, no layout */
 	FT_E_STAYED = -17,	/* written, but the device did not leave the
 				 * bootloader (BOOT0 still held) */
 	FT_E_INTERRUPTED = -18,	/* cancelled by the caller (signal) */
@@ -139,13 +140,13 @@ int ft_layout_parse(struct ft_ctx *ctx, const char *text,
  * ROM bootloader in ST's AN2606.  Rows are plain data.
  */
 enum ft_quirk {
-	/* No mass erase: erase every page instead (stm32flash F_NO_ME; L0/L1). */
+	/* No mass erase: erase every page instead (stm32flash F_NO_ME). */
 	FT_Q_NO_MASS_ERASE = 1u << 0,
 	/* Reset via option-byte reload (FLASH_CR OBL_LAUNCH), RM0360. */
 	FT_Q_RESET_OBL_LAUNCH = 1u << 1,
 	/* Reset must fix FLASH_SR PEMPTY first, RM0394. */
 	FT_Q_RESET_PEMPTY = 1u << 2,
-	/* Read-back right after a write is unreliable; verify at the end (H7). */
+	/* Read-back right after a write is unreliable: verify at the end. */
 	FT_Q_VERIFY_AFTER_ALL = 1u << 3,
 	/* Two flash banks; Extended Erase 0xFFFE/0xFFFD erase one bank. */
 	FT_Q_DUAL_BANK = 1u << 4,
@@ -444,6 +445,13 @@ const struct ft_seq_preset *ft_seq_preset_at(size_t index);
 /* NULL when there is no such preset. */
 const struct ft_seq_preset *ft_seq_preset_find(const char *name);
 
+/*
+ * A Katapult node's CAN UUID as flashtool.py's -u takes it: up to 12 hex
+ * digits ("0x" allowed, leading zeros implied), the first byte on the
+ * bus first.  FT_E_INVALID otherwise.
+ */
+int ft_katapult_uuid_parse(const char *text, uint8_t *uuid);
+
 /* ST's CRC-32 (poly 0x04C11DB7, init 0xFFFFFFFF, 32-bit LE words, MSB
  * first, no reflection, no final XOR), as Get Checksum computes it. */
 uint32_t ft_crc32_stm(uint32_t crc, const uint8_t *buf, size_t len);
@@ -455,6 +463,7 @@ uint32_t ft_crc32_stm(uint32_t crc, const uint8_t *buf, size_t len);
 enum ft_transport_kind {
 	FT_TRANSPORT_USART,
 	FT_TRANSPORT_DFU,
+	FT_TRANSPORT_KATAPULT,
 };
 
 /* DFU device selection, as dfu-util's -d, -p, -S and -a. */
@@ -492,11 +501,41 @@ int ft_dfu_list(struct ft_ctx *ctx, const struct ft_dfu_match *m,
     struct ft_dfu_entry **out, size_t *n);
 
 /*
+ * How a tty reaches the MCU, for Katapult's bootloader request: by
+ * default sysfs tells (a USB CDC device), then the name (ttyACM*,
+ * /dev/serial/by-id/usb-*); anything else is a UART.
+ */
+enum ft_kp_link_kind {
+	FT_KP_LINK_AUTO,
+	FT_KP_LINK_USB,
+	FT_KP_LINK_UART,
+};
+
+/* Whether to ask a running Klipper for the bootloader first. */
+enum ft_kp_request {
+	FT_KP_REQUEST_AUTO,	/* when what answers is not Katapult */
+	FT_KP_REQUEST_NEVER,	/* Katapult must answer as it is */
+};
+
+struct ft_katapult_opts {
+	const char *can_iface;	/* "can0" ("unix:PATH"): CAN, by uuid */
+	int has_uuid;
+	uint8_t uuid[6];	/* ft_katapult_uuid_parse() */
+	enum ft_kp_link_kind link;
+	enum ft_kp_request request;
+	/* Wait for the device to come back after a request (0: 5 s). */
+	unsigned wait_ms;
+	/* Where sysfs and /dev are (NULL: "/sys", "/dev"): for tests. */
+	const char *sysfs_root;
+	const char *dev_root;
+};
+
+/*
  * ft_open_opts.usart_pipeline.  Reads go in one burst by default: a Read
  * Memory changes nothing, whatever a ROM makes of a refused burst's
- * bytes (the guard above keeps them from forming a command that acts).
- * Writes only when asked: a ROM that takes a write's data for commands
- * is not known to be harmless on every part.
+ * bytes (a guard keeps them from forming a command that acts, see
+ * usart_pipeline below).  Writes only when asked: a ROM that takes a
+ * write's data for commands is not known to be harmless on every part.
  */
 enum ft_usart_pipeline {
 	FT_PIPELINE_READS = 0,	/* Read Memory in bursts (the default) */
@@ -538,7 +577,15 @@ struct ft_open_opts {
 	/* DFU */
 	struct ft_dfu_match dfu;
 	unsigned wait_ms;	/* wait this long for a device to appear */
+	/*
+	 * After the leave (ft_go), return at once instead of watching what
+	 * comes back on the USB path (ft_devinfo.leave says FT_LEAVE_SENT).
+	 */
+	int dfu_no_watch;
 	uint32_t target_addr;	/* where the write starts: picks the alt */
+
+	/* Katapult: port and baud above (baud 0: 250000), or a CAN node. */
+	struct ft_katapult_opts kp;
 
 	/* Both */
 	/*
@@ -549,6 +596,49 @@ struct ft_open_opts {
 	 */
 	unsigned retries;
 	const struct ft_layout *layout; /* for chips not in the table */
+};
+
+/*
+ * How a DFU device left DFU mode (ft_go): what enumerated on its USB path
+ * afterwards, watched from the moment it left the bus.
+ */
+enum ft_leave_outcome {
+	FT_LEAVE_NONE,		/* not left */
+	FT_LEAVE_APP,		/* another device enumerated there: vid, pid,
+				 * product say which (the application) */
+	FT_LEAVE_GONE,		/* it left the bus and nothing came back
+				 * within the watch (an application without
+				 * USB, or a slow one) */
+	FT_LEAVE_STAYED,	/* it came back in DFU mode: BOOT0 held */
+	FT_LEAVE_SENT,		/* asked to leave, not watched */
+};
+
+struct ft_leave {
+	enum ft_leave_outcome outcome;
+	uint16_t vid, pid;	/* FT_LEAVE_APP */
+	char product[64];	/* FT_LEAVE_APP, when it could be read */
+	char path[32];		/* the USB path watched */
+	unsigned ms;		/* from leaving the bus to the arrival, or
+				 * the whole watch */
+};
+
+/* What Katapult's CONNECT said, and how it was reached. */
+struct ft_katapult_info {
+	uint32_t proto;		/* 0x00010100: 1.1.0 */
+	uint32_t app_start;	/* where the application starts */
+	uint32_t block_size;
+	char version[64];	/* software version; "" when not reported */
+	int has_version;
+	uint32_t flash_base;	/* the whole flash: reads reach all of it */
+	uint32_t flash_size;	/* 0 when unknown */
+	int known_mcu;		/* the MCU is in flashtool's table */
+	char link[8];		/* "usb", "uart", "can" */
+	char port[256];		/* the tty ("" on CAN) */
+	unsigned baud;
+	char can_iface[64];
+	int has_uuid;
+	uint8_t uuid[6];
+	int requested;		/* Klipper was asked for the bootloader */
 };
 
 /* What the device told us, filled by ft_open(). */
@@ -572,6 +662,10 @@ struct ft_devinfo {
 	const struct ft_chip *chip;	/* NULL when not from the table */
 	struct ft_dfu_entry dfu;	/* DFU: the device chosen */
 	int dfu_alt;			/* DFU: the alt setting in use */
+	char memory[64];		/* DFU: its memory's name in the
+					 * DfuSe layout ("Internal Flash") */
+	struct ft_leave leave;		/* DFU: after ft_go */
+	struct ft_katapult_info kp;	/* Katapult */
 };
 
 struct ft_dev;
@@ -601,6 +695,60 @@ int ft_serial_list(struct ft_ctx *ctx, struct ft_port_entry **out,
 int ft_image_check_vectors(struct ft_ctx *ctx, const struct ft_image *img,
     const struct ft_devinfo *info);
 
+/*
+ * Katapult's bootloader request, alone: ask what runs behind opts (a
+ * port, or a CAN node by UUID) for Katapult, the way its link needs
+ * (1200-baud touch, serial request, CAN request), and wait (bounded) for
+ * what comes back.  Nothing is asked when Katapult answers already.
+ * ft_open() does the same as its first step; this is for a front end
+ * that wants to go on with whatever came (ROM DFU), or only to ask.
+ */
+enum ft_kp_found {
+	FT_KP_FOUND_NOTHING,	/* nothing came back in time */
+	FT_KP_FOUND_KATAPULT,	/* Katapult answers (port: where) */
+	FT_KP_FOUND_DFU,	/* ST's ROM DFU bootloader (usb_path) */
+	FT_KP_FOUND_OTHER,	/* another USB device (vid, pid) */
+};
+
+struct ft_katapult_arrival {
+	enum ft_kp_found found;
+	int requested;		/* a request was sent */
+	int usb;		/* the port is a USB device */
+	char port[256];		/* Katapult's tty ("" on CAN) */
+	char usb_path[32];	/* the USB port, when sysfs knows it */
+	uint16_t vid, pid;	/* what enumerated there (sysfs) */
+};
+
+int ft_katapult_request(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_katapult_arrival *out);
+
+/*
+ * Katapult and Klipper devices (--list): with opts->kp.can_iface the
+ * nodes on that bus that answer a query (only nodes without a node id
+ * answer; several answering at once can collide on a busy bus), else
+ * the USB serial devices Katapult (1d50:6177) and Klipper (1d50:614e)
+ * enumerate as.  Free with free().
+ */
+enum ft_kp_app {
+	FT_KP_APP_UNKNOWN,
+	FT_KP_APP_KATAPULT,
+	FT_KP_APP_KLIPPER,
+};
+
+struct ft_katapult_entry {
+	enum ft_kp_app app;
+	int can;		/* a CAN node: uuid; else a USB tty: port */
+	uint8_t uuid[6];
+	char port[64];		/* /dev/ttyACM0, or the CAN interface */
+	char by_id[320];
+	char usb_path[32];
+	char serial[64];
+	char mcu[64];		/* the USB product string */
+};
+
+int ft_katapult_list(struct ft_ctx *ctx, const struct ft_open_opts *opts,
+    struct ft_katapult_entry **out, size_t *n);
+
 /* Open, enter and identify.  Nothing is erased or written. */
 int ft_open(struct ft_ctx *ctx, const struct ft_open_opts *opts,
     struct ft_dev **out);
@@ -612,7 +760,7 @@ void ft_close(struct ft_dev *dev);
 int ft_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len);
 
 struct ft_write_opts {
-	int verify;		/* compare the flash with the image afterwards */
+	int verify;		/* compare the flash with the image after */
 	int mass_erase;		/* mass erase instead of the erase plan */
 	int no_erase;		/* the flash is already erased */
 	/*
@@ -685,5 +833,168 @@ enum ft_protect_op {
 int ft_protect(struct ft_dev *dev, enum ft_protect_op op);
 /* Write-protect the erase units covering [addr, addr+len). */
 int ft_write_protect(struct ft_dev *dev, uint32_t addr, uint32_t len);
+
+/*
+ * Option bytes (lib/optbytes.c: tables and pure functions; core/
+ * option_io.c: reading and writing them on a device).  An image is the
+ * option-byte block as a host reads it, from the family's base; fields
+ * are bits of its little-endian 32-bit words.
+ */
+enum ft_ob_pairs {
+	FT_OB_NO_COMPLEMENT,	/* F2/F4 */
+	FT_OB_BYTE_COMPLEMENT,	/* F0/F1/F3: byte 2n+1 is ~byte 2n */
+	FT_OB_WORD_COMPLEMENT,	/* G0/G4: word 8n+4 is ~word 8n */
+};
+
+enum ft_ob_kind {
+	FT_OB_CHOICE,		/* named values (values[]) */
+	FT_OB_RDP,		/* the readout protection byte */
+	FT_OB_NUMBER,		/* any value of the width */
+	FT_OB_WRP_BITS,		/* a bit per sector (group), 0 protects */
+	FT_OB_PAGE,		/* a page number */
+};
+
+#define FT_OB_READONLY 1u	/* shown, never changed */
+
+struct ft_ob_value {
+	uint32_t value;
+	const char *name;	/* accepted by --set beside the number */
+	const char *meaning;
+};
+
+struct ft_ob_field {
+	const char *name;	/* as the reference manual spells it */
+	uint16_t offset;	/* of its 32-bit word in the image */
+	uint8_t shift;
+	uint8_t width;
+	enum ft_ob_kind kind;
+	uint32_t factory;
+	unsigned flags;		/* FT_OB_READONLY */
+	const char *what;
+	const char *parts;	/* the parts that have it; NULL: all */
+	const struct ft_ob_value *values; /* CHOICE: ends at name NULL */
+};
+
+/* A word of a factory image; offset 0xFFFF ends a list. */
+struct ft_ob_word {
+	uint16_t offset;
+	uint32_t value;
+};
+
+/* A field's value, by name (the BOOT0 recipe). */
+struct ft_ob_setting {
+	const char *name;
+	uint32_t value;
+};
+
+struct ft_ob_family {
+	const char *name;	/* "g0", for --family */
+	const char *title;	/* "STM32G0" */
+	const char *source;	/* reference-manual sections */
+	enum ft_ob_pairs pairs;
+	uint32_t base;
+	uint16_t size;		/* bytes the table describes */
+	uint8_t rdp_level0;	/* RDP byte of level 0 */
+	uint8_t rdp_level1;	/* the byte written for level 1 */
+	uint8_t rdp_level2;	/* 0: the family has no level 2 */
+	const uint16_t *pids;	/* Get ID answers; 0 ends */
+	const struct ft_ob_field *fields;	/* ends at name NULL */
+	const struct ft_ob_word *factory;
+	/* Settings that make the BOOT0 pin choose the boot (and BOOT0 = 1
+	 * the bootloader); NULL: the pin always does. */
+	const struct ft_ob_setting *boot0_pin;
+};
+
+size_t ft_ob_family_count(void);
+const struct ft_ob_family *ft_ob_family_at(size_t index);
+const struct ft_ob_family *ft_ob_family_find(const char *name);
+const struct ft_ob_family *ft_ob_family_by_pid(uint16_t pid);
+/* By name, case-insensitive; NULL when the family has none. */
+const struct ft_ob_field *ft_ob_field_find(const struct ft_ob_family *fam,
+    const char *name);
+/* Does any family have a field of that name? */
+int ft_ob_field_known(const char *name);
+uint32_t ft_ob_field_max(const struct ft_ob_field *f);
+/* Does an image of len bytes hold the field? */
+int ft_ob_field_in(const struct ft_ob_field *f, size_t len);
+/* FT_E_RANGE when the image is too short for the field. */
+int ft_ob_get(const struct ft_ob_field *f, const uint8_t *img, size_t len,
+    uint32_t *value);
+/* Set the field and the complements of the bytes (words) it touches. */
+int ft_ob_put(const struct ft_ob_family *fam, const struct ft_ob_field *f,
+    uint8_t *img, size_t len, uint32_t value);
+/* The factory image; bytes the table does not describe read 0xFF. */
+void ft_ob_factory_image(const struct ft_ob_family *fam, uint8_t *img,
+    size_t len);
+/*
+ * Complement pairs that do not hold (both halves erased is no error):
+ * how many, and the first one's offset.
+ */
+int ft_ob_check_complements(const struct ft_ob_family *fam,
+    const uint8_t *img, size_t len, uint32_t *first_bad);
+/* 0, 1 or 2 for an RDP byte. */
+int ft_ob_rdp_level(const struct ft_ob_family *fam, uint32_t rdp);
+/* What a value of the field means, in a sentence; returns buf. */
+const char *ft_ob_meaning(const struct ft_ob_family *fam,
+    const struct ft_ob_field *f, uint32_t value, char *buf, size_t size);
+/*
+ * A value as --set takes it: a number, a value's name, for RDP a level
+ * (0, 1, 2) or a byte written 0xNN.  FT_E_INVALID lists what the field
+ * takes.
+ */
+int ft_ob_parse_value(struct ft_ctx *ctx, const struct ft_ob_family *fam,
+    const struct ft_ob_field *f, const char *text, uint32_t *out);
+/* "NAME=VALUE": the name copied into name, *value into text. */
+int ft_ob_parse_assignment(struct ft_ctx *ctx, const char *text, char *name,
+    size_t name_size, const char **value);
+
+struct ft_ob_change {
+	const char *name;
+	const char *value;	/* as ft_ob_parse_value takes it */
+};
+
+#define FT_OB_ALLOW_RDP2 1u	/* a change may set RDP level 2 */
+
+/*
+ * after = before with every change made, complements included, or
+ * FT_E_INVALID and after = before when any change fails: an unknown
+ * field (the detail lists the family's), a read-only one, a bad value
+ * (it lists the values), RDP level 2 without FT_OB_ALLOW_RDP2, or RDP
+ * from level 1 to 0 (only readout unprotect does that, mass-erasing).
+ */
+int ft_ob_plan(struct ft_ctx *ctx, const struct ft_ob_family *fam,
+    const uint8_t *before, size_t len, const struct ft_ob_change *changes,
+    size_t n, unsigned flags, uint8_t *after);
+
+#define FT_OB_MAX_BYTES 256u
+
+/* The option bytes of a device: where they were read, and how many. */
+struct ft_ob_image {
+	const struct ft_ob_family *fam;
+	uint32_t addr;
+	uint32_t len;
+	uint8_t data[FT_OB_MAX_BYTES];
+};
+
+/*
+ * Read the device's option bytes.  fam NULL: the family of the chip's
+ * product ID (USART), or of the option-byte alt setting's address (DFU,
+ * FT_E_INVALID when two families share it: name one).  Over DFU the
+ * session moves to the option-byte alt setting.  FT_E_PROTECTED when
+ * readout protection keeps the ROM from reading them.
+ */
+int ft_ob_read(struct ft_dev *dev, const struct ft_ob_family *fam,
+    struct ft_ob_image *out);
+/*
+ * Program want (the block ft_ob_read gave as before, changed) whole,
+ * follow the reset that loads it and read it back into after.  Returns
+ * 0 once the ROM took the block; *verified says whether after equals
+ * want, and when not the detail says why (the chip did not come back to
+ * its bootloader, readout protection, a difference).  On failure the
+ * detail says whether the option bytes read back unchanged.
+ */
+int ft_ob_write(struct ft_dev *dev, const struct ft_ob_image *before,
+    const struct ft_ob_image *want, struct ft_ob_image *after,
+    int *verified);
 
 #endif /* FLASHTOOL_H */

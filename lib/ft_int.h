@@ -74,6 +74,8 @@ int ft_cancelled(struct ft_ctx *ctx);
 
 /* Copy src into dst (size bytes, NUL included), cut if it is longer. */
 void ft_strlcpy(char *dst, const char *src, size_t size);
+/* The value of a hex digit, -1 when c is none. */
+int ft_hex_digit(char c);
 
 /* Monotonic clock and sleep (lib/util.c). */
 uint64_t ft_now_us(void);

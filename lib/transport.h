@@ -106,6 +106,12 @@ struct ft_transport {
 	 * Optional (NULL: retry directly).
 	 */
 	int (*resync)(struct ft_dev *dev);
+	/*
+	 * The chip reset itself after a write that reloads its options
+	 * (option bytes): wait for the ROM and talk to it again.  Optional
+	 * (NULL: the write op follows such a reset itself, as DfuSe does).
+	 */
+	int (*reconnect)(struct ft_dev *dev);
 };
 
 struct ft_dev {
@@ -119,6 +125,13 @@ struct ft_dev {
 	unsigned fail_limit;	/* failures in a row before giving up */
 	unsigned fail_streak;	/* failures since the last success */
 	uint64_t progress_ms;	/* when a block last succeeded */
+	/*
+	 * The last FT_RATE_WINDOW frames, newest in bit 0, a set bit for a
+	 * failure: a line that loses most frames is given up on even while
+	 * some still go through.
+	 */
+	uint32_t recent_fails;
+	unsigned recent_frames;	/* frames seen, up to FT_RATE_WINDOW */
 	/*
 	 * Blocks to go in short frames after a failure: on a bad line a
 	 * short frame gets through where a long one would keep failing.
@@ -138,6 +151,7 @@ struct ft_dev {
 
 extern const struct ft_transport ft_transport_usart;
 extern const struct ft_transport ft_transport_dfu;
+extern const struct ft_transport ft_transport_katapult;
 
 /*
  * Open the core on any transport (ft_open picks one from the registry):

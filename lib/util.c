@@ -50,6 +50,18 @@ ft_sleep_us(uint64_t us)
 }
 
 int
+ft_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 ft_parse_u32(const char *text, int allow_suffix, uint32_t *out)
 {
 	unsigned long long v;
@@ -109,7 +121,8 @@ ft_parse_addr_len(struct ft_ctx *ctx, const char *text, uint32_t *addr,
 		return 0;
 	if (ft_parse_u32(colon, 1, len) != 0 || *len == 0)
 		return ft_fail(ctx, FT_E_INVALID,
-		    "'%s': bad length '%s' (a positive number, K or M suffix allowed)",
+		    "'%s': bad length '%s' (a positive number, K or M suffix "
+		    "allowed)",
 		    text, colon);
 	if ((uint64_t)*addr + *len > (uint64_t)UINT32_MAX + 1)
 		return ft_fail(ctx, FT_E_INVALID,

@@ -63,9 +63,33 @@ ft_core_cancel_point(struct ft_dev *dev, const char *what, uint32_t addr)
 	    "%s interrupted before 0x%08x", what, addr);
 }
 
+/* Shift one frame's outcome into the rate window. */
+static void
+note_frame(struct ft_dev *dev, int failed)
+{
+	dev->recent_fails = dev->recent_fails << 1 | (failed ? 1u : 0u);
+	if (dev->recent_frames < FT_RATE_WINDOW)
+		dev->recent_frames++;
+}
+
+/* Failures among the frames in the window. */
+static unsigned
+recent_failures(const struct ft_dev *dev)
+{
+	uint32_t bits = dev->recent_fails;
+	unsigned n = 0;
+
+	while (bits != 0) {
+		bits &= bits - 1;
+		n++;
+	}
+	return n;
+}
+
 void
 ft_core_progress(struct ft_dev *dev)
 {
+	note_frame(dev, 0);
 	dev->fail_streak = 0;
 	dev->progress_ms = ft_now_ms();
 	if (dev->short_frames > 0)
@@ -85,10 +109,12 @@ ft_core_retry(struct ft_dev *dev, int rc, const char *what, uint32_t addr)
 		return ft_core_cancel_point(dev, what, addr);
 	/*
 	 * The budget follows progress: while blocks keep succeeding the
-	 * operation goes on; a run of failures with none in between, or
-	 * a long time without one success, ends it.
+	 * operation goes on; a run of failures with none in between, a
+	 * long time without one success, or most recent frames failing
+	 * ends it.
 	 */
 	dev->fail_streak++;
+	note_frame(dev, 1);
 	stalled = ft_now_ms() - dev->progress_ms;
 	/*
 	 * Giving up ends the operation: its message names it and the
@@ -99,6 +125,13 @@ ft_core_retry(struct ft_dev *dev, int rc, const char *what, uint32_t addr)
 		(void)ft_fail_place(dev->ctx, rc, what, addr);
 		return ft_fail_more(dev->ctx, rc, " (gave up after %u failures "
 		    "in a row)", dev->fail_streak);
+	}
+	if (dev->recent_frames == FT_RATE_WINDOW &&
+	    recent_failures(dev) > FT_RATE_FAIL_MAX) {
+		(void)ft_fail_place(dev->ctx, rc, what, addr);
+		return ft_fail_more(dev->ctx, rc, " (gave up: %u of the last "
+		    "%u frames failed; the line is too noisy)",
+		    recent_failures(dev), FT_RATE_WINDOW);
 	}
 	if (stalled > FT_STALL_LIMIT_MS) {
 		(void)ft_fail_place(dev->ctx, rc, what, addr);

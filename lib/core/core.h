@@ -94,8 +94,9 @@ int ft_core_cancel_point(struct ft_dev *dev, const char *what, uint32_t addr);
 /*
  * After a failed attempt: log it, resync the link, and tell whether the
  * caller may try again.  Returns 0 to retry or the error to give up with:
- * after fail_limit failures in a row with no success in between, or
- * FT_STALL_LIMIT_MS without one.
+ * after fail_limit failures in a row with no success in between,
+ * FT_STALL_LIMIT_MS without one, or more than FT_RATE_FAIL_MAX failures
+ * among the last FT_RATE_WINDOW frames.
  */
 int ft_core_retry(struct ft_dev *dev, int rc, const char *what,
     uint32_t addr);
@@ -108,6 +109,13 @@ void ft_core_progress(struct ft_dev *dev);
  */
 #define FT_SHORT_FRAME_BYTES 64u
 int ft_core_retryable(int rc);
+/*
+ * A line on which more than half the frames fail is not worth going on
+ * with: at that rate a 16 KiB write takes minutes, and a bad cable (one
+ * frame in four hit at 256 bytes) stays far below it.
+ */
+#define FT_RATE_WINDOW 32u
+#define FT_RATE_FAIL_MAX 16u
 /* Read one block of at most max_read bytes, retried (split on a line). */
 int ft_core_read_block(struct ft_dev *dev, uint32_t addr, uint8_t *buf,
     uint32_t len);

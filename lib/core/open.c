@@ -18,6 +18,7 @@
 static const struct ft_transport *const registry[] = {
 	[FT_TRANSPORT_USART] = &ft_transport_usart,
 	[FT_TRANSPORT_DFU] = &ft_transport_dfu,
+	[FT_TRANSPORT_KATAPULT] = &ft_transport_katapult,
 };
 
 #define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))

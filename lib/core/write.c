@@ -77,21 +77,29 @@ static int
 rewrite_piece(struct ft_dev *dev, uint32_t addr, const uint8_t *data,
     uint32_t len, uint8_t *scratch)
 {
-	unsigned streak;
+	unsigned streak, frames;
+	uint32_t fails;
 	uint64_t since;
 	uint32_t at;
 	int rc;
 
 	for (;;) {
-		/* Looking is not progress; failures while looking count. */
+		/*
+		 * Looking is not progress, nor a frame that got through for
+		 * the failure rate; failures while looking count.
+		 */
 		streak = dev->fail_streak;
 		since = dev->progress_ms;
+		fails = dev->recent_fails;
+		frames = dev->recent_frames;
 		rc = ft_core_flash_differs(dev, addr, data, len, scratch, &at);
 		if (rc == 0)
 			return 0;
 		if (dev->fail_streak < streak) {
 			dev->fail_streak = streak;
 			dev->progress_ms = since;
+			dev->recent_fails = fails;
+			dev->recent_frames = frames;
 		}
 		rc = ft_core_cancel_point(dev, "write", addr);
 		if (rc < 0)

@@ -161,13 +161,13 @@ int ft_dfu_status_err(int status);
  * Device selection (dfu-util's -d, -p, -S, -a).  ft_dfu_match_ids decides
  * on IDs and path alone, before the device is opened: a DFU-mode device
  * is matched by the ",vid:pid" IDs when given, else by "vid:pid"; a
- * runtime device by "vid:pid", never when only ",vid:pid" was given, and
- * when for_open, only when asked for by ID or path (opening one detaches
- * it).  -1 is a wildcard; m NULL matches every device (DFU-mode ones only
- * when for_open).
+ * runtime device by "vid:pid", never when only ",vid:pid" was given.  A
+ * runtime device is a candidate like a DFU-mode one, also with no IDs
+ * given (opening it detaches it).  -1 is a wildcard; m NULL matches every
+ * device.
  */
 int ft_dfu_match_ids(const struct ft_dfu_match *m,
-    const struct ft_dfu_entry *e, int for_open);
+    const struct ft_dfu_entry *e);
 /*
  * Does alt a match m's alt number and name?  The name matches the whole
  * interface string or its DfuSe layout name ("Internal Flash").

@@ -191,8 +191,7 @@ ft_dfu_free_cands(struct dfu_cand *c, size_t n)
  */
 int
 ft_dfu_scan(struct ft_ctx *ctx, libusb_context *usb,
-    const struct ft_dfu_match *m, int for_open, struct dfu_cand **out,
-    size_t *n)
+    const struct ft_dfu_match *m, struct dfu_cand **out, size_t *n)
 {
 	libusb_device **list;
 	ssize_t nd, i;
@@ -214,7 +213,7 @@ ft_dfu_scan(struct ft_ctx *ctx, libusb_context *usb,
 		struct dfu_cand *c = &cs[k];
 
 		if (!ft_dfu_describe(list[i], c) ||
-		    !ft_dfu_match_ids(m, &c->e, for_open)) {
+		    !ft_dfu_match_ids(m, &c->e)) {
 			memset(c, 0, sizeof(*c));
 			continue;
 		}
@@ -248,7 +247,7 @@ ft_dfu_list(struct ft_ctx *ctx, const struct ft_dfu_match *m,
 	if (r != 0)
 		return ft_fail(ctx, ft_dfu_usb_err(r), "libusb_init: %s",
 		    libusb_error_name(r));
-	r = ft_dfu_scan(ctx, usb, m, 0, &cs, &k);
+	r = ft_dfu_scan(ctx, usb, m, &cs, &k);
 	if (r < 0) {
 		libusb_exit(usb);
 		return r;
@@ -283,10 +282,12 @@ describe_list(const struct dfu_cand *cs, size_t n, char *out, size_t len)
 
 	out[0] = '\0';
 	for (i = 0; i < n && o < len; i++) {
-		o += (size_t)snprintf(out + o, len - o, "%s%s %04x:%04x "
-		    "serial %s", i > 0 ? "; " : "", cs[i].e.path,
-		    cs[i].e.vid, cs[i].e.pid, cs[i].e.serial[0] != '\0' ?
-		    cs[i].e.serial : "?");
+		o += (size_t)snprintf(out + o, len - o, "%s%s %04x:%04x%s%s%s "
+		    "serial %s%s", i > 0 ? "; " : "", cs[i].e.path,
+		    cs[i].e.vid, cs[i].e.pid, cs[i].e.product[0] ? " \"" : "",
+		    cs[i].e.product, cs[i].e.product[0] ? "\"" : "",
+		    cs[i].e.serial[0] != '\0' ? cs[i].e.serial : "?",
+		    cs[i].e.dfu_mode ? "" : " (runtime mode)");
 		/* Layout names ("Internal Flash") keep the list short. */
 		for (a = 0; a < cs[i].e.nalts && o < len; a++) {
 			struct ft_dfu_layout l;
@@ -322,7 +323,7 @@ wrong_alt(struct ft_ctx *ctx, libusb_context *usb,
 	any = *m;
 	any.alt = -1;
 	any.alt_name = NULL;
-	r = ft_dfu_scan(ctx, usb, &any, 1, &cs, &n);
+	r = ft_dfu_scan(ctx, usb, &any, &cs, &n);
 	if (r < 0)
 		return r;
 	if (n == 0) {
@@ -353,7 +354,7 @@ ft_dfu_select_one(struct ft_ctx *ctx, libusb_context *usb,
 	int r;
 
 	for (;;) {
-		r = ft_dfu_scan(ctx, usb, m, 1, &cs, &n);
+		r = ft_dfu_scan(ctx, usb, m, &cs, &n);
 		if (r < 0)
 			return r;
 		if (n > 0)
@@ -406,93 +407,4 @@ ft_dfu_select_one(struct ft_ctx *ctx, libusb_context *usb,
 	*out = cs[0];
 	free(cs);
 	return 0;
-}
-
-/*
- * Something other than a DFU-mode device enumerated on path since the
- * old one (absent seen, or another address): the application, as a
- * run-time DFU interface or as any other device.  DFU-mode devices are
- * left to ft_dfu_scan(), so a ROM coming back is never taken for an
- * application.
- */
-static int
-app_on_path(libusb_context *usb, const char *path, uint8_t old_addr,
-    int absent)
-{
-	libusb_device **list;
-	ssize_t nd, i;
-	int found = 0;
-
-	nd = libusb_get_device_list(usb, &list);
-	if (nd < 0)
-		return 0;
-	for (i = 0; i < nd && !found; i++) {
-		struct dfu_cand c;
-		char where[sizeof(c.e.path)];
-
-		ft_dfu_usb_path(list[i], where, sizeof(where));
-		if (strcmp(where, path) != 0)
-			continue;
-		if (ft_dfu_describe(list[i], &c) && c.e.dfu_mode)
-			continue;
-		found = absent ||
-		    libusb_get_device_address(list[i]) != old_addr;
-	}
-	libusb_free_device_list(list, 1);
-	return found;
-}
-
-/*
- * A DFU-mode device on path, re-enumerated (other address than
- * old_addr, or seen after having been absent).  The watch ends early,
- * with FT_E_NO_DEVICE, as soon as another device (the application)
- * enumerates on the path: then nothing is coming back in DFU mode.
- */
-int
-ft_dfu_wait_reenum(struct ft_ctx *ctx, libusb_context *usb, const char *path,
-    uint8_t old_addr, unsigned timeout_ms, struct dfu_cand *out,
-    int *still_there)
-{
-	struct ft_dfu_match m = { -1, -1, -1, -1, path, NULL, -1, NULL };
-	uint64_t start = ft_now_ms();
-	int absent = 0;
-	struct dfu_cand *cs;
-	size_t n;
-	int r;
-
-	if (still_there != NULL)
-		*still_there = 0;
-	while (ft_now_ms() - start < timeout_ms) {
-		r = ft_dfu_scan(ctx, usb, &m, 1, &cs, &n);
-		if (r < 0)
-			return r;
-		/* An application in runtime mode is not "back in DFU". */
-		if (n == 1 && !cs[0].e.dfu_mode) {
-			ft_dfu_free_cands(cs, n);
-			n = 0;
-			cs = NULL;
-		}
-		if (n == 0 && app_on_path(usb, path, old_addr, absent)) {
-			ft_dfu_free_cands(cs, n);
-			if (still_there != NULL)
-				*still_there = 0;
-			return ft_fail(ctx, FT_E_NO_DEVICE, "another device "
-			    "(the application) enumerated on USB path %s "
-			    "after %llu ms", path,
-			    (unsigned long long)(ft_now_ms() - start));
-		}
-		if (n == 1 && (absent || cs[0].e.address != old_addr)) {
-			*out = cs[0];
-			free(cs);
-			return 0;
-		}
-		if (n == 0)
-			absent = 1;
-		if (still_there != NULL)
-			*still_there = n == 1 && !absent;
-		ft_dfu_free_cands(cs, n);
-		dfu_sleep_ms(REENUM_SCAN_MS);
-	}
-	return ft_fail(ctx, FT_E_NO_DEVICE, "no DFU-mode device came back on "
-	    "USB path %s within %u ms", path, timeout_ms);
 }

@@ -28,18 +28,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decimal number at *p; advances *p.  -1 when none or above 2^32 - 1. */
 static int
 parse_dec(const char **p, uint32_t *out)
@@ -70,8 +58,8 @@ parse_hex_addr(const char **p, uint32_t *out)
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return -1;
 	s += 2;
-	while (hex_value(*s) >= 0) {
-		v = v * 16 + (uint64_t)hex_value(*s);
+	while (ft_hex_digit(*s) >= 0) {
+		v = v * 16 + (uint64_t)ft_hex_digit(*s);
 		if (v > UINT32_MAX)
 			return -1;
 		s++;

@@ -50,10 +50,22 @@
 #define UNPROTECT_REENUM_MS 40000	/* unprotect = mass erase + reset */
 #define MANIFEST_BUDGET_MS 5000
 #define DETACH_TIMEOUT_MAX_MS 1000	/* wValue of DFU_DETACH */
-#define REENUM_TIMEOUT_MS 5000		/* runtime -> DFU mode */
-#define LEAVE_WATCH_MS 2000		/* did it come back in DFU mode? */
+/*
+ * After a leave: how long the device may take to leave the bus, and how
+ * long after that a ROM with BOOT0 held may take to be back: its restart
+ * (tens of ms by AN2606's startup timings; 300 ms in the slowest case we
+ * test) and the host's enumeration (USB 2.0's 100 ms attach debounce, a
+ * port reset, the descriptors, udev: 430-460 ms measured on the QEMU
+ * rig, test/usbrig).  1 s covers both with room; the man page says so.
+ */
+#define LEAVE_DEPART_MS 1000
+#define LEAVE_BACK_MS 1000
+/* After an option-byte write or a readout unprotect, the ROM that must
+ * come back (BOOT0 held) or the application: the same bound. */
+#define RESET_BACK_MS 1000
+/* A runtime device that detached must come back as a ROM. */
+#define DETACH_BACK_MS 5000
 #define SCAN_INTERVAL_MS 250		/* --wait polling */
-#define REENUM_SCAN_MS 100
 #define NORMALISE_TRIES 5
 
 /* Plain DFU has no layout; the window we pretend to have. */
@@ -109,6 +121,7 @@ struct dfu_priv {
 					 * its application now */
 	uint16_t rt_vid, rt_pid;	/* runtime IDs before a detach */
 	int detached;
+	int no_watch;			/* leave without watching */
 	int strict_poll;		/* device stalls early polls */
 	unsigned poll_mult;		/* its timeouts were this short */
 	struct busy_seen busy[BUSY_SLOTS];	/* per kind of operation */
@@ -193,15 +206,48 @@ int ft_dfu_describe(libusb_device *d, struct dfu_cand *c);
 void ft_dfu_free_cands(struct dfu_cand *c, size_t n);
 /* Every DFU device matching m; candidates hold a device reference. */
 int ft_dfu_scan(struct ft_ctx *ctx, libusb_context *usb,
-    const struct ft_dfu_match *m, int for_open, struct dfu_cand **out,
-    size_t *n);
+    const struct ft_dfu_match *m, struct dfu_cand **out, size_t *n);
 /* Exactly one device, waiting up to wait_ms for one to appear. */
 int ft_dfu_select_one(struct ft_ctx *ctx, libusb_context *usb,
     const struct ft_dfu_match *m, unsigned wait_ms, struct dfu_cand *out);
-/* A DFU-mode device back on path after a reset (see discovery.c). */
-int ft_dfu_wait_reenum(struct ft_ctx *ctx, libusb_context *usb,
-    const char *path, uint8_t old_addr, unsigned timeout_ms,
-    struct dfu_cand *out, int *still_there);
+
+/* dfu/watch.c: what comes back on a USB path after a reset. */
+
+struct dfu_watch {
+	libusb_context *usb;
+	char path[32];
+	uint8_t old_addr;		/* the device's address before */
+	int hotplug;			/* events, not scans */
+	libusb_hotplug_callback_handle handle;
+	int departed;
+	uint64_t departed_ms;
+	libusb_device *arrived;		/* referenced; NULL: nothing yet */
+	uint64_t arrived_ms;
+	/* Filled for WATCH_OTHER: what enumerated instead of the ROM. */
+	uint16_t vid, pid;
+	char product[64];
+	unsigned waited_ms;		/* departure to arrival (or end) */
+};
+
+enum dfu_watch_result {
+	WATCH_STILL,		/* never left the bus within depart_ms */
+	WATCH_NOTHING,		/* left; nothing came back within arrive_ms */
+	WATCH_DFU,		/* a DFU-mode device came back: *out */
+	WATCH_OTHER,		/* another device enumerated there */
+	WATCH_INTERRUPTED,	/* the caller's cancel callback said stop */
+};
+
+/* Start watching path (before the request that resets the device). */
+void ft_dfu_watch_begin(struct dfu_watch *w, libusb_context *usb,
+    const char *path, uint8_t old_addr);
+/*
+ * Wait for the departure (at most depart_ms) and then, counted from the
+ * departure, for an arrival (at most arrive_ms).
+ */
+enum dfu_watch_result ft_dfu_watch_wait(struct ft_ctx *ctx,
+    struct dfu_watch *w, unsigned depart_ms, unsigned arrive_ms,
+    struct dfu_cand *out);
+void ft_dfu_watch_end(struct dfu_watch *w);
 
 /* dfu/transport.c: the ops table, opening, alt settings, leaving. */
 

@@ -131,11 +131,10 @@ id_ok(int want, uint16_t have)
 }
 
 int
-ft_dfu_match_ids(const struct ft_dfu_match *m, const struct ft_dfu_entry *e,
-    int for_open)
+ft_dfu_match_ids(const struct ft_dfu_match *m, const struct ft_dfu_entry *e)
 {
 	if (m == NULL)
-		return for_open ? e->dfu_mode : 1;
+		return 1;
 	if (m->path != NULL && strcmp(m->path, e->path) != 0)
 		return 0;
 	if (e->dfu_mode) {
@@ -148,11 +147,10 @@ ft_dfu_match_ids(const struct ft_dfu_match *m, const struct ft_dfu_entry *e,
 	if ((m->dfu_vid >= 0 || m->dfu_pid >= 0) && m->vid < 0 && m->pid < 0)
 		return 0;
 	/*
-	 * Opening a runtime device detaches it; do that only when asked by
-	 * ID or path, never to a webcam that happens to speak DFU.
+	 * A runtime device is a candidate like a DFU-mode one (as for
+	 * dfu-util): opening it detaches it, which the transport announces,
+	 * and with several candidates nothing is opened.
 	 */
-	if (for_open && m->vid < 0 && m->pid < 0 && m->path == NULL)
-		return 0;
 	return id_ok(m->vid, e->vid) && id_ok(m->pid, e->pid);
 }
 

@@ -86,7 +86,8 @@ ft_dfu_write_reset(struct ft_dev *dev, uint32_t addr)
 {
 	struct dfu_priv *p = dev->priv;
 	struct ft_open_opts o;
-	int r;
+	struct dfu_watch w;
+	enum dfu_watch_result res;
 
 	ft_info(dev->ctx, "the device resets to load what was written at "
 	    "0x%08x (alt %d)", addr, p->alt);
@@ -94,9 +95,11 @@ ft_dfu_write_reset(struct ft_dev *dev, uint32_t addr)
 	ft_dfu_release(p);
 	p->gone = 0;
 	reopen_opts(dev, &o);
-	r = ft_dfu_wait_reenum(dev->ctx, p->usb, p->c.e.path, p->devaddr,
-	    LEAVE_WATCH_MS, &p->c, NULL);
-	if (r == FT_E_NO_DEVICE) {
+	ft_dfu_watch_begin(&w, p->usb, p->c.e.path, p->devaddr);
+	res = ft_dfu_watch_wait(dev->ctx, &w, RESET_BACK_MS, RESET_BACK_MS,
+	    &p->c);
+	ft_dfu_watch_end(&w);
+	if (res != WATCH_DFU) {
 		ft_clear_detail(dev->ctx);
 		ft_info(dev->ctx, "the device left DFU mode and runs its "
 		    "application");
@@ -104,8 +107,6 @@ ft_dfu_write_reset(struct ft_dev *dev, uint32_t addr)
 		p->reset_away = 1;
 		return 0;
 	}
-	if (r < 0)
-		return r;
 	ft_info(dev->ctx, "the device came back in DFU mode on %s",
 	    p->c.e.path);
 	return attach(dev, &o);
@@ -118,21 +119,26 @@ detach(struct ft_dev *dev, struct dfu_cand *c)
 	struct dfu_priv *p = dev->priv;
 	unsigned tmo = c->detach_ms < DETACH_TIMEOUT_MAX_MS ?
 	    c->detach_ms : DETACH_TIMEOUT_MAX_MS;
+	struct dfu_watch w;
 	struct dfu_cand next;
+	enum dfu_watch_result res;
 	int r;
 
-	ft_info(dev->ctx, "%04x:%04x at %s is in runtime mode: detaching to "
-	    "DFU mode", c->e.vid, c->e.pid, c->e.path);
+	ft_info(dev->ctx, "detaching %04x:%04x%s%s%s at %s (in runtime mode) "
+	    "into DFU mode", c->e.vid, c->e.pid, c->e.product[0] ? " \"" : "",
+	    c->e.product, c->e.product[0] ? "\"" : "", c->e.path);
 	r = libusb_claim_interface(p->h, c->iface);
 	if (r != 0) {
 		ft_dfu_release(p);
 		return ft_dfu_fail_xfer(dev, r, "claiming the runtime "
 		    "interface", 0);
 	}
+	ft_dfu_watch_begin(&w, p->usb, c->e.path, c->e.address);
 	r = ft_dfu_ctrl(p, REQ_OUT, FT_DFU_DETACH, (uint16_t)tmo, NULL, 0,
 	    CTRL_TIMEOUT_MS);
 	if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE && r != LIBUSB_ERROR_PIPE &&
 	    r != LIBUSB_ERROR_IO) {
+		ft_dfu_watch_end(&w);
 		ft_dfu_release(p);
 		return ft_dfu_fail_xfer(dev, r, "DFU_DETACH", 0);
 	}
@@ -141,14 +147,23 @@ detach(struct ft_dev *dev, struct dfu_cand *c)
 	p->gone = 1;
 	ft_dfu_release(p);
 	p->gone = 0;
-	r = ft_dfu_wait_reenum(dev->ctx, p->usb, c->e.path, c->e.address,
-	    REENUM_TIMEOUT_MS, &next, NULL);
+	res = ft_dfu_watch_wait(dev->ctx, &w, tmo + DETACH_BACK_MS,
+	    DETACH_BACK_MS, &next);
+	ft_dfu_watch_end(&w);
 	libusb_unref_device(c->udev);
 	c->udev = NULL;
-	if (r < 0)
-		return r;
-	*c = next;
-	return 0;
+	if (res == WATCH_DFU) {
+		*c = next;
+		return 0;
+	}
+	if (res == WATCH_INTERRUPTED)
+		return ft_fail(dev->ctx, FT_E_INTERRUPTED, "interrupted while "
+		    "waiting for %s to come back in DFU mode", c->e.path);
+	return ft_fail(dev->ctx, FT_E_NO_DEVICE, "%04x:%04x at %s was asked to "
+	    "detach into DFU mode, but %s", c->e.vid, c->e.pid, c->e.path,
+	    res == WATCH_STILL ? "it stayed on the bus in runtime mode" :
+	    res == WATCH_OTHER ? "another device enumerated there" :
+	    "no DFU-mode device came back there");
 }
 
 /* The alt setting to use: asked for, or the one holding target. */
@@ -172,11 +187,19 @@ fill_info(struct ft_dev *dev, const struct ft_open_opts *opts)
 	    0x08000000u;
 	int r;
 
+	/*
+	 * A DFU device has no chip ID to read: name what is known, its
+	 * product string (or its USB IDs), and its memory's layout name.
+	 */
 	info->transport = FT_TRANSPORT_DFU;
-	info->pid = p->c.e.pid;
-	snprintf(info->name, sizeof(info->name), "%s %04x:%04x",
-	    p->c.e.vid == ST_VID ? "STM32 DFU" : "DFU", p->c.e.vid,
-	    p->c.e.pid);
+	info->pid = 0;
+	if (p->c.e.product[0] != '\0')
+		ft_strlcpy(info->name, p->c.e.product, sizeof(info->name));
+	else
+		snprintf(info->name, sizeof(info->name), "USB device "
+		    "%04x:%04x", p->c.e.vid, p->c.e.pid);
+	ft_strlcpy(info->memory, p->have_layout ? p->layout.name : "",
+	    sizeof(info->memory));
 	info->bl_version = (uint8_t)(p->c.e.bcd_device >> 8);
 	info->dfu = p->c.e;
 	info->dfu_alt = p->alt;
@@ -304,6 +327,7 @@ dfu_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	int r;
 
 	p->poll_mult = 1;
+	p->no_watch = opts->dfu_no_watch != 0;
 	r = libusb_init(&p->usb);
 	if (r != 0) {
 		p->usb = NULL;
@@ -517,62 +541,123 @@ dfu_check_image(struct ft_dev *dev, const struct ft_image *img)
 	return 0;
 }
 
+/* Send the leave request: DfuSe's, or plain DFU's manifest and reset. */
+static int
+request_leave(struct ft_dev *dev, uint32_t addr)
+{
+	struct dfu_priv *p = dev->priv;
+	unsigned tries;
+	int r;
+
+	if (!p->dfuse) {
+		r = ft_dfu_plain_finish(dev);
+		/* A manifestation-tolerant device idles: reset it. */
+		if (r == 0 && !p->gone)
+			(void)libusb_reset_device(p->h);
+		return r;
+	}
+	for (tries = 0;; tries++) {
+		r = ft_dfuse_leave_once(dev, addr);
+		if (r <= 0 || tries >= dev->retries)
+			break;
+		ft_dbg(dev->ctx, "leave refused (%s); retrying",
+		    dev->ctx->detail);
+		(void)ft_dfu_resync(dev);
+	}
+	if (r > 0)
+		return ft_fail(dev->ctx, FT_E_LEAVE, "leave: %s",
+		    dev->ctx->detail);
+	return r;
+}
+
+/* What came back on the path (or did not), as the leave report. */
+static int
+leave_outcome(struct ft_dev *dev, enum dfu_watch_result res,
+    const struct dfu_watch *w)
+{
+	struct dfu_priv *p = dev->priv;
+	struct ft_leave *lv = &dev->info.leave;
+
+	ft_strlcpy(lv->path, p->c.e.path, sizeof(lv->path));
+	lv->ms = w->waited_ms;
+	switch (res) {
+	case WATCH_DFU:
+		lv->outcome = FT_LEAVE_STAYED;
+		return ft_fail(dev->ctx, FT_E_STAYED, "the device came back in "
+		    "DFU mode on %s %u ms after it left: BOOT0 is still held "
+		    "high (remove the bridge or jumper and reset)",
+		    p->c.e.path, w->waited_ms);
+	case WATCH_OTHER:
+		lv->outcome = FT_LEAVE_APP;
+		lv->vid = w->vid;
+		lv->pid = w->pid;
+		ft_strlcpy(lv->product, w->product, sizeof(lv->product));
+		ft_dbg(dev->ctx, "left DFU mode: %04x:%04x \"%s\" enumerated "
+		    "on %s %u ms after it left the bus", w->vid, w->pid,
+		    w->product, p->c.e.path, w->waited_ms);
+		return 0;
+	case WATCH_INTERRUPTED:
+		lv->outcome = FT_LEAVE_SENT;
+		ft_dbg(dev->ctx, "left DFU mode; the watch was interrupted");
+		return 0;
+	default:
+		lv->outcome = FT_LEAVE_GONE;
+		ft_dbg(dev->ctx, "left DFU mode: nothing on %s within %u ms of "
+		    "leaving the bus", p->c.e.path, w->waited_ms);
+		return 0;
+	}
+}
+
+/*
+ * Leave DFU mode and watch the USB path from the moment the device
+ * leaves the bus: the application enumerating there, nothing within
+ * LEAVE_BACK_MS, or the ROM back (BOOT0 held).  A device that does not
+ * leave at all lost the request: ask again while it still answers.
+ */
 static int
 dfu_go(struct ft_dev *dev, uint32_t addr)
 {
 	struct dfu_priv *p = dev->priv;
 	struct dfu_status st;
+	struct dfu_watch w;
 	struct dfu_cand back;
-	unsigned attempt, tries = 0;
-	int r, still = 0;
+	enum dfu_watch_result res;
+	unsigned attempt;
+	int r;
 
 	if (p->reset_away) {
 		ft_dbg(dev->ctx, "the device already left DFU mode");
+		dev->info.leave.outcome = FT_LEAVE_GONE;
 		return 0;
 	}
 	for (attempt = 0;; attempt++) {
-		if (!p->dfuse) {
-			r = ft_dfu_plain_finish(dev);
-			if (r < 0)
-				return r;
-			/* A manifestation-tolerant device idles: reset. */
-			if (!p->gone)
-				(void)libusb_reset_device(p->h);
-		} else {
-			for (;; tries++) {
-				r = ft_dfuse_leave_once(dev, addr);
-				if (r <= 0 || tries >= dev->retries)
-					break;
-				ft_dbg(dev->ctx, "leave refused (%s); "
-				    "retrying", dev->ctx->detail);
-				(void)ft_dfu_resync(dev);
-			}
-			if (r < 0)
-				return r;
-			if (r > 0)
-				return ft_fail(dev->ctx, FT_E_LEAVE,
-				    "leave: %s", dev->ctx->detail);
+		ft_dfu_watch_begin(&w, p->usb, p->c.e.path, p->devaddr);
+		r = request_leave(dev, addr);
+		if (r < 0) {
+			ft_dfu_watch_end(&w);
+			return r;
 		}
-		r = ft_dfu_wait_reenum(dev->ctx, p->usb, p->c.e.path,
-		    p->devaddr, LEAVE_WATCH_MS, &back, &still);
-		if (r == 0) {
+		if (p->no_watch) {
+			ft_dfu_watch_end(&w);
+			dev->info.leave.outcome = FT_LEAVE_SENT;
+			ft_strlcpy(dev->info.leave.path, p->c.e.path,
+			    sizeof(dev->info.leave.path));
+			break;
+		}
+		res = ft_dfu_watch_wait(dev->ctx, &w, LEAVE_DEPART_MS,
+		    LEAVE_BACK_MS, &back);
+		if (res == WATCH_DFU)
 			libusb_unref_device(back.udev);
+		if (res != WATCH_STILL) {
+			r = leave_outcome(dev, res, &w);
+			ft_dfu_watch_end(&w);
 			p->gone = 1;
 			ft_dfu_release(p);
-			return ft_fail(dev->ctx, FT_E_STAYED, "the device came "
-			    "back in DFU mode on %s: BOOT0 is still held high "
-			    "(remove the bridge or jumper and reset)",
-			    p->c.e.path);
-		}
-		if (r != FT_E_NO_DEVICE)
-			return r;
-		if (!still)
+			if (r < 0)
+				return r;
 			break;
-		/*
-		 * Still there with the same address: the request was lost
-		 * (a stalled final status looks like a leave).  Ask again
-		 * while it still answers.
-		 */
+		}
+		ft_dfu_watch_end(&w);
 		if (!p->dfuse)
 			return ft_fail(dev->ctx, FT_E_STAYED, "the download is "
 			    "manifested, but the device stays in DFU mode on "
@@ -583,7 +668,7 @@ dfu_go(struct ft_dev *dev, uint32_t addr)
 		    ft_dfu_get_status(p, &st, CTRL_TIMEOUT_MS) < 0)
 			return ft_fail(dev->ctx, FT_E_LEAVE, "the device is "
 			    "still on %s in DFU mode %d ms after the leave "
-			    "request", p->c.e.path, LEAVE_WATCH_MS);
+			    "request", p->c.e.path, LEAVE_DEPART_MS);
 		ft_dbg(dev->ctx, "the device did not leave (%s); again",
 		    ft_dfu_state_name(st.state));
 		(void)ft_dfu_resync(dev);
@@ -602,6 +687,8 @@ dfu_protect(struct ft_dev *dev, enum ft_protect_op op)
 	struct ft_open_opts o;
 	uint8_t cmd = FT_DFUSE_READ_UNPROTECT;
 	struct dfu_status st;
+	struct dfu_watch w;
+	enum dfu_watch_result res;
 	int r;
 
 	if (op != FT_READOUT_UNPROTECT || !p->dfuse)
@@ -616,18 +703,28 @@ dfu_protect(struct ft_dev *dev, enum ft_protect_op op)
 	if (r < 0)
 		return ft_dfu_fail_xfer(dev, r, "READ_UNPROTECT", 0);
 	/* The first poll starts it; the device then erases and resets. */
+	ft_dfu_watch_begin(&w, p->usb, p->c.e.path, p->devaddr);
 	r = ft_dfu_get_status(p, &st, CTRL_TIMEOUT_MS);
-	if (r == 0 && st.status != FT_DFU_OK)
+	if (r == 0 && st.status != FT_DFU_OK) {
+		ft_dfu_watch_end(&w);
 		return ft_dfu_fail_status(dev, &st, "READ_UNPROTECT", 0);
+	}
 	ft_info(dev->ctx, "read-out unprotect: the device mass-erases and "
 	    "resets");
 	p->gone = 1;
 	ft_dfu_release(p);
 	p->gone = 0;
-	r = ft_dfu_wait_reenum(dev->ctx, p->usb, p->c.e.path, p->devaddr,
-	    UNPROTECT_REENUM_MS, &p->c, NULL);
-	if (r < 0)
-		return r;
+	res = ft_dfu_watch_wait(dev->ctx, &w, UNPROTECT_REENUM_MS,
+	    RESET_BACK_MS, &p->c);
+	ft_dfu_watch_end(&w);
+	if (res != WATCH_DFU)
+		return ft_fail(dev->ctx, res == WATCH_INTERRUPTED ?
+		    FT_E_INTERRUPTED : FT_E_NO_DEVICE, "read-out unprotect: "
+		    "%s on USB path %s after the reset (the flash is erased; "
+		    "reset the chip into the bootloader to go on)",
+		    res == WATCH_STILL ? "the device did not reset" :
+		    res == WATCH_OTHER ? "another device came back" :
+		    "no DFU-mode device came back", p->c.e.path);
 	memset(&o, 0, sizeof(o));
 	o.dfu.vid = o.dfu.pid = o.dfu.dfu_vid = o.dfu.dfu_pid = -1;
 	o.dfu.alt = p->alt;

@@ -32,25 +32,13 @@ ft_text_next_line(const uint8_t *buf, size_t len, size_t *pos,
 	return 1;
 }
 
-static int
-ft_text_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Index of the first non-hex character of s[0..n), or n. */
 static size_t
 hex_span(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && ft_text_hexval(s[i]) >= 0; i++)
+	for (i = 0; i < n && ft_hex_digit(s[i]) >= 0; i++)
 		;
 	return i;
 }
@@ -87,8 +75,8 @@ ft_text_decode_hex(struct ft_ctx *ctx, const char *name, unsigned lineno,
 		    "%s:%u: wrong length: %zu bytes, a record holds at most "
 		    "%zu", name, lineno, n / 2, max);
 	for (i = 0; i < n / 2; i++)
-		out[i] = (uint8_t)(ft_text_hexval(s[2 * i]) << 4 |
-		    ft_text_hexval(s[2 * i + 1]));
+		out[i] = (uint8_t)(ft_hex_digit(s[2 * i]) << 4 |
+		    ft_hex_digit(s[2 * i + 1]));
 	*nbytes = n / 2;
 	return 0;
 }

@@ -540,11 +540,12 @@ usart_reset(struct ft_dev *dev)
 }
 
 /*
- * After a command that makes the chip reset itself: give the ROM time to
- * boot, sync again and re-read Get (protection changes what it offers).
+ * After a command or a write that makes the chip reset itself (option
+ * bytes): give the ROM time to boot, sync again and re-read Get
+ * (protection changes what it offers).
  */
-static int
-reconnect(struct ft_dev *dev)
+int
+ft_usart_reconnect(struct ft_dev *dev)
 {
 	uint8_t version;
 	int rc;
@@ -596,7 +597,7 @@ usart_protect(struct ft_dev *dev, enum ft_protect_op which)
 	rc = ft_usart_wait_ack(dev, &op, "the operation", ms);
 	if (rc < 0)
 		return rc;
-	return reconnect(dev);
+	return ft_usart_reconnect(dev);
 }
 
 static int
@@ -636,7 +637,7 @@ usart_write_protect(struct ft_dev *dev, const struct ft_erase_unit *units,
 	    PROTECT_ACK_TIMEOUT_MS + ft_usart_wire_ms(u, (size_t)len + 1));
 	if (rc < 0)
 		return rc;
-	return reconnect(dev);
+	return ft_usart_reconnect(dev);
 }
 
 /* Image data in the secure area is refused before anything is erased. */
@@ -677,4 +678,5 @@ const struct ft_transport ft_transport_usart = {
 	.write_protect = usart_write_protect,
 	.check_image = usart_check_image,
 	.resync = ft_usart_resync,
+	.reconnect = ft_usart_reconnect,
 };

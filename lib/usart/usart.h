@@ -213,4 +213,7 @@ void ft_usart_copy_commands(struct ft_dev *dev);
 /* Identify the chip and fill dev->info and the block sizes. */
 int ft_usart_identify(struct ft_dev *dev, const struct ft_open_opts *opts);
 
+/* usart/transport.c: the reconnect op, after the chip reset itself. */
+int ft_usart_reconnect(struct ft_dev *dev);
+
 #endif /* FT_USART_USART_H */

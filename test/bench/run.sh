@@ -9,8 +9,9 @@
 # Usage: sh test/bench/run.sh [BUILD-DIR] [CASE...]
 #   cases: usart usart-pipe usart-ftdi usart-same usart-same-crc
 #          usart-read usart-read-off dfu100 dfu-busy dfu-same dfu-read
-#          dfu-blank mem usbrig  (default: all)
+#          dfu-blank mem usbrig katapult  (default: all)
 #   usbrig: the DFU cases on a real kernel's USB stack (test/bench/usbrig.sh)
+#   katapult: Katapult over USB, UART and CAN (test/bench/katapult.sh)
 #   usart-pipe is usart with flashtool's --pipeline (stm32flash the same).
 #   usart-read: 64 KiB read from the F401 model (reads go in bursts by
 #   default); usart-read-off the same with --pipeline=off.
@@ -36,7 +37,7 @@ for t in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
 	[ -e "$t" ] || { echo "missing $t: run make bench" >&2; exit 1; }
 done
 cases=${*:-usart usart-pipe usart-ftdi usart-same usart-same-crc usart-read \
-usart-read-off dfu100 dfu-busy dfu-same dfu-read dfu-blank mem usbrig}
+usart-read-off dfu100 dfu-busy dfu-same dfu-read dfu-blank mem usbrig katapult}
 
 # Deterministic contents: an image and an "old firmware" that differs
 # from it in every page.
@@ -237,6 +238,7 @@ for c in $cases; do
 	    "erase_poll=100 write_poll=100 cmd_poll=100 mass_poll=100" ;;
 	dfu-read) dfu_read_case ;;
 	usbrig) sh "$top/test/bench/usbrig.sh" "$build" ;;
+	katapult) sh "$top/test/bench/katapult.sh" "$build" ;;
 	mem) mem_case ;;
 	*) echo "unknown case $c" >&2; exit 2 ;;
 	esac

@@ -1,6 +1,6 @@
 # End-to-end: parity errors on the line.  AN3155 Read Memory data carry
 # no checksum, so a byte that fails the parity check must make flashtool
-# read the block again (INPCK|PARMRK, lib/usart/serial.c), never land in the
+# read the block again (INPCK|PARMRK, lib/serial.c), never land in the
 # backup.  A pty has no parity: stm32-usart-sim --parity-errors RATE
 # sends damaged bytes behind an escape and libft-shim.so, with
 # FT_SHIM_PARITY=1, delivers them as the Linux tty layer would under the

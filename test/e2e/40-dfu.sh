@@ -262,7 +262,7 @@ err_has swap-vanish "erased but not yet written: 0x08000000-0x08007fff"
 # --- runtime device: DFU_DETACH, USB reset, DFU mode on the same path ----
 on rt
 ft detach 0 -d 1209:0001 -w "$T/img.bin"
-err_has detach "runtime mode: detaching"
+err_has detach 'detaching 1209:0001 "usbsim runtime app" at 1-5 \(in runtime mode\) into DFU mode'
 err_has detach "Left DFU mode"
 log_has detach "1-5 DETACH wValue=1000"
 log_has detach "1-5 USB_RESET in appDETACH -> DFU mode"
@@ -298,6 +298,61 @@ on h
 ft boot0-held 7 --path 1-8 -w "$T/img.bin"
 err_has boot0-held "BOOT0"
 same_bytes "boot0-held: written anyway" "$(expected "$T/img.bin" 32768)" "$T/h.flash"
+
+# --- after the leave: what comes back on the path, watched ---------------
+# The application enumerates 200 ms after the leave; nothing comes back;
+# the ROM is back (BOOT0, above); not watched at all.  Each says so, in
+# words and in --json, and a device that stays gone costs at most the
+# 1 s watch from the moment it left.
+LV="$T/leave.cfg"
+cat >"$LV" <<EOF
+f042 path=2-1 flash=$T/lv1.flash state=$T/lv1.state log=$T/lv1.log app=1d50:614e reenum=200
+f042 path=2-2 flash=$T/lv2.flash state=$T/lv2.state log=$T/lv2.log
+f042 path=2-3 flash=$T/lv3.flash state=$T/lv3.state log=$T/lv3.log boot0=held
+EOF
+ftc "$LV" leave-app 0 --path 2-1 --json -w "$T/img.bin"
+err_has leave-app 'Left DFU mode, starting at 0x08000000: 1d50:614e .*enumerated on 2-1 [0-9]+ ms after it left the bus'
+json_is leave-app '.leave.outcome == "application" and .leave.id == "1d50:614e" and .leave.path == "2-1" and .leave.ms >= 150' \
+    'd["leave"]["outcome"] == "application" and d["leave"]["id"] == "1d50:614e" and d["leave"]["ms"] >= 150'
+t0=$(date +%s%N)
+ftc "$LV" leave-gone 0 --path 2-2 --json -w "$T/img.bin"
+gone_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+err_has leave-gone 'Left DFU mode, starting at 0x08000000: it left the bus and nothing came back on 2-2 within 1[0-9][0-9][0-9] ms'
+json_is leave-gone '.leave.outcome == "gone" and .leave.ms >= 1000 and .leave.ms < 1300' \
+    'd["leave"]["outcome"] == "gone" and 1000 <= d["leave"]["ms"] < 1300'
+ok "leave-gone: the watch is bounded ($gone_ms ms for the whole run)" test "$gone_ms" -lt 2500
+ftc "$LV" leave-boot0-json 7 --path 2-3 --json -w "$T/img.bin"
+json_is leave-boot0-json '.leave.outcome == "stayed" and .error.name == "FT_E_STAYED" and .exit == 7' \
+    'd["leave"]["outcome"] == "stayed" and d["exit"] == 7'
+rm -f "$T/lv3.state"
+t0=$(date +%s%N)
+ftc "$LV" leave-no-watch 0 --path 2-3 --no-watch --json -w "$T/img.bin"
+nw_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+err_has leave-no-watch 'Left DFU mode, starting at 0x08000000: not watched'
+json_is leave-no-watch '.leave.outcome == "not_watched"' 'd["leave"]["outcome"] == "not_watched"'
+ok "leave-no-watch: no watch time ($nw_ms ms)" test "$nw_ms" -lt 1000
+ftc "$LV" no-watch-and-stay 2 --path 2-1 --no-watch --stay -w "$T/img.bin"
+err_has no-watch-and-stay "choose one"
+
+# --- a runtime-mode device is a candidate without -d -----------------------
+RT="$T/runtime.cfg"
+echo "runtime path=3-1 flash=$T/rt2.flash state=$T/rt2.state log=$T/rt2.log" >"$RT"
+ftc "$RT" runtime-alone 0 -w "$T/img.bin"
+err_has runtime-alone 'detaching 1209:0001 "usbsim runtime app" at 3-1 \(in runtime mode\) into DFU mode'
+err_has runtime-alone 'Device 0483:df11 "STM32  BOOTLOADER" at 3-1, serial FFFFFFFEFFFF: Internal Flash, 32 KiB at 0x08000000'
+rm -f "$T/rt2.state"
+printf '%s\n%s\n' "runtime path=3-1 flash=$T/rt2.flash state=$T/rt2.state log=$T/rt2.log" \
+    "f042 path=3-2 flash=$T/rt3.flash state=$T/rt3.state log=$T/rt3.log" >"$RT"
+SIM_LOG="$T/rt2.log"; : >"$SIM_LOG"
+ftc "$RT" runtime-and-rom 5 -w "$T/img.bin"
+err_has runtime-and-rom '3-1 1209:0001 "usbsim runtime app" serial [^ ]* \(runtime mode\)'
+err_has runtime-and-rom '3-2 0483:df11 "STM32  BOOTLOADER" serial FFFFFFFEFFFF'
+log_lacks runtime-and-rom-not-detached "DETACH"
+# Identify names what a DFU device is: no chip ID, its USB strings and
+# its memory.
+ftc "$RT" dfu-json-identify-names 0 --path 3-2 --json
+json_is dfu-json-identify-names '.device.pid == null and .device.name == "STM32  BOOTLOADER" and .device.usb.product == "STM32  BOOTLOADER" and .device.usb.memory == "Internal Flash"' \
+    'd["device"]["pid"] is None and d["device"]["usb"]["memory"] == "Internal Flash"'
 
 # --- .dfu files with several targets ------------------------------------
 # The fixture: alt 0 at 0x08000000 (40 bytes) and 0x08001000 (17), alt 1
@@ -379,8 +434,8 @@ f042 path=1-1.3 flash=$T/b.flash state=$T/b.state log=$T/b.log
 EOF
 on b
 ftc "$TWO" ambiguous 5 -w "$T/img.bin"
-err_has ambiguous "1-1\.2 0483:df11 serial FFFFFFFEFFFF"
-err_has ambiguous "1-1\.3 0483:df11 serial FFFFFFFEFFFF"
+err_has ambiguous '1-1\.2 0483:df11 "STM32  BOOTLOADER" serial FFFFFFFEFFFF'
+err_has ambiguous '1-1\.3 0483:df11 "STM32  BOOTLOADER" serial FFFFFFFEFFFF'
 err_has ambiguous "--path"
 log_lacks "ambiguous: nothing touched" "ERASE|WRITE"
 cp "$T/a.flash" "$T/a-before.bin"

@@ -1,5 +1,6 @@
 # End-to-end: SIGINT, SIGTERM or SIGHUP at a random moment of a write or a
-# read, FT_INTR_TRIALS times per transport (default 50).
+# read, FT_INTR_TRIALS times per transport (default 50; Katapult, over a
+# UART and over USB: FT_INTR_KP_TRIALS, default half that).
 #
 # The signal goes out only once the operation is under way - the
 # simulator has logged the last identification command (USART) or the
@@ -309,4 +310,116 @@ if [ -f "$USB_SIM" ]; then
 	run dfu-intr-repair env FT_USBSIM="$cfg" LD_PRELOAD="$PRE" "$FLASHTOOL" --dfu --stay -w "$T/dimg.bin"
 	[ "$RC" -eq 0 ] && pass dfu-intr-repair || fail "dfu-intr-repair: exit $RC"
 	same_bytes dfu-intr-repair-flash "$T/dimg.bin" "$T/d.flash" 0 $DIMG
+fi
+
+# --- Katapult: an F042 over a UART and a G0B1 over USB CDC (katapult-sim,
+# timing on).  A stop names the block: the end of the last block the
+# device acknowledged, or the start of the one in flight when the signal
+# came.  COMPLETE never goes after a stop, the board stays in Katapult,
+# the port's settings are as before, and a read leaves no file.
+KSIM="$FT_BUILD/test/sim/katapult-sim"
+KTRIALS=${FT_INTR_KP_TRIALS:-$((TRIALS / 2))}
+# kp_stop_ok ERR SEG: the reasons (empty: none) a stop is wrong.
+kp_stop_ok() {
+	_at=$(stop_at "$1")
+	[ -n "$_at" ] || { echo "; no 'interrupted before ADDR'"; return; }
+	_k=${_at% *} _a=$((${_at#* }))
+	case $_k in
+	write) _cmd=SEND_BLOCK ;;
+	*) _cmd=REQUEST_BLOCK ;;
+	esac
+	_last=$(sed -n "s/.* $_cmd \(0x[0-9a-f]*\) -> ACK.*/\1/p" "$2" |
+	    tail -n 1)
+	[ -n "$_last" ] || _last=$KBASE
+	[ "$_a" -eq $((_last + 64)) ] || [ "$_a" -eq $((_last)) ] ||
+		echo "; stopped before ${_at#* }, the last $_cmd was $_last"
+}
+if [ -x "$KSIM" ]; then
+	KIMG=16384 KBASE=0x08002000
+	randimg $KIMG >"$T/kimg.bin"
+	for kl in uart usb; do
+		model=f042
+		[ $kl = usb ] && model=g0b1
+		rm -rf "$T/kp-byid" "$T/kp.flash"
+		mkdir -p "$T/kp-byid"
+		"$KSIM" --$kl --model $model --timing --link "$T/kp.tty" \
+		    --by-id "$T/kp-byid" --flash "$T/kp.flash" \
+		    --log "$T/kp-$kl.log" --state "$T/kp.state" \
+		    2>"$T/kp.err" &
+		kpid=$!
+		SIM_PIDS="$SIM_PIDS $kpid"
+		n=0
+		while [ ! -e "$T/kp.tty" ] && [ $n -lt 100 ]; do
+			sleep 0.05; n=$((n + 1))
+		done
+		port=$T/kp.tty
+		[ $kl = usb ] && port=$(ls "$T"/kp-byid/usb-*)
+		before=$(stty -g -F "$port" 2>/dev/null)
+		bad=0 stopped=0 KINDS=""
+		i=1
+		while [ "$i" -le "$KTRIALS" ]; do
+			sig=$(pick_signal "$i")
+			if [ $((i % 3)) -eq 0 ]; then
+				act="-r $T/kread-$i.bin -S $KBASE:$KIMG" max=1200
+			else
+				act="-w $T/kimg.bin --no-diff --stay" max=2500
+			fi
+			log="$T/kp-$kl.log"
+			n0=$(($(wc -l <"$log") + 1))
+			# shellcheck disable=SC2086
+			"$FLASHTOOL" --katapult $act "$port" >"$T/k$i.out" \
+			    2>"$T/k$i.err" &
+			p=$!
+			why=""
+			if wait_start "$log" "$n0" "$p" 'CONNECT -> ACK'; then
+				sleep "$(pick "$i" 11 $max)"
+				kill -$sig $p 2>/dev/null
+			else
+				why="; the operation did not start"
+				kill -KILL $p 2>/dev/null
+			fi
+			wait $p
+			rc=$?
+			tail -n +"$n0" "$log" >"$T/k$i.seg"
+			case $rc in
+			0) ;;
+			10)
+				stopped=$((stopped + 1))
+				why="$why$(kp_stop_ok "$T/k$i.err" "$T/k$i.seg")"
+				at=$(stop_at "$T/k$i.err")
+				KINDS="$KINDS ${at% *}"
+				grep -q 'COMPLETE' "$T/k$i.seg" &&
+					why="$why; COMPLETE after the stop"
+				;;
+			*) why="$why; exit $rc" ;;
+			esac
+			case $act in
+			-r*)
+				[ "$rc" -ne 0 ] && [ -e "$T/kread-$i.bin" ] &&
+					why="$why; partial -r target"
+				ls "$T"/kread-$i.bin.* >/dev/null 2>&1 &&
+					why="$why; temporary left"
+				;;
+			esac
+			grep -q '^state=katapult$' "$T/kp.state" ||
+				why="$why; the board left Katapult"
+			[ "$(stty -g -F "$port" 2>/dev/null)" = "$before" ] ||
+				why="$why; port settings changed"
+			trial_verdict "katapult-$kl-intr-$i ($sig, $act)" \
+			    "$T/k$i.err"
+			i=$((i + 1))
+		done
+		echo "katapult $kl: $KTRIALS trials: $stopped interrupted" \
+			"(write $(count write), verify $(count verify)," \
+			"read $(count read)), $bad bad"
+		[ "$bad" -eq 0 ] && pass "katapult-$kl-interrupts: $KTRIALS trials, $stopped stopped at a block with status 10, no COMPLETE"
+		[ "$stopped" -gt 0 ] && pass "katapult-$kl-some-stopped" ||
+			fail "katapult-$kl-interrupts: no trial was interrupted"
+		expect_rc "katapult-$kl-intr-repair" 0 "$FLASHTOOL" --katapult \
+		    --stay -w "$T/kimg.bin" "$port"
+		same_bytes "katapult-$kl-intr-repair-flash" "$T/kp.flash" \
+		    "$T/kimg.bin" 8192 $KIMG
+		kill $kpid 2>/dev/null
+		wait $kpid 2>/dev/null
+	done
 fi

@@ -16,7 +16,9 @@
 #    simulator is frozen with SIGSTOP), so flashtool is waiting, retrying
 #    or resyncing; a signal then ends the run within DEAD_STOP_MS with
 #    status 10, naming where it stopped and the ranges erased but not
-#    yet written, not after the retries run out.
+#    yet written, not after the retries run out;
+#  - Katapult: a signal while flashtool looks for Katapult behind a
+#    Klipper that ignores the request, and on a dead line mid-write.
 . "$FT_TOP/test/e2e/lib.sh"
 [ -x "$USART_SIM" ] || { fail "edges: $USART_SIM not built"; exit 1; }
 [ -f "$SHIM" ] || { fail "edges: $SHIM not built"; exit 1; }
@@ -290,4 +292,90 @@ if [ -f "$USB_SIM" ]; then
 	done
 	echo "dfu dead: $DFU_TRIALS trials, slowest exit $worst ms after the signal, $bad bad"
 	[ "$bad" -eq 0 ] && pass "edges-dfu-dead: $DFU_TRIALS trials, status 10 within $worst ms (bound $DFU_STOP_MS ms), interface released"
+fi
+
+# --- Katapult (katapult-sim over a UART, timing on):
+#  - looking: a UART Klipper without Katapult ignores the bootloader
+#    request, so flashtool sends CONNECT for 3 s; a signal then ends the
+#    run within KP_STOP_MS with status 10 and "nothing was changed";
+#  - dead line: Katapult stops answering in the middle of a write (the
+#    simulator frozen); a signal ends the run within KP_STOP_MS with
+#    status 10, naming the block, without COMPLETE.
+KSIM="$FT_BUILD/test/sim/katapult-sim"
+KP_STOP_MS=800
+[ "${VALGRIND:-0}" = 1 ] && KP_STOP_MS=3000
+if [ -x "$KSIM" ]; then
+	randimg 8192 >"$T/kp-app.bin"
+	rm -f "$T/kp-look.flash"
+	"$KSIM" --uart --model f042 --timing --start app --no-katapult \
+	    --app-image "$T/kp-app.bin" --link "$T/kp-look.tty" \
+	    --flash "$T/kp-look.flash" --log "$T/kp-look.log" \
+	    2>"$T/kp-look.err" &
+	kpid=$!
+	SIM_PIDS="$SIM_PIDS $kpid"
+	n=0
+	while [ ! -e "$T/kp-look.tty" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+	before=$(stty -g -F "$T/kp-look.tty" 2>/dev/null)
+	bad=0 worst=0
+	i=1
+	while [ "$i" -le "$TRIALS" ]; do
+		sig=$(pick_signal "$i")
+		n0=$(($(wc -l <"$T/kp-look.log") + 1))
+		"$FLASHTOOL" --katapult -w "$T/small.bin" "$T/kp-look.tty" \
+		    >"$T/kl-$i.out" 2>"$T/kl-$i.err" &
+		p=$!
+		why=""
+		wait_start "$T/kp-look.log" "$n0" "$p" 'REQUEST serial' ||
+			why="; the request never came"
+		sleep "$(pick "$i" 9 2500)"
+		stop_timed "$sig" "$p" "$KP_STOP_MS"
+		grep -q 'nothing was changed' "$T/kl-$i.err" ||
+			why="$why; no 'nothing was changed'"
+		[ "$(stty -g -F "$T/kp-look.tty" 2>/dev/null)" = "$before" ] ||
+			why="$why; port settings changed"
+		trial_verdict "edge-kp-look-$i ($sig)" "$T/kl-$i.err"
+		i=$((i + 1))
+	done
+	kill $kpid 2>/dev/null
+	wait $kpid 2>/dev/null
+	echo "katapult looking: $TRIALS trials, slowest exit $worst ms, $bad bad"
+	report kp-look "$bad" "status 10 within $worst ms (bound $KP_STOP_MS ms), port restored"
+
+	bad=0 worst=0
+	i=1
+	while [ "$i" -le "$TRIALS" ]; do
+		sig=$(pick_signal "$i")
+		rm -f "$T/kp-dead.flash" "$T/kp-dead.log" "$T/kp-dead.tty"
+		"$KSIM" --uart --model f042 --timing --link "$T/kp-dead.tty" \
+		    --flash "$T/kp-dead.flash" --log "$T/kp-dead.log" \
+		    2>"$T/kp-dead.err" &
+		kpid=$!
+		n=0
+		while [ ! -e "$T/kp-dead.tty" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+		"$FLASHTOOL" --katapult -w "$T/img.bin" --no-diff "$T/kp-dead.tty" \
+		    >"$T/kd-$i.out" 2>"$T/kd-$i.err" &
+		p=$!
+		why=""
+		nth=$((1 + i % 40))
+		_w=0
+		while [ "$(grep -c 'SEND_BLOCK 0x' "$T/kp-dead.log" 2>/dev/null)" -lt "$nth" ] &&
+		    kill -0 "$p" 2>/dev/null && [ $_w -lt 6000 ]; do
+			sleep 0.002
+			_w=$((_w + 1))
+		done
+		kill -STOP "$kpid"
+		sleep "$(pick "$i" 13 2500)"
+		stop_timed "$sig" "$p" "$KP_STOP_MS"
+		kill -CONT "$kpid"
+		grep -Eq 'write interrupted before 0x080[0-9a-f]{5}' "$T/kd-$i.err" ||
+			why="$why; no 'write interrupted before ADDR'"
+		grep -q 'COMPLETE' "$T/kp-dead.log" && why="$why; COMPLETE sent"
+		trial_verdict "edge-kp-dead-$i ($sig, frozen after block $nth)" \
+		    "$T/kd-$i.err"
+		kill $kpid 2>/dev/null
+		wait $kpid 2>/dev/null
+		i=$((i + 1))
+	done
+	echo "katapult dead line: $TRIALS trials, slowest exit $worst ms, $bad bad"
+	report kp-dead "$bad" "status 10 within $worst ms (bound $KP_STOP_MS ms), no COMPLETE"
 fi

@@ -6,23 +6,6 @@ T="$FT_OUT/cli"
 rm -rf "$T"
 mkdir -p "$T"
 
-# jq when installed, else python3: FILTER is a jq expression for jq and
-# a Python expression over `d` for python3.
-if [ -n "$FT_JSON_TOOL" ]; then JSON=$FT_JSON_TOOL
-elif command -v jq >/dev/null 2>&1; then JSON=jq; else JSON=python3; fi
-# json_is NAME JQ-EXPR PY-EXPR: NAME.out holds exactly one JSON document
-# and the expression is true of it.
-json_is() {
-	_f="$FT_OUT/$1.out"
-	if [ "$JSON" = jq ]; then
-		_docs=$(jq -s length "$_f" 2>/dev/null)
-		[ "$_docs" = 1 ] && jq -e "$2" "$_f" >/dev/null 2>&1
-	else
-		python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$_f"
-	fi
-	if [ $? -eq 0 ]; then pass "$1 json: $2"; else fail "$1 json: not $2: $(head -c 600 "$_f")"; fi
-}
-
 # A vector table linked for 0x08008000: stack 0x20001000, reset vector
 # 0x08008101 (Thumb), then filler.
 mkimg() {

@@ -12,7 +12,7 @@ expect_rc help 0 "$FLASHTOOL" --help
 # in the part before the description (two spaces further on).
 awk '/^  +-/ { sub(/^ +/, ""); i = index($0, "  ");
 	if (i) $0 = substr($0, 1, i - 1); print }' "$FT_OUT/help.out" |
-	grep -oE -- '--?[A-Za-z][A-Za-z-]*' | sort -u >"$T/help.opts"
+	grep -oE -- '--?[A-Za-z][A-Za-z0-9-]*' | sort -u >"$T/help.opts"
 # The man page's option list: ".It Fl x ..." and ".It ... Fl Fl long"
 # between "The options are:" and the next subsection.
 awk '/^The options are:/ { on = 1; next } /^\.S[hs] / { on = 0 }
@@ -21,7 +21,7 @@ awk '/^The options are:/ { on = 1; next } /^\.S[hs] / { on = 0 }
 			if ($(i + 1) == "Fl") { print "--" $(i + 2); i += 2 }
 			else { print "-" $(i + 1); i++ }
 		}
-	}' "$MAN" | sed 's/[^A-Za-z-].*$//' | sort -u >"$T/man.opts"
+	}' "$MAN" | sed 's/[^A-Za-z0-9-].*$//' | sort -u >"$T/man.opts"
 ok "help lists options" test "$(wc -l <"$T/help.opts")" -gt 40
 ok "man lists options" test "$(wc -l <"$T/man.opts")" -gt 40
 comm -23 "$T/help.opts" "$T/man.opts" >"$T/only-help"

@@ -46,12 +46,20 @@ plant lib/core/open.c '#include "dfu/dfu.h"'
 layers core-includes-dfu 1 'lib/core/open.c: the core includes the dfu'
 
 fresh
-plant lib/core/write.c '#include "usart/serial.h"'
+plant lib/core/write.c '#include "usart/an3155.h"'
 layers core-includes-usart 1 'the core includes the usart'
 
 fresh
 plant lib/dfu/request.c '#include "usart/an3155.h"'
 layers dfu-includes-usart 1 'the dfu transport includes "usart/an3155.h"'
+
+fresh
+plant lib/katapult/link.c '#include "usart/usart.h"'
+layers katapult-includes-usart 1 'the katapult transport includes "usart/usart.h"'
+
+fresh
+plant lib/katapult/entry.c '#include "dfu/session.h"'
+layers katapult-includes-dfu 1 'the katapult transport includes "dfu/session.h"'
 
 fresh
 plant lib/usart/link.c '#include "core/core.h"'

@@ -14,6 +14,14 @@
 #   FAULT_JOBS=N      runs at once (default 4; they mostly wait)
 #   FAULT_KEEP=1      keep every run's files, not only the failures'
 #
+# A fourth set, "katapult", writes through Katapult (katapult-sim on a
+# pty, USB CDC or UART, the four models) with the faults the firmware
+# and its links can show: replies NACKed, ERROR, BUSY or lost (cable:
+# 2%, 1%, 0.5%, 1% of frames; heavy: ten times that, and on a UART
+# 0.1% of bytes damaged, which wedges Katapult's parser), and vanish:
+# power lost in a random SEND_BLOCK.  A run that fails must not have
+# sent COMPLETE.
+#
 # A third set of runs, "parity", reads a backup (`flashtool -r`) while
 # the simulator damages reply bytes with parity errors (--parity-errors,
 # seen through libft-shim.so with FT_SHIM_PARITY=1): a run that exits 0
@@ -33,6 +41,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 FLASHTOOL="$FT_BUILD/flashtool"
 USART_SIM="$FT_BUILD/test/sim/stm32-usart-sim"
 USB_SIM="$FT_BUILD/test/sim/libusb-sim.so"
+KSIM="$FT_BUILD/test/sim/katapult-sim"
 SHIM="$FT_BUILD/test/sim/libft-shim.so"
 OUT="$FT_BUILD/test/faults-out"
 RUNS=${FAULT_RUNS:-200}
@@ -68,11 +77,13 @@ verdict() {
 		else echo WRONG; fi
 		return
 	fi
-	_last=$(grep '^flashtool: ' "$4" | grep -v 'warning:' | tail -n 1)
+	# The error, not the remark after it (Katapult's "the board stays").
+	_last=$(grep '^flashtool: ' "$4" | grep -v 'warning:' |
+	    grep -v 'stays in Katapult' | tail -n 1)
 	if printf '%s\n' "$_last" | grep -Eq '0x[0-9a-fA-F]{8}'; then
 		echo failed
-	elif ! grep -q '^Device ' "$4" &&
-	    printf '%s\n' "$_last" | grep -Eq '(Get|sync|Read|open|USB|DFU|resync|identif)'; then
+	elif ! grep -q '^Device \|^Katapult v' "$4" &&
+	    printf '%s\n' "$_last" | grep -Eq '(Get|sync|Read|open|USB|DFU|resync|identif|CONNECT|Katapult)'; then
 		# Failed while opening: the operation named, no address yet.
 		echo failed
 	else
@@ -228,9 +239,75 @@ one_dfu() {
 	report dfu "$s" "$cls" "$model" "$rc" "$v" "$t0" "$t1" "$d"
 }
 
+# Katapult: where the application starts in the flash file, and its size.
+kp_model() {
+	case $(($1 % 4)) in
+	0) echo "f042 8192 32" ;;
+	1) echo "g0b1 8192 512" ;;
+	2) echo "f446 32768 512" ;;
+	*) echo "rp2040 16384 2048" ;;
+	esac
+}
+
+one_katapult() {
+	s=$1
+	cls=$(class_of "$s")
+	d="$OUT/katapult-$s"
+	rm -rf "$d"
+	mkdir -p "$d"
+	set -- $(kp_model "$s")
+	model=$1 off=$2 kib=$3
+	link=usb
+	[ $((s / 4 % 2)) -eq 1 ] && link=uart
+	len=$((2048 + (s * 3 % 9) * 512))
+	case $cls in
+	heavy) rates="--nack 0.2 --error 0.1 --busy 0.05 --lose-ack 0.1"
+	    [ $link = uart ] && rates="$rates --corrupt 0.001" ;;
+	vanish) rates="--nack 0.02 --error 0.01 --busy 0.005 --lose-ack 0.01
+	    --vanish-after $(((s * 7919) % (len / 64 + 4)))" ;;
+	*) rates="--nack 0.02 --error 0.01 --busy 0.005 --lose-ack 0.01" ;;
+	esac
+	bytes "$s" "$len" >"$d/img.bin"
+	mkdir -p "$d/byid"
+	# The simulator makes the flash with its Katapult; an old firmware
+	# then fills the application area.
+	"$KSIM" --model $model --uart --link "$d/tty" --flash "$d/flash" \
+	    2>/dev/null &
+	sp=$!
+	sim_ready_and_armed "$d" "$s" cable $sp KILL
+	kill $sp 2>/dev/null
+	wait $sp 2>/dev/null
+	rm -f "$d/tty"
+	bytes $((s + 100000)) $((kib * 1024 - off)) |
+	    dd of="$d/flash" bs=4096 seek="$off" oflag=seek_bytes \
+	    conv=notrunc 2>/dev/null
+	# shellcheck disable=SC2086
+	"$KSIM" --model $model --$link --link "$d/tty" --by-id "$d/byid" \
+	    --flash "$d/flash" --log "$d/sim.log" --seed "$s" $rates \
+	    2>"$d/sim.err" &
+	sp=$!
+	sim_ready_and_armed "$d" "$s" cable $sp KILL
+	port=$d/tty
+	[ $link = usb ] && port=$(ls "$d"/byid/usb-* 2>/dev/null | head -n 1)
+	t0=$(date +%s.%N)
+	timeout -s KILL $RUN_LIMIT_S "$FLASHTOOL" --katapult -w "$d/img.bin" \
+	    "$port" >"$d/out" 2>"$d/err"
+	rc=$?
+	t1=$(date +%s.%N)
+	kill $sp 2>/dev/null
+	wait $sp 2>/dev/null
+	dd if="$d/flash" of="$d/app.bin" bs=1 skip="$off" count="$len" \
+	    2>/dev/null
+	v=$(verdict $rc "$d/img.bin" "$d/app.bin" "$d/err")
+	# A failure must leave the board in Katapult.
+	[ $rc -ne 0 ] && grep -q 'COMPLETE -> ACK' "$d/sim.log" && v=WRONG
+	report katapult "$s" "$cls" "$model-$link" "$rc" "$v" "$t0" "$t1" "$d"
+}
+
 report() {
 	_secs=$(awk -v a="$7" -v b="$8" 'BEGIN { printf "%.1f", b - a }')
-	_msg=$(grep '^flashtool: ' "$9/err" | grep -v 'warning:' | tail -n 1 | cut -c1-160)
+	_msg=$(grep '^flashtool: ' "$9/err" | grep -v 'warning:' |
+	    grep -v 'stays in Katapult' | tail -n 1 | cut -c1-160)
 	printf '%s %s %s %s rc=%s %s %ss %s\n' "$1" "$2" "$3" "$4" "$5" "$6" \
 	    "$_secs" "$_msg"
 	case $6 in
@@ -249,7 +326,7 @@ if [ "$1" = one ]; then
 	exit 0
 fi
 
-for f in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
+for f in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM" "$KSIM"; do
 	[ -e "$f" ] || { echo "faults: $f missing (make O=DIR all sims)" >&2; exit 2; }
 done
 command -v perl >/dev/null || { echo "faults: perl needed" >&2; exit 2; }
@@ -261,7 +338,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 export FT_BUILD
 start=$(date +%s)
-for tr in usart dfu parity f401_16k; do
+for tr in usart dfu parity f401_16k katapult; do
 	n=$RUNS
 	[ "$tr" = f401_16k ] && n=$RUNS_16K
 	seq 1 "$n" | xargs -P "$JOBS" -I{} sh "$0" one "$PRELOAD" $tr {} |
@@ -271,7 +348,7 @@ end=$(date +%s)
 
 status=0
 echo "== fault campaign: $RUNS runs per transport, $((end - start)) s"
-for tr in usart dfu parity f401_16k; do
+for tr in usart dfu parity f401_16k katapult; do
 	r="$OUT/$tr.results"
 	want=$RUNS min_pct=80
 	[ "$tr" = f401_16k ] && want=$RUNS_16K min_pct=95

@@ -502,3 +502,50 @@ libusb_control_transfer(libusb_device_handle *dev_handle,
 	(void)fuzz_bytes(&F.in, data, n);
 	return (int)n;
 }
+
+/*
+ * No hotplug here: the transport's watch then scans the device list,
+ * whose answers come from the fuzz input like everything else.
+ */
+int
+libusb_has_capability(uint32_t capability)
+{
+	(void)capability;
+	return 0;
+}
+
+int
+libusb_hotplug_register_callback(libusb_context *ctx, int events, int flags,
+    int vendor_id, int product_id, int dev_class,
+    libusb_hotplug_callback_fn cb_fn, void *user_data,
+    libusb_hotplug_callback_handle *callback_handle)
+{
+	(void)ctx;
+	(void)events;
+	(void)flags;
+	(void)vendor_id;
+	(void)product_id;
+	(void)dev_class;
+	(void)cb_fn;
+	(void)user_data;
+	(void)callback_handle;
+	return LIBUSB_ERROR_NOT_SUPPORTED;
+}
+
+void
+libusb_hotplug_deregister_callback(libusb_context *ctx,
+    libusb_hotplug_callback_handle callback_handle)
+{
+	(void)ctx;
+	(void)callback_handle;
+}
+
+int
+libusb_handle_events_timeout_completed(libusb_context *ctx,
+    struct timeval *tv, int *completed)
+{
+	(void)ctx;
+	(void)tv;
+	(void)completed;
+	return 0;
+}

@@ -1,12 +1,12 @@
 /*
- * fuzz_parmrk.c - the PARMRK decoder (lib/usart/parmrk.c).  The first input
+ * fuzz_parmrk.c - the PARMRK decoder (lib/parmrk.c).  The first input
  * byte chooses where the rest is cut into read(2)-sized pieces; decoding
  * piece by piece must give exactly what decoding it whole gives: the
  * same data bytes and the same damaged ones (a marked sequence may be
  * split anywhere).
  */
 #include "fuzz.h"
-#include "usart/parmrk.h"
+#include "parmrk.h"
 
 static size_t
 decode_all(const uint8_t *in, size_t n, size_t piece, uint8_t *out,

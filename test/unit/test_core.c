@@ -34,6 +34,8 @@ struct fake {
 	/* Faults: the Nth call of an op (1-based; 0: none) fails once. */
 	unsigned nack_write_at;
 	unsigned nack_write_run;	/* with it: this many in a row */
+	/* Write number w fails when w % mod < fails (a noisy line). */
+	unsigned nack_write_mod, nack_write_fails;
 	unsigned timeout_read_at;
 	unsigned garble_read_at;	/* one wrong byte, flash unchanged */
 	unsigned nack_erase_always;
@@ -124,6 +126,10 @@ fake_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 	if (F.nack_write_at != 0 && F.writes >= F.nack_write_at &&
 	    F.writes < F.nack_write_at + (F.nack_write_run ?
 	    F.nack_write_run : 1))
+		return ft_fail_at(dev->ctx, FT_E_NACK, addr,
+		    "fake write at 0x%08x: NACK", addr);
+	if (F.nack_write_mod != 0 &&
+	    F.writes % F.nack_write_mod < F.nack_write_fails)
 		return ft_fail_at(dev->ctx, FT_E_NACK, addr,
 		    "fake write at 0x%08x: NACK", addr);
 	for (i = 0; i < len; i++) {
@@ -436,6 +442,49 @@ test_retries_run_out(void **state)
 	ft_image_free(img);
 }
 
+/*
+ * A line that loses two frames in three still lets blocks through, so
+ * no run of failures is long; the failure rate ends it.  One in four
+ * (a bad cable at 256-byte frames) does not.
+ */
+static void
+test_retries_stop_on_noisy_line(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *img = make_image(FLASH_BASE, 16384, 22);
+	struct ft_dev *dev = open_fake();
+
+	(void)state;
+	F.nack_write_mod = 3;
+	F.nack_write_fails = 2;
+	assert_int_equal(ft_write(dev, img, &wo, &st), FT_E_NACK);
+	assert_non_null(strstr(ft_errdetail(ctx), "of the last 32 frames "
+	    "failed; the line is too noisy"));
+	/* It stopped early, not at the end of the image. */
+	assert_true(F.writes < 100);
+	ft_close(dev);
+	ft_image_free(img);
+}
+
+static void
+test_retries_carry_on_bad_cable(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *img = make_image(FLASH_BASE, 16384, 23);
+	struct ft_dev *dev = open_fake();
+
+	(void)state;
+	F.nack_write_mod = 4;
+	F.nack_write_fails = 1;
+	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
+	assert_flash_holds(img);
+	assert_true(st.verified);
+	ft_close(dev);
+	ft_image_free(img);
+}
+
 static void
 test_read_timeout_and_garble(void **state)
 {
@@ -738,6 +787,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_run_out, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retries_stop_on_noisy_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retries_carry_on_bad_cable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_timeout_and_garble,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair_once, setup,

@@ -266,6 +266,12 @@ test_ctx_detail_and_log(void **state)
 	assert_int_equal(ft_fail(ctx, FT_E_NACK, "write at 0x%08x", 0x800u),
 	    FT_E_NACK);
 	assert_string_equal(ft_errdetail(ctx), "write at 0x00000800");
+	/* A detail may quote the one before it (valgrind saw overlap). */
+	ft_fail(ctx, FT_E_PROTOCOL, "resync: %s", ft_errdetail(ctx));
+	assert_string_equal(ft_errdetail(ctx), "resync: write at 0x00000800");
+	ft_fail_more(ctx, FT_E_PROTOCOL, " [%s]", ft_errdetail(ctx));
+	assert_string_equal(ft_errdetail(ctx), "resync: write at 0x00000800 "
+	    "[resync: write at 0x00000800]");
 	ft_set_log(ctx, FT_LOG_WARN, log_collect, logbuf);
 	ft_info(ctx, "hidden");
 	ft_warn(ctx, "shown %d", 1);

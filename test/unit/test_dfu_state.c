@@ -260,55 +260,54 @@ struct match_row {
 	int null_m;		/* pass m = NULL */
 	int vid, pid, dfu_vid, dfu_pid;
 	const char *path;
-	int dev, for_open, want;
+	int dev, want;
 };
 
 static void
 test_match_ids(void **state)
 {
 	static const struct match_row rows[] = {
-		/* No -d at all: listing shows all, opening DFU mode only. */
-		{ 1, 0, 0, 0, 0, NULL, DEV_F042, 0, 1 },
-		{ 1, 0, 0, 0, 0, NULL, DEV_F042, 1, 1 },
-		{ 1, 0, 0, 0, 0, NULL, DEV_RT, 0, 1 },
-		{ 1, 0, 0, 0, 0, NULL, DEV_RT, 1, 0 },
-		{ 0, -1, -1, -1, -1, NULL, DEV_F042, 1, 1 },
-		{ 0, -1, -1, -1, -1, NULL, DEV_RT, 0, 1 },
-		/* Never detach a device nobody asked for. */
-		{ 0, -1, -1, -1, -1, NULL, DEV_RT, 1, 0 },
+		/*
+		 * No -d at all: every DFU-capable device is a candidate,
+		 * in runtime mode too (as for dfu-util); opening one that
+		 * is the only candidate detaches it, and several refuse.
+		 */
+		{ 1, 0, 0, 0, 0, NULL, DEV_F042, 1 },
+		{ 1, 0, 0, 0, 0, NULL, DEV_RT, 1 },
+		{ 0, -1, -1, -1, -1, NULL, DEV_F042, 1 },
+		{ 0, -1, -1, -1, -1, NULL, DEV_RT, 1 },
 		/* -d vid:pid and its wildcards. */
-		{ 0, 0x0483, 0xDF11, -1, -1, NULL, DEV_F042, 1, 1 },
-		{ 0, 0x0483, -1, -1, -1, NULL, DEV_F042, 1, 1 },
-		{ 0, -1, 0xDF11, -1, -1, NULL, DEV_F042, 1, 1 },
-		{ 0, 0x0483, 0xDF12, -1, -1, NULL, DEV_F042, 1, 0 },
-		{ 0, 0x0484, -1, -1, -1, NULL, DEV_F042, 1, 0 },
-		{ 0, -1, 0xDF12, -1, -1, NULL, DEV_F042, 0, 0 },
-		{ 0, 0x1D50, 0x6017, -1, -1, NULL, DEV_RT, 1, 1 },
-		{ 0, 0x1D50, -1, -1, -1, NULL, DEV_RT, 1, 1 },
-		{ 0, 0x1D50, 0x6018, -1, -1, NULL, DEV_RT, 1, 0 },
+		{ 0, 0x0483, 0xDF11, -1, -1, NULL, DEV_F042, 1 },
+		{ 0, 0x0483, -1, -1, -1, NULL, DEV_F042, 1 },
+		{ 0, -1, 0xDF11, -1, -1, NULL, DEV_F042, 1 },
+		{ 0, 0x0483, 0xDF12, -1, -1, NULL, DEV_F042, 0 },
+		{ 0, 0x0484, -1, -1, -1, NULL, DEV_F042, 0 },
+		{ 0, -1, 0xDF12, -1, -1, NULL, DEV_F042, 0 },
+		{ 0, 0x1D50, 0x6017, -1, -1, NULL, DEV_RT, 1 },
+		{ 0, 0x1D50, -1, -1, -1, NULL, DEV_RT, 1 },
+		{ 0, 0x1D50, 0x6018, -1, -1, NULL, DEV_RT, 0 },
 		/* -d ,vid:pid: DFU-mode devices only. */
-		{ 0, -1, -1, 0x0483, 0xDF11, NULL, DEV_F042, 1, 1 },
-		{ 0, -1, -1, 0x0483, -1, NULL, DEV_F042, 1, 1 },
-		{ 0, -1, -1, 0x0483, 0xDF12, NULL, DEV_F042, 1, 0 },
-		{ 0, -1, -1, 0x1D50, 0x6017, NULL, DEV_RT, 1, 0 },
-		{ 0, -1, -1, 0x1D50, 0x6017, NULL, DEV_RT, 0, 0 },
+		{ 0, -1, -1, 0x0483, 0xDF11, NULL, DEV_F042, 1 },
+		{ 0, -1, -1, 0x0483, -1, NULL, DEV_F042, 1 },
+		{ 0, -1, -1, 0x0483, 0xDF12, NULL, DEV_F042, 0 },
+		{ 0, -1, -1, 0x1D50, 0x6017, NULL, DEV_RT, 0 },
 		/*
 		 * -d rtvid:rtpid,dfuvid:dfupid: the runtime IDs for the
 		 * runtime device, the DFU IDs (only) for DFU mode.
 		 */
-		{ 0, 0x1D50, 0x6017, 0x0483, 0xDF11, NULL, DEV_RT, 1, 1 },
-		{ 0, 0x1D50, 0x6017, 0x0483, 0xDF11, NULL, DEV_F042, 1, 1 },
-		{ 0, 0x0483, 0xDF11, 0x1D50, 0x6017, NULL, DEV_F042, 1, 0 },
+		{ 0, 0x1D50, 0x6017, 0x0483, 0xDF11, NULL, DEV_RT, 1 },
+		{ 0, 0x1D50, 0x6017, 0x0483, 0xDF11, NULL, DEV_F042, 1 },
+		{ 0, 0x0483, 0xDF11, 0x1D50, 0x6017, NULL, DEV_F042, 0 },
 		/* The DFU pid alone overrides only the pid. */
-		{ 0, 0x0483, 0xDF11, -1, 0xDF12, NULL, DEV_F042, 1, 0 },
-		{ 0, 0x0483, 0x1234, -1, 0xDF11, NULL, DEV_F042, 1, 1 },
+		{ 0, 0x0483, 0xDF11, -1, 0xDF12, NULL, DEV_F042, 0 },
+		{ 0, 0x0483, 0x1234, -1, 0xDF11, NULL, DEV_F042, 1 },
 		/* -p path: exact, and enough to detach a runtime device. */
-		{ 0, -1, -1, -1, -1, "1-1.2", DEV_F042, 1, 1 },
-		{ 0, -1, -1, -1, -1, "1-1", DEV_F042, 1, 0 },
-		{ 0, -1, -1, -1, -1, "1-1.2.1", DEV_F042, 1, 0 },
-		{ 0, -1, -1, -1, -1, "1-3", DEV_RT, 1, 1 },
-		{ 0, 0x0483, 0xDF11, -1, -1, "1-1.3", DEV_F042, 1, 0 },
-		{ 0, 0x1D50, 0x6017, -1, -1, "1-4", DEV_RT, 1, 0 },
+		{ 0, -1, -1, -1, -1, "1-1.2", DEV_F042, 1 },
+		{ 0, -1, -1, -1, -1, "1-1", DEV_F042, 0 },
+		{ 0, -1, -1, -1, -1, "1-1.2.1", DEV_F042, 0 },
+		{ 0, -1, -1, -1, -1, "1-3", DEV_RT, 1 },
+		{ 0, 0x0483, 0xDF11, -1, -1, "1-1.3", DEV_F042, 0 },
+		{ 0, 0x1D50, 0x6017, -1, -1, "1-4", DEV_RT, 0 },
 	};
 	size_t i;
 
@@ -325,11 +324,10 @@ test_match_ids(void **state)
 		m.dfu_vid = w->dfu_vid;
 		m.dfu_pid = w->dfu_pid;
 		m.path = w->path;
-		got = ft_dfu_match_ids(w->null_m ? NULL : &m, &e, w->for_open);
+		got = ft_dfu_match_ids(w->null_m ? NULL : &m, &e);
 		if (got != w->want)
-			fail_msg("match_ids row %zu (device %d, for_open %d): "
-			    "got %d, want %d", i, w->dev, w->for_open, got,
-			    w->want);
+			fail_msg("match_ids row %zu (device %d): got %d, "
+			    "want %d", i, w->dev, got, w->want);
 	}
 }
 

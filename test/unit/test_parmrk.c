@@ -1,5 +1,5 @@
 /*
- * Unit tests for the PARMRK decoder (lib/usart/parmrk.c): what the tty layer
+ * Unit tests for the PARMRK decoder (lib/parmrk.c): what the tty layer
  * sends under INPCK|PARMRK, whole and cut at every possible point
  * between two read(2) calls; and the serial layer on a real pty, whose
  * line discipline doubles every 0xFF once PARMRK is set.
@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "ft_int.h"
-#include "usart/parmrk.h"
-#include "usart/serial.h"
+#include "parmrk.h"
+#include "serial.h"
 
 #define PTY_READ_MS 1000u
 

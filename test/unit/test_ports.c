@@ -1,5 +1,5 @@
 /*
- * Unit test for the serial-port listing (lib/usart/ports.c) on a fake sysfs and
+ * Unit test for the serial-port listing (lib/ports.c) on a fake sysfs and
  * /dev tree: a USB FTDI adapter with its by-id link, a real 8250 UART, an
  * 8250 slot with no UART (type 0), and a virtual console.
  */
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "usart/serial.h"
+#include "serial.h"
 
 static char root[] = "/tmp/ft-ports-XXXXXX";
 

@@ -20,7 +20,7 @@
 #include "ft_int.h"
 #include "usart/entry.h"
 #include "usart/gpio.h"
-#include "usart/serial.h"
+#include "serial.h"
 
 /* Expected step: op, signal index, level, ms, column. */
 struct want {

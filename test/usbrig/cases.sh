@@ -201,8 +201,8 @@ if want two-same-serial; then
 	    "f042 path=1-2 flash=$C/b.flash timing=1"
 	mark
 	ft refused 5 -w "$IMG"
-	err_has refused "1-1 0483:df11 serial FFFFFFFEFFFF"
-	err_has refused "1-2 0483:df11 serial FFFFFFFEFFFF"
+	err_has refused "1-1 0483:df11 \"STM32  BOOTLOADER\" serial FFFFFFFEFFFF"
+	err_has refused "1-2 0483:df11 \"STM32  BOOTLOADER\" serial FFFFFFFEFFFF"
 	err_has refused "--path"
 	since_lacks "refused: nothing erased or written" " (ERASE|WRITE) "
 	ft by-path 0 --path 1-2 -w "$IMG"
@@ -251,8 +251,9 @@ if want leave-gone-watch; then
 	# within its bound of the disconnect (issue 11, item 4: counted from
 	# the disconnect, bounded by a ROM that comes back 300 ms after the
 	# leave plus the host's enumeration, here about 0.5 s under TCG; its
-	# speed target, <= 1.3x dfu-util, leaves about 1 s).  1.5 s is the
-	# most this case allows; today's watch is 2 s from the request.
+	# speed target, <= 1.3x dfu-util, leaves about 1 s).  The watch is
+	# 1 s from the departure (man page, USB DFU); 1.3 s is the most this
+	# case allows, exit included.
 	begin leave-gone-watch
 	ff "$C/flash" $F042
 	up "f042 path=1-1 flash=$C/flash timing=1"
@@ -263,7 +264,26 @@ if want leave-gone-watch; then
 	    "$C/usb.log")
 	within "exit after the device left the bus" \
 	    "$(awk -v e="$end" -v l="$left" 'BEGIN { printf "%.3f", e - l / 1000 }')" \
-	    0 1.5
+	    0 1.3
+	err_has write "nothing came back on 1-1 within"
+fi
+
+if want leave-no-watch; then
+	# --no-watch: the leave is sent and flashtool exits; nothing waits
+	# for the device, which here comes back with BOOT0 held (not seen).
+	begin leave-no-watch
+	ff "$C/flash" $F042
+	up "f042 path=1-1 flash=$C/flash timing=1 boot0=held reenum=300"
+	mark
+	ft write 0 --no-watch -w "$IMG"
+	end=$(rigtool now)
+	err_has write "Left DFU mode, starting at 0x08000000: not watched"
+	since_has write "LEAVE 0x08000000 -> OK"
+	left=$(sed -n 's/^\([0-9]*\) 1-1 USBIP DETACH port 0 (left the bus).*/\1/p' \
+	    "$C/usb.log" | tail -n 1)
+	within "exit within 0.3 s of the device leaving the bus" \
+	    "$(awk -v e="$end" -v l="$left" 'BEGIN { printf "%.3f", e - l / 1000 }')" \
+	    -1 0.3
 fi
 
 if want boot0-held; then
@@ -318,5 +338,49 @@ if want conformance; then
 	same_bytes "flashtool reads back what dfu-util wrote" "$C/g.flash" "$C/ft-up.bin"
 	head -c 5000 "$C/ft-up.bin" >"$C/ft-up5k.bin"
 	same_bytes "... which is the image" "$IMG" "$C/ft-up5k.bin"
+fi
+
+# --- Katapult over SocketCAN: vcan0 in this kernel (the build host has no
+# vcan), katapult-sim's nodes on it (test/sim/katapult): the query, a
+# write by UUID checked in the node's flash and request log, and the
+# same image again from the running Klipper (REQUEST_BOOTLOADER), found
+# unchanged; the other node untouched.
+# kp_img FILE SIZE: firmware-like bytes (the first 0x00, as a stack
+# pointer's low byte).
+kp_img() { { printf '\000'; head -c $(($2 - 1)) /dev/urandom; } >"$1"; }
+if want kp-vcan; then
+	begin kp-vcan
+	modprobe can-raw 2>/dev/null
+	modprobe vcan 2>/dev/null
+	ip link add dev vcan0 type vcan 2>/dev/null
+	ip link set vcan0 up
+	ok "vcan0 is up" sh -c "ip link show vcan0 | grep -q UP"
+	katapult-sim --can vcan0 --flash "$C/n0.flash" --model g0b1 \
+	    --node "model=rp2040,flash=$C/n1.flash" --log "$C/can.log" \
+	    2>"$C/sim.err" &
+	KP=$!
+	sleep 0.5
+	expect_rc query 0 flashtool --list --can vcan0
+	ok "the query finds both nodes" test "$(grep -c '^katapult vcan0 uuid ' "$C/query.out")" -eq 2
+	err_has query "collide"
+	u0=$(sed -n 's/.*START node0 .* uuid \([0-9a-f]*\).*/\1/p' "$C/can.log")
+	kp_img "$C/img.bin" 20480
+	cp "$C/n1.flash" "$C/n1.before"
+	expect_rc write 0 flashtool --can vcan0 --uuid "$u0" -w "$C/img.bin"
+	err_has write "verified"
+	tail -c +8193 "$C/n0.flash" | head -c 20480 >"$C/n0.written"
+	same_bytes "node0 holds the image" "$C/img.bin" "$C/n0.written"
+	same_bytes "node1 untouched" "$C/n1.before" "$C/n1.flash"
+	ok "GET_CANBUS_ID checked" grep -q 'node0 GET_CANBUS_ID -> ACK' "$C/can.log"
+	ok "COMPLETE after the verify" grep -q 'node0 COMPLETE -> ACK' "$C/can.log"
+	sleep 0.3
+	n=$(grep -c 'node0 SEND_BLOCK 0x' "$C/can.log")
+	expect_rc again 0 flashtool --can vcan0 --uuid "$u0" --json -w "$C/img.bin"
+	ok "Klipper asked for the bootloader" grep -q 'node0 REQUEST can bootloader' "$C/can.log"
+	ok "nothing sent again" test "$(grep -c 'node0 SEND_BLOCK 0x' "$C/can.log")" -eq "$n"
+	out_has again '"bytes_written":0'
+	kill $KP 2>/dev/null
+	wait $KP 2>/dev/null
+	ip link del vcan0 2>/dev/null
 fi
 end_case

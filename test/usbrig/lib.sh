@@ -127,7 +127,9 @@ within() {
 # erased flash.  splice OUT BASE FILE OFFSET [ROUND]: BASE with FILE
 # written at OFFSET, the partial pages around it (ROUND bytes, default
 # none) erased first.
-random() { head -c "$2" /dev/urandom >"$1"; }
+# random's first byte is 0x00, as a firmware image's (the low byte of a
+# Cortex-M stack pointer), so that it is never taken for a HEX record.
+random() { { printf '\000'; head -c $(($2 - 1)) /dev/urandom; } >"$1"; }
 ff() { head -c "$2" /dev/zero | tr '\000' '\377' >"$1"; }
 splice() {
 	_out=$1 _base=$2 _f=$3 _off=$4 _r=${5:-1}

@@ -125,7 +125,8 @@ mkdir -p "$root/bin" "$root/lib/systemd" "$root/rig/data" "$root/etc" \
     "$root/out"
 cp "$busybox_bin" "$root/bin/busybox"
 for b in "$build/flashtool" "$(command -v dfu-util)" \
-    "$build/test/sim/usbip-sim" "$build/test/usbrig/rigtool" "$udevadm"; do
+    "$build/test/sim/usbip-sim" "$build/test/usbrig/rigtool" "$udevadm" \
+    "$build/test/sim/katapult-sim"; do
 	cp "$b" "$root/bin/"
 	# Shared libraries exactly as this machine has them (libusb-1.0
 	# unmodified, libudev, libc ...), at the paths ldd names.

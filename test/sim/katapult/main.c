@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -438,17 +439,25 @@ on_signal(int sfd, struct ks_dev **devs, size_t ndev)
 	return 0;
 }
 
-static int
-poll_ms(uint64_t next, uint64_t now)
+/*
+ * The wait until the next event, to the nanosecond: a wait rounded up
+ * to whole milliseconds (poll()) delivered replies up to 1 ms after the
+ * model time they were due, which a client then paid on every round
+ * trip.  NULL: no event, wait for input.
+ */
+static const struct timespec *
+poll_wait(uint64_t next, uint64_t now, struct timespec *ts)
 {
-	uint64_t ms;
+	uint64_t ns;
 
 	if (next == 0)
-		return -1;
-	if (next <= now)
-		return 0;
-	ms = (next - now + NS_PER_MS - 1) / NS_PER_MS;
-	return ms > 1000 ? 1000 : (int)ms;
+		return NULL;
+	ns = next > now ? next - now : 0;
+	if (ns > NS_PER_S)
+		ns = NS_PER_S;
+	ts->tv_sec = (time_t)(ns / NS_PER_S);
+	ts->tv_nsec = (long)(ns % NS_PER_S);
+	return ts;
 }
 
 static uint64_t
@@ -539,6 +548,7 @@ run_tty(struct opts *o, int sfd)
 	struct ks_dev dev, *devs[1] = { &dev };
 	struct ks_rng wire_rng = { o->seed ^ 0x5A5A5A5A5A5A5A5Aull };
 	struct tty_fds f;
+	struct timespec ts;
 	char err[512];
 	size_t i;
 
@@ -561,8 +571,8 @@ run_tty(struct opts *o, int sfd)
 		next = earliest(kt_next_event(&l, now),
 		    ks_dev_next_timer(&dev));
 		tty_fds(&f, &l, sfd);
-		if (poll(f.p, (nfds_t)f.n, poll_ms(next, now)) < 0 &&
-		    errno != EINTR)
+		if (ppoll(f.p, (nfds_t)f.n, poll_wait(next, now, &ts),
+		    NULL) < 0 && errno != EINTR)
 			break;
 		if (ready(&f, 0, POLLIN) && on_signal(sfd, devs, 1))
 			break;
@@ -587,6 +597,7 @@ run_can(struct opts *o, int sfd)
 {
 	static struct kc_bus b;
 	struct ks_dev *devs[KC_MAX_NODES];
+	struct timespec ts;
 	char err[512];
 	size_t i;
 
@@ -619,8 +630,8 @@ run_can(struct opts *o, int sfd)
 		p[0].events = POLLIN;
 		p[1].fd = b.fd;
 		p[1].events = POLLIN;
-		if (poll(p, 2, poll_ms(kc_next_event(&b), now)) < 0 &&
-		    errno != EINTR)
+		if (ppoll(p, 2, poll_wait(kc_next_event(&b), now, &ts),
+		    NULL) < 0 && errno != EINTR)
 			break;
 		if ((p[0].revents & POLLIN) && on_signal(sfd, devs,
 		    b.nnodes))

@@ -517,6 +517,8 @@ usb_feed(struct kt_link *l)
 	}
 }
 
+static void drain_inotify(struct kt_link *l, uint64_t t);
+
 /* May the main loop read the master now? */
 int
 kt_want_read(const struct kt_link *l)
@@ -533,7 +535,15 @@ kt_read(struct kt_link *l)
 {
 	uint8_t buf[KT_READ_MAX];
 	uint64_t now = ks_now();
-	ssize_t n = read(l->master, buf, sizeof(buf));
+	ssize_t n;
+
+	/*
+	 * A client's bytes come after its open, and after the close of
+	 * the client before it: take those first, or that close, seen
+	 * late, drops the reply to these bytes with the old client's.
+	 */
+	drain_inotify(l, now);
+	n = read(l->master, buf, sizeof(buf));
 
 	if (n <= 0)
 		return;

@@ -245,12 +245,19 @@ evaluate(struct board *b, uint64_t t_ns)
 			b->on_reset(b->reset_ctx);
 		pend(b, t_ns, "RESET nrst=0 -> held");
 	} else if (!b->pin_nrst && nrst) {
-		b->run = boot0 ? RUN_BOOTLOADER : RUN_APP;
+		char why[128] = "";
+		char line[192];
+
+		b->run = b->boot_select != NULL ?
+		    b->boot_select(b->boot_ctx, boot0, why, sizeof(why)) :
+		    boot0 ? RUN_BOOTLOADER : RUN_APP;
 		b->resets++;
 		if (b->on_reset != NULL)
 			b->on_reset(b->reset_ctx);
-		pend(b, t_ns, boot0 ? "RESET boot0=1 -> bootloader" :
-		    "RESET boot0=0 -> application");
+		snprintf(line, sizeof(line), "RESET boot0=%d -> %s%s%s", boot0,
+		    b->run == RUN_BOOTLOADER ? "bootloader" : "application",
+		    why[0] ? " " : "", why);
+		pend(b, t_ns, line);
 	}
 	b->pin_nrst = nrst;
 	b->pin_boot0 = boot0;

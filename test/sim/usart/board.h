@@ -75,6 +75,15 @@ struct board {
 	 */
 	void (*on_reset)(void *ctx);
 	void *reset_ctx;
+	/*
+	 * Where NRST rising boots, from the BOOT0 pin's level: the chip's
+	 * option bytes may ignore the pin (G0 nBOOT_SEL) or an empty flash
+	 * may boot the ROM anyway; why says so for the log.  NULL: BOOT0
+	 * high runs the bootloader, low the application.
+	 */
+	enum board_run (*boot_select)(void *ctx, int boot0, char *why,
+	    size_t whylen);
+	void *boot_ctx;
 	dev_t rdev;		/* the pty slave the shim must watch */
 	int slave;		/* to read HUPCL from the shared termios */
 	FILE *log;

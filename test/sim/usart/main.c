@@ -48,7 +48,8 @@ usage(FILE *f)
 	    "    [--parity-errors RATE]\n"
 	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
 	    "    [--no-checksum] [--checksum-bytes] [--exit-on-go]\n"
-	    "    [--write-protect UNITS] [--unreadable ADDR]\n"
+	    "    [--write-protect UNITS] [--ob-reset-mid-write]\n"
+	    "    [--unreadable ADDR]\n"
 	    "    [--report-pid PID] [--board SPEC] [--board-start "
 	    "app|bootloader]\n"
 	    "    [--board-socket PATH] [--sysfs-gpio DIR]\n"
@@ -135,7 +136,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		OPT_CSUM_BYTES,
 		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_BOARD,
 		OPT_BOARD_START, OPT_BOARD_SOCKET, OPT_SYSFS_GPIO, OPT_HELP,
-		OPT_OPTION, OPT_LIST, OPT_UNREADABLE,
+		OPT_OPTION, OPT_OB_MIDWRITE, OPT_LIST, OPT_UNREADABLE,
 	};
 	static const struct option longopts[] = {
 		{ "link", required_argument, NULL, OPT_LINK },
@@ -165,6 +166,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "board-socket", required_argument, NULL, OPT_BOARD_SOCKET },
 		{ "sysfs-gpio", required_argument, NULL, OPT_SYSFS_GPIO },
 		{ "option", required_argument, NULL, OPT_OPTION },
+		{ "ob-reset-mid-write", no_argument, NULL, OPT_OB_MIDWRITE },
 		{ "list-chips", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -290,6 +292,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 			if (parse_option(optarg, o) != 0)
 				return -1;
 			break;
+		case OPT_OB_MIDWRITE: o->ob_reset_mid_write = 1; break;
 		case OPT_LIST: list_chips(); exit(0);
 		case OPT_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -374,6 +377,7 @@ main(int argc, char **argv)
 	if (mem_open(&s.mem, &s.model, opts.flash_path, opts.option_value,
 	    err, sizeof(err)) != 0)
 		goto fail;
+	chip_ob_power_on(&s);
 	if (opts.write_protect != NULL &&
 	    mem_set_wrp_list(&s.mem, opts.write_protect, err,
 	    sizeof(err)) != 0)
@@ -405,6 +409,7 @@ main(int argc, char **argv)
 		s.link.board = &s.board;
 		s.board.on_reset = link_discard_input;
 		s.board.reset_ctx = &s.link;
+		chip_ob_attach_board(&s);
 		s.state = s.board.run == RUN_BOOTLOADER ? ST_WAIT_SYNC :
 		    s.board.run == RUN_APP ? ST_APP : ST_HELD;
 	}

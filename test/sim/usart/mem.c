@@ -287,6 +287,9 @@ fill_info(struct sim_mem *mem, long opt_value)
 		mem->opt[0] = 0xAA;
 		mem->opt[1] = 0x55;
 	}
+	/* A chip with an option-byte model starts as ST ships it. */
+	if (mem->ob != NULL)
+		ob_factory(mem->ob, mem->opt, n);
 	if (f->blid_addr != 0 && (p = info_ptr(mem, f->blid_addr, 0)) != NULL)
 		*p = f->bl_id;
 	if (f->size_reg != 0 && (p = info_ptr(mem, f->size_reg, 1)) != NULL) {
@@ -299,6 +302,10 @@ fill_info(struct sim_mem *mem, long opt_value)
 			;
 		word = (word_get(p) & ~o->mask) | ((field << shift) & o->mask);
 		word_put(p, word);
+		if (mem->ob != NULL && inside(o->addr, 4, f->opt.start,
+		    f->opt.end))
+			ob_fix_pairs(mem->ob, mem->opt, n,
+			    o->addr - f->opt.start);
 	}
 }
 
@@ -315,6 +322,7 @@ mem_open(struct sim_mem *mem, const struct sim_model *model,
 	mem->flash_fd = -1;
 	mem->model = model;
 	mem->fact = f;
+	mem->ob = f->opt.end > f->opt.start ? ob_model_for_pid(f->pid) : NULL;
 	mem->flash_base = f->bank[0].base;
 	mem->flash_size = f->flash_size;
 	mem->erased = f->erased;

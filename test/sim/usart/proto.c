@@ -8,7 +8,8 @@
  * Invariants: one log line per command, written before its last reply
  * so a client that has its answer also finds the line; only Write Memory
  * and the two erase commands produce WRITE/ERASE/EXT_ERASE lines; after
- * a reset (0x63, 0x73, 0x82, 0x92, option-byte write) only 0x7F is heard;
+ * a reset (0x63, 0x73, 0x82, 0x92, option-byte write) only 0x7F is heard,
+ * unless the option bytes send the reset to the application (optbytes.c);
  * after Go nothing is heard until a client opens the port again.  With
  * a board (board.c) Go starts the application, which stays deaf until
  * NRST rises again with BOOT0 high; a client opening the port changes
@@ -134,6 +135,22 @@ chip_reset(struct sim *s, const char *why)
 {
 	log_cmd(s, "RESET", 1, "%s", why);
 	s->state = ST_WAIT_SYNC;
+}
+
+/*
+ * A command made the chip reset itself: its options are loaded again
+ * and decide where it runs (optbytes.c); logged as a RESET line with
+ * where it went.
+ */
+static void
+self_reset(struct sim *s, const char *why)
+{
+	char boot[96];
+
+	s->state = chip_ob_reset(s, boot, sizeof(boot));
+	log_cmd(s, "RESET", 1, "%s -> %s%s%s", why,
+	    s->state == ST_WAIT_SYNC ? "bootloader" : "application",
+	    boot[0] ? " " : "", boot);
 }
 
 /* Growing text buffer for page lists in the log. */
@@ -339,13 +356,19 @@ cmd_write(struct sim *s)
 		    (unsigned)s->model.fact->align);
 		return nack(s);
 	}
+	if (reg == REG_OPT && s->opts->ob_reset_mid_write) {
+		/* The fault: the chip resets before it programs anything,
+		 * and the host never gets its ACK. */
+		log_cmd(s, "WRITE", 0, "0x%08x %u reset-mid-write", addr, len);
+		self_reset(s, "cmd=0x31 option-bytes reset-mid-write");
+		return 0;
+	}
 	mem_write(&s->mem, addr, data + 1, len);
 	log_cmd(s, "WRITE", 1, "0x%08x %u", addr, len);
 	if (reg == REG_OPT) {
 		/* New option bytes take effect through a system reset. */
 		r = send_byte(s, BL_ACK, OPT_PROGRAM_NS);
-		mem_apply_option(&s->mem);
-		chip_reset(s, "cmd=0x31 option-bytes");
+		self_reset(s, "cmd=0x31 option-bytes");
 		return r;
 	}
 	return send_byte(s, BL_ACK, reg == REG_FLASH ?
@@ -607,7 +630,7 @@ cmd_write_protect(struct sim *s)
 	log_cmd(s, "WRITE_PROTECT", 1, "%s", sb_str(&sb));
 	free(sb.p);
 	r = send_byte(s, BL_ACK, OPT_PROGRAM_NS);
-	chip_reset(s, "cmd=0x63");
+	self_reset(s, "cmd=0x63");
 	return r;
 }
 
@@ -619,9 +642,10 @@ cmd_write_unprotect(struct sim *s)
 	if ((r = ack(s)) != 0)
 		return r;
 	memset(s->mem.wrp, 0, s->mem.nwrp);
+	chip_ob_write_unprotect(s);
 	log_cmd(s, "WRITE_UNPROTECT", 1, NULL);
 	r = send_byte(s, BL_ACK, OPT_PROGRAM_NS);
-	chip_reset(s, "cmd=0x73");
+	self_reset(s, "cmd=0x73");
 	return r;
 }
 
@@ -633,9 +657,10 @@ cmd_readout_protect(struct sim *s)
 	if ((r = ack(s)) != 0)
 		return r;
 	s->rdp = 1;
+	chip_ob_set_rdp(s, 1);
 	log_cmd(s, "READOUT_PROTECT", 1, NULL);
 	r = send_byte(s, BL_ACK, OPT_PROGRAM_NS);
-	chip_reset(s, "cmd=0x82");
+	self_reset(s, "cmd=0x82");
 	return r;
 }
 
@@ -650,9 +675,10 @@ cmd_readout_unprotect(struct sim *s)
 	mem_erase_all(&s->mem, 1);
 	mem_clear_ram(&s->mem);
 	s->rdp = 0;
+	chip_ob_set_rdp(s, 0);
 	log_cmd(s, "READOUT_UNPROTECT", 1, NULL);
 	r = send_byte(s, BL_ACK, s->model.mass_erase_ns);
-	chip_reset(s, "cmd=0x92");
+	self_reset(s, "cmd=0x92");
 	return r;
 }
 
@@ -865,7 +891,8 @@ proto_run(struct sim *s)
 		 * left through Go is back in the bootloader, as after a reset
 		 * with BOOT0 held.
 		 */
-		if (r == LINK_NEWCLIENT && s->state == ST_GONE)
+		if (r == LINK_NEWCLIENT && s->state == ST_GONE &&
+		    chip_ob_new_client(s) == ST_WAIT_SYNC)
 			chip_reset(s, "new-client");
 	}
 }

@@ -19,6 +19,7 @@
 
 #include "board.h"
 #include "facts.h"
+#include "obfacts.h"
 
 /* AN3155 framing bytes. */
 #define BL_ACK 0x79
@@ -145,6 +146,8 @@ struct sim_pending {
 struct sim_mem {
 	const struct sim_model *model;
 	const struct chip_fact *fact;
+	/* The option-byte model of the chip (obfacts.h); NULL: none. */
+	const struct ob_model *ob;
 	/* The banks in force: the fact's, or its option's alternative. */
 	struct fact_bank banks[FACT_MAX_BANKS];
 	struct sim_unit *units;	/* by address */
@@ -313,6 +316,9 @@ struct sim_opts {
 	int checksum;		/* -1 default */
 	int checksum_bytes;	/* --checksum-bytes */
 	const char *option;	/* --option NAME=VALUE */
+	/* --ob-reset-mid-write: an option-byte write resets the chip
+	 * before anything is programmed, without an ACK. */
+	int ob_reset_mid_write;
 	long option_value;	/* its VALUE; -1: factory */
 	int exit_on_go;
 	unsigned report_pid;	/* answer Get ID with this; 0: the chip's */
@@ -351,5 +357,25 @@ struct sim {
 
 /* Run until stopped; returns the process exit status. */
 int proto_run(struct sim *s);
+
+/* Option bytes (optbytes.c). */
+/* Power-on: --rdp into the option area; the level from it. */
+void chip_ob_power_on(struct sim *s);
+/* The board asks the option bytes where a reset boots. */
+void chip_ob_attach_board(struct sim *s);
+/* Readout protect (level 1) or unprotect (0) in the option area. */
+void chip_ob_set_rdp(struct sim *s, int level);
+/* Write Unprotect: every write-protection field to "none". */
+void chip_ob_write_unprotect(struct sim *s);
+/*
+ * The chip reset itself (a protection command, an option-byte write):
+ * reload the options, and say where it runs now (the bootloader waiting
+ * for 0x7F, or the application) and in why, when the option bytes
+ * decided it.
+ */
+enum bl_state chip_ob_reset(struct sim *s, char *why, size_t whylen);
+/* A client opened the port of a chip that ran Go (no board): back in the
+ * bootloader, unless level 2 closed it. */
+enum bl_state chip_ob_new_client(struct sim *s);
 
 #endif /* SIM_H */

@@ -57,6 +57,7 @@ static const struct sim_model models[] = {
 		.product = "STM32  BOOTLOADER", .serial = "FFFFFFFEFFFF",
 		.flags = MF_DFUSE, .attrs = 0x0b, .detach_ms = 255,
 		.xfer = 2048, .bcd_dfu = 0x011a, .rdp_off = 0, .nalts = 2,
+		.ob_family = "f0",
 		.alts = {
 			{ "@Internal Flash  /0x08000000/032*0001Kg", MEM_FLASH,
 			  0x08000000, 32 * 1024, ACC_R | ACC_E | ACC_W,
@@ -77,12 +78,16 @@ static const struct sim_model models[] = {
 		.product = "DFU in FS Mode", .serial = "206437A25734",
 		.flags = MF_DFUSE, .attrs = 0x0b, .detach_ms = 255,
 		.xfer = 1024, .bcd_dfu = 0x011a, .rdp_off = 0, .nalts = 3,
+		.ob_family = "g4",
 		.alts = {
 			{ "@Internal Flash   /0x08000000/64*02Kg", MEM_FLASH,
 			  0x08000000, 128 * 1024, ACC_R | ACC_E | ACC_W,
 			  { { 64, 2048 } } },
-			{ "@Option Bytes   /0x1FFF7800/01*048 e", MEM_OPT,
-			  0x1fff7800, 48, ACC_R | ACC_W, { { 0, 0 } } },
+			/* 40 bytes: a G431's option-byte alt uploads 40 and
+			 * takes no more (ST community, "Uploading option
+			 * bytes over DFU", 2023; G0B1 logs show 01*040 e). */
+			{ "@Option Bytes   /0x1FFF7800/01*040 e", MEM_OPT,
+			  0x1fff7800, 40, ACC_R | ACC_W, { { 0, 0 } } },
 			{ "@OTP Memory   /0x1FFF7000/01*0001Ke", MEM_OTP,
 			  0x1fff7000, 1024, ACC_R | ACC_W, { { 0, 0 } } },
 		},
@@ -100,7 +105,7 @@ static const struct sim_model models[] = {
 		.product = "STM32  BOOTLOADER", .serial = "336A34593033",
 		.flags = MF_DFUSE | MF_START_ERROR, .attrs = 0x0b,
 		.detach_ms = 255, .xfer = 2048, .bcd_dfu = 0x011a,
-		.rdp_off = 1, .nalts = 4,
+		.rdp_off = 1, .nalts = 4, .ob_family = "f4",
 		.alts = {
 			{ "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,"
 			  "07*128Kg", MEM_FLASH, 0x08000000, 1024 * 1024,
@@ -126,7 +131,7 @@ static const struct sim_model models[] = {
 		.product = "STM32  BOOTLOADER", .serial = "3677385E3231",
 		.flags = MF_DFUSE | MF_START_ERROR, .attrs = 0x0b,
 		.detach_ms = 255, .xfer = 2048, .bcd_dfu = 0x011a,
-		.rdp_off = 1, .nalts = 4,
+		.rdp_off = 1, .nalts = 4, .ob_family = "f4",
 		.alts = {
 			{ "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,"
 			  "01*128Kg", MEM_FLASH, 0x08000000, 256 * 1024,

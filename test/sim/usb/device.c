@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "obfacts.h"
 #include "usbsim.h"
 
 /* DFU class requests (DFU 1.1 table 3.2). */
@@ -318,17 +319,63 @@ static int dfuse(const struct sim_dev *sd)
 	return (sd->dfu->flags & MF_DFUSE) != 0;
 }
 
+/* The option-byte model of the device and its alt's size, or NULL. */
+static const struct ob_model *ob_of(const struct sim_dev *sd, size_t *len)
+{
+	const struct sim_model *m = sd->dfu;
+	unsigned i;
+
+	*len = 0;
+	if (m->ob_family == NULL)
+		return NULL;
+	for (i = 0; i < m->nalts; i++)
+		if (m->alts[i].mem == MEM_OPT)
+			*len = m->alts[i].size;
+	return ob_model_named(m->ob_family);
+}
+
+/*
+ * Readout protection as the option bytes say: with a model, the RDP
+ * byte and the complements (a pair that does not hold loads as level 1,
+ * RM0091 4); else any RDP byte but level 0's.
+ */
+static int rdp_level(const struct sim_dev *sd)
+{
+	const struct ob_model *ob;
+	size_t len;
+
+	if (!dfuse(sd))
+		return 0;
+	ob = ob_of(sd, &len);
+	if (ob == NULL)
+		return sd->opt[sd->dfu->rdp_off] != RDP_LEVEL0;
+	if (!ob_pairs_ok(ob, sd->opt, len))
+		return 1;
+	return ob_rdp_level(ob, sd->opt, len);
+}
+
 static int rdp_active(const struct sim_dev *sd)
 {
-	return dfuse(sd) && sd->opt[sd->dfu->rdp_off] != RDP_LEVEL0;
+	return rdp_level(sd) != 0;
 }
 
 static void opt_defaults(struct sim_dev *sd, int rdp)
 {
 	const struct sim_model *m = sd->dfu;
+	const struct ob_model *ob;
+	size_t len;
 	unsigned i;
 
 	memset(sd->opt, 0xff, sizeof(sd->opt));
+	ob = ob_of(sd, &len);
+	if (ob != NULL) {
+		/* As ST ships it (obfacts.c), --rdp at level 1. */
+		ob_factory(ob, sd->opt, len);
+		if (rdp)
+			ob_write(ob, ob_bits_named(ob, "RDP"), sd->opt, len,
+			    ob->rdp_l1);
+		return;
+	}
 	sd->opt[m->rdp_off] = rdp ? RDP_LEVEL1 : RDP_LEVEL0;
 	/* F0/F1 option bytes: every byte is followed by its complement. */
 	if (m->nalts > 1 && m->alts[1].base == 0x1ffff800)
@@ -565,10 +612,21 @@ static void unplug(struct sim_dev *sd, int gone_mode, int back)
 static int after_reset(struct sim_dev *sd, int empty_boots)
 {
 	static const uint8_t erased[4] = { 0xff, 0xff, 0xff, 0xff };
+	int empty = empty_boots && memcmp(sd->flash, erased, 4) == 0;
+	const struct ob_model *ob;
+	size_t len;
 
-	if (sd->boot0_held ||
-	    (empty_boots && memcmp(sd->flash, erased, 4) == 0))
+	/* With a model the option bytes say what BOOT0 and an empty
+	 * flash do (a G4 with nSWBOOT0 = 0 ignores the pin); level 2
+	 * never boots the ROM. */
+	ob = dfuse(sd) ? ob_of(sd, &len) : NULL;
+	if (ob != NULL) {
+		if (rdp_level(sd) != 2 && ob_boot(ob, sd->opt, len,
+		    sd->boot0_held, empty) == OB_BOOT_ROM)
+			return MODE_DFU;
+	} else if (sd->boot0_held || empty) {
 		return MODE_DFU;
+	}
 	if (sd->rt->flags & MF_RUNTIME)
 		return MODE_RUNTIME;
 	if (sd->have_app)

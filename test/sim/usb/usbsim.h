@@ -134,6 +134,9 @@ struct sim_model {
 	uint16_t xfer;		/* wTransferSize */
 	uint16_t bcd_dfu;
 	uint8_t rdp_off;	/* RDP byte in the option bytes */
+	/* The option-byte model (test/sim/ob/obfacts.c) of the option
+	 * bytes alt; NULL: 0xFF with RDP at rdp_off (and F0 complements). */
+	const char *ob_family;
 	unsigned nalts;
 	struct sim_alt alts[SIM_MAX_ALTS];
 	unsigned erase_poll_ms, erase_busy_ms, erase_busy_per_kib_ms;

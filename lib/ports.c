@@ -1,5 +1,5 @@
 /*
- * usart/ports.c - the serial ports the kernel knows, with what it knows about
+ * ports.c - the serial ports the kernel knows, with what it knows about
  * them: driver, USB vendor:product, serial number and bus path, and the
  * stable /dev/serial/by-id name.  Read from sysfs and /dev only; nothing
  * is opened, so listing never toggles a modem line.

@@ -1,5 +1,6 @@
 /*
- * usart/serial.c - POSIX termios back end of the USART transport.
+ * serial.c - the POSIX termios port under the USART and Katapult
+ * transports.
  *
  * Invariants:
  *  - The port is opened O_NOCTTY|O_NONBLOCK and owned exclusively: an
@@ -14,6 +15,9 @@
  *    read can hang on a silent device whatever the port was left in.
  *  - Reads go through a small buffer so that a reply arriving in one piece
  *    costs one read(2), not one per byte.
+ *  - A rate without a Bnnn constant (Katapult's 250000) is set through
+ *    termios2 (lib/termios2.c) after the rest of the settings, and a
+ *    port found at such a rate gets it back at close the same way.
  *  - Where the driver has a serial_struct (USB-serial adapters, 8250s),
  *    ASYNC_LOW_LATENCY is set while the port is ours and the old flags
  *    are put back at close: every exchange is a short reply the host waits
@@ -24,7 +28,7 @@
  *    failed the parity check (or framing, or a BREAK) instead of passing
  *    it on as a silent 0x00: AN3155 Read Memory data carry no checksum,
  *    so this is the only way to tell a damaged block from a good one.
- *    The marking is decoded as the bytes are read (lib/usart/parmrk.c); a read
+ *    The marking is decoded as the bytes are read (lib/parmrk.c); a read
  *    that hands out a damaged byte fails with FT_E_PROTOCOL after it has
  *    taken all its bytes, so the caller can retry the whole exchange.
  *    Without parity neither flag is set and nothing is decoded.
@@ -49,6 +53,12 @@
 #define SERIAL_RX_BUF_BYTES 4096
 /* Upper bound for tcdrain-like waits we do by hand. */
 #define SERIAL_BREAK_MAX_MS 5000u
+/* A rate set through termios2 may come back rounded by the driver; a
+ * UART link tolerates a few percent of mismatch. */
+#define CUSTOM_RATE_TOLERANCE_PCT 2u
+/* Rates outside this range are typing mistakes, not UARTs. */
+#define CUSTOM_RATE_MIN 50u
+#define CUSTOM_RATE_MAX 16000000u
 
 struct ft_serial {
 	struct ft_ctx *ctx;
@@ -57,6 +67,10 @@ struct ft_serial {
 	struct termios saved;
 	int modem_saved;	/* TIOCMGET worked: restore the lines */
 	int modem;		/* saved modem lines */
+	int saved_custom;	/* the port was at a termios2 rate: */
+	unsigned saved_ispeed, saved_ospeed;	/* ... these */
+	int custom;		/* our rate is set through termios2 */
+	int keep_settings;	/* close without restoring anything */
 	int keep_lines;		/* a sequence set DTR/RTS: keep them */
 	int excl;		/* we set TIOCEXCL */
 	int low_latency_set;	/* we set ASYNC_LOW_LATENCY: clear it */
@@ -200,11 +214,43 @@ open_errno(struct ft_ctx *ctx, const char *path, int e)
 	}
 }
 
+/*
+ * The speed code for rate: its Bnnn constant, or (*custom set) a
+ * placeholder that termios2 replaces once the port is configured.
+ */
+static int
+speed_for(struct ft_ctx *ctx, unsigned rate, speed_t *code, int *custom)
+{
+	*custom = 0;
+	*code = B38400;
+	if (baud_code(rate, code) == 0)
+		return 0;
+	if (rate < CUSTOM_RATE_MIN || rate > CUSTOM_RATE_MAX)
+		return bad_baud(ctx, rate);
+	*custom = 1;
+	return 0;
+}
+
+/*
+ * Set both speeds of t to code.  The input speed bits (CIBAUD) go: a
+ * port left at a termios2 rate keeps BOTHER there, and the kernel would
+ * go on receiving at the old rate.
+ */
+static int
+set_speeds(struct termios *t, speed_t code)
+{
+#ifdef CIBAUD
+	t->c_cflag &= ~(tcflag_t)CIBAUD;
+#endif
+	return cfsetispeed(t, code) != 0 || cfsetospeed(t, code) != 0 ? -1 :
+	    0;
+}
+
 /* Build the raw termios for cfg on top of the port's current one. */
 static int
 make_termios(struct ft_ctx *ctx, const char *path,
     const struct ft_serial_cfg *cfg, struct termios *t, unsigned *baud,
-    unsigned *char_bits)
+    unsigned *char_bits, int *custom)
 {
 	unsigned rate = cfg->baud ? cfg->baud : SERIAL_DEFAULT_BAUD;
 	unsigned bits = cfg->data_bits ? cfg->data_bits : 8;
@@ -212,8 +258,8 @@ make_termios(struct ft_ctx *ctx, const char *path,
 	char par = cfg->parity ? cfg->parity : 'e';
 	speed_t code;
 
-	if (baud_code(rate, &code) != 0)
-		return bad_baud(ctx, rate);
+	if (speed_for(ctx, rate, &code, custom) != 0)
+		return FT_E_INVALID;
 	if (bits < 5 || bits > 8)
 		return ft_fail(ctx, FT_E_INVALID,
 		    "%s: %u data bits: use 5, 6, 7 or 8", path, bits);
@@ -251,11 +297,36 @@ make_termios(struct ft_ctx *ctx, const char *path,
 	t->c_cflag |= CLOCAL | CREAD;
 	t->c_cc[VMIN] = 0;
 	t->c_cc[VTIME] = 0;
-	if (cfsetispeed(t, code) != 0 || cfsetospeed(t, code) != 0)
+	if (set_speeds(t, code) != 0)
 		return bad_baud(ctx, rate);
 	*baud = rate;
 	*char_bits = 1 + bits + (par != 'n') + stop;
 	return 0;
+}
+
+/* Is the port at rate (termios2), within what a UART tolerates? */
+static int
+custom_rate_is(const struct ft_serial *s, unsigned rate)
+{
+	unsigned is, os;
+	uint64_t lo, hi;
+	int custom;
+
+	if (ft_tty_custom_get(s->fd, &is, &os, &custom) != 0)
+		return 0;
+	lo = (uint64_t)rate * (100 - CUSTOM_RATE_TOLERANCE_PCT) / 100;
+	hi = (uint64_t)rate * (100 + CUSTOM_RATE_TOLERANCE_PCT) / 100;
+	return os >= lo && os <= hi && is >= lo && is <= hi;
+}
+
+/* Put the port at the termios2 rate (after the rest of the settings). */
+static int
+set_custom_rate(struct ft_serial *s, unsigned rate)
+{
+	if (ft_tty_custom_set(s->fd, rate, rate) == 0)
+		return 0;
+	return ft_fail(s->ctx, FT_E_NOT_SUPPORTED, "%s: the port did not "
+	    "accept %u baud (%s)", s->path, rate, strerror(errno));
 }
 
 /*
@@ -273,7 +344,8 @@ check_termios(struct ft_serial *s, const struct termios *want)
 	if (tcgetattr(s->fd, &got) != 0)
 		return ft_fail(s->ctx, FT_E_IO, "%s: tcgetattr: %s", s->path,
 		    strerror(errno));
-	if (cfgetospeed(&got) != cfgetospeed(want) ||
+	if (s->custom ? !custom_rate_is(s, s->baud) :
+	    cfgetospeed(&got) != cfgetospeed(want) ||
 	    cfgetispeed(&got) != cfgetispeed(want))
 		return ft_fail(s->ctx, FT_E_NOT_SUPPORTED,
 		    "%s: the port did not accept %u baud", s->path, s->baud);
@@ -361,10 +433,13 @@ serial_release(struct ft_serial *s, int restore)
 {
 	if (s->fd >= 0) {
 		low_latency_restore(s);
-		if (restore) {
+		if (restore && !s->keep_settings) {
 			if (s->modem_saved && !s->keep_lines)
 				(void)ioctl(s->fd, TIOCMSET, &s->modem);
 			(void)tcsetattr(s->fd, TCSANOW, &s->saved);
+			if (s->saved_custom)
+				(void)ft_tty_custom_set(s->fd, s->saved_ispeed,
+				    s->saved_ospeed);
 		}
 		if (s->excl)
 			(void)ioctl(s->fd, TIOCNXCL);
@@ -423,13 +498,16 @@ ft_serial_open(struct ft_ctx *ctx, const char *path,
 		serial_release(s, 0);
 		return rc;
 	}
+	(void)ft_tty_custom_get(s->fd, &s->saved_ispeed, &s->saved_ospeed,
+	    &s->saved_custom);
 	if (ioctl(s->fd, TIOCMGET, &s->modem) == 0)
 		s->modem_saved = 1;
 	else if (errno != ENOTTY && errno != EINVAL)
 		ft_dbg(ctx, "%s: TIOCMGET: %s", path, strerror(errno));
 
 	want = s->saved;
-	rc = make_termios(ctx, path, cfg, &want, &s->baud, &s->char_bits);
+	rc = make_termios(ctx, path, cfg, &want, &s->baud, &s->char_bits,
+	    &s->custom);
 	if (rc != 0) {
 		serial_release(s, 1);
 		return rc;
@@ -440,7 +518,9 @@ ft_serial_open(struct ft_ctx *ctx, const char *path,
 		serial_release(s, 1);
 		return rc;
 	}
-	rc = check_termios(s, &want);
+	rc = s->custom ? set_custom_rate(s, s->baud) : 0;
+	if (rc == 0)
+		rc = check_termios(s, &want);
 	if (rc != 0) {
 		serial_release(s, 1);
 		return rc;
@@ -754,4 +834,62 @@ const char *
 ft_serial_path(const struct ft_serial *s)
 {
 	return s->path;
+}
+
+int
+ft_serial_set_baud(struct ft_serial *s, unsigned baud)
+{
+	struct termios t;
+	speed_t code;
+	int custom, rc;
+
+	if (speed_for(s->ctx, baud, &code, &custom) != 0)
+		return FT_E_INVALID;
+	if (tcgetattr(s->fd, &t) != 0)
+		return ft_fail(s->ctx, FT_E_IO, "%s: tcgetattr: %s", s->path,
+		    strerror(errno));
+	if (set_speeds(&t, code) != 0)
+		return bad_baud(s->ctx, baud);
+	if (tcsetattr(s->fd, TCSANOW, &t) != 0)
+		return ft_fail(s->ctx, FT_E_IO, "%s: tcsetattr: %s", s->path,
+		    strerror(errno));
+	s->custom = custom;
+	if (custom && (rc = set_custom_rate(s, baud)) != 0)
+		return rc;
+	s->baud = baud;
+	return 0;
+}
+
+void
+ft_serial_keep_settings(struct ft_serial *s)
+{
+	s->keep_settings = 1;
+}
+
+int
+ft_serial_read_some(struct ft_serial *s, void *buf, size_t max,
+    unsigned timeout_ms, size_t *got)
+{
+	size_t take, bad;
+	int r;
+
+	*got = 0;
+	if (max == 0)
+		return 0;
+	if (s->rpos == s->rlen) {
+		r = fill(s, ft_now_ms() + timeout_ms);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return FT_E_TIMEOUT;
+	}
+	take = s->rlen - s->rpos;
+	if (take > max)
+		take = max;
+	memcpy(buf, s->rbuf + s->rpos, take);
+	bad = count_bad(s, s->rpos, take);
+	r = bad > 0 ? line_error(s, bad, take) : 0;
+	s->rpos += take;
+	*got = take;
+	return r;
 }

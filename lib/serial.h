@@ -1,6 +1,7 @@
 /*
- * usart/serial.h - the termios seam under the USART transport
- * (lib/usart/serial.c).
+ * serial.h - the termios seam under the transports that talk over a tty
+ * (lib/serial.c): the USART bootloader's port and Katapult's USB CDC or
+ * UART link; and the serial ports the kernel knows (lib/ports.c).
  *
  * A port is opened exclusively, put in raw mode with the requested frame
  * format and restored exactly as found when it is closed.  Reads wait with
@@ -44,6 +45,13 @@ int ft_serial_write(struct ft_serial *s, const void *buf, size_t len,
  */
 int ft_serial_read(struct ft_serial *s, void *buf, size_t len,
     unsigned timeout_ms, size_t *got);
+/*
+ * Whatever has arrived, up to max bytes: at least one byte, or
+ * FT_E_TIMEOUT when nothing came within timeout_ms.  *got tells how
+ * many are in buf (also on a line error, FT_E_PROTOCOL).
+ */
+int ft_serial_read_some(struct ft_serial *s, void *buf, size_t max,
+    unsigned timeout_ms, size_t *got);
 /* Drop everything received so far (driver queue and our buffer). */
 int ft_serial_flush_input(struct ft_serial *s);
 /*
@@ -66,6 +74,14 @@ int ft_serial_set_lines(struct ft_serial *s, int dtr, int rts);
  * found at open (an exit sequence has put them where the target wants).
  */
 void ft_serial_keep_lines(struct ft_serial *s);
+/* Change the speed of the open port (any rate, as at open). */
+int ft_serial_set_baud(struct ft_serial *s, unsigned baud);
+/*
+ * Close without restoring the line settings or modem lines: after
+ * Klipper's 1200-baud touch the device is gone, and a restored DTR or
+ * speed must not reach whatever enumerates next.
+ */
+void ft_serial_keep_settings(struct ft_serial *s);
 /* Hold the line in BREAK for ms milliseconds. */
 int ft_serial_break(struct ft_serial *s, unsigned ms);
 
@@ -74,7 +90,15 @@ unsigned ft_serial_char_bits(const struct ft_serial *s);
 unsigned ft_serial_baud(const struct ft_serial *s);
 const char *ft_serial_path(const struct ft_serial *s);
 
-/* ft_serial_list() under other sysfs and /dev roots (usart/ports.c). */
+/*
+ * Speeds through Linux's termios2 (lib/termios2.c), for rates without a
+ * Bnnn constant; -1 (errno set) when the port or system has none.
+ */
+int ft_tty_custom_get(int fd, unsigned *ispeed, unsigned *ospeed,
+    int *custom);
+int ft_tty_custom_set(int fd, unsigned ispeed, unsigned ospeed);
+
+/* ft_serial_list() under other sysfs and /dev roots (lib/ports.c). */
 int ft_serial_list_at(struct ft_ctx *ctx, const char *sysroot,
     const char *devroot, struct ft_port_entry **out, size_t *count);
 

@@ -1,5 +1,5 @@
 /*
- * usart/parmrk.h - undo the tty layer's PARMRK marking (lib/usart/parmrk.c).
+ * parmrk.h - undo the tty layer's PARMRK marking (lib/parmrk.c).
  *
  * With INPCK and PARMRK set (IGNPAR and ISTRIP clear), the Linux line
  * discipline passes a byte received with a parity or framing error as

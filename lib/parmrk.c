@@ -1,5 +1,5 @@
 /*
- * usart/parmrk.c - decode the PARMRK marking of a tty's input (see parmrk.h).
+ * parmrk.c - decode the PARMRK marking of a tty's input (see parmrk.h).
  *
  * Invariants: every input byte yields at most one data byte, written at
  * or before its own position, so the decoding can share one buffer and
