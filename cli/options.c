@@ -856,7 +856,7 @@ check_katapult(const struct options *o, struct report *rep)
 		    "node: --uuid UUID (--list --can %s finds them)",
 		    o->open.kp.can_iface);
 	if (o->open.no_sync || o->mode[0] != '\0' || o->have_seq ||
-	    o->open.settle_ms != 0 || o->open.usart_pipeline ||
+	    o->open.settle_ms != 0 || o->have_pipeline ||
 	    o->open.max_read != 0 || o->open.max_write != 0)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-m, -c, -F, -i, "
 		    "--entry, --settle and --pipeline are for the ROM USART "

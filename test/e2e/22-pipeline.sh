@@ -162,6 +162,10 @@ err_has pipe-storm-write "0x08000000"
 log_lacks pipe-storm-nothing-done "(ERASE|WRITE|READOUT_|GO).*-> ACK"
 sim_stop
 
-# Usage: a serial option.
+# Usage: a ROM USART option, in every form.
 expect_rc pipe-dfu-refused 2 "$FLASHTOOL" --dfu --pipeline -r x.bin
 err_has pipe-dfu-refused "--pipeline"
+expect_rc pipe-dfu-reads-refused 2 "$FLASHTOOL" --dfu --pipeline=reads -r x.bin
+expect_rc pipe-katapult-reads-refused 2 "$FLASHTOOL" --katapult \
+	--pipeline=reads -r x.bin /dev/null
+err_has pipe-katapult-reads-refused "--pipeline are for the ROM USART"
