@@ -121,6 +121,8 @@ print_identity(FILE *f, const struct run *r, const struct ft_devinfo *di)
 	}
 	fprintf(f, "Flash:              0x%08x, %" PRIu64 " KiB (%s)\n",
 	    di->flash.base, ft_layout_size(&di->flash) / 1024, runs);
+	if (di->flash_notes[0] != '\0')
+		fprintf(f, "Flash notes:        %s\n", di->flash_notes);
 	if (di->chip != NULL)
 		print_memories(f, di->chip);
 	if (di->ncmds > 0) {

@@ -111,6 +111,7 @@ struct options {
 	struct ft_open_opts open;
 	const char *preset;	/* --entry NAME */
 	int have_seq;		/* -i or --entry given */
+	int have_pipeline;	/* --pipeline given, in any form */
 	int seq_has_exit;	/* the sequence has a non-empty exit half */
 	char mode[4];		/* -m as given, "" for the default */
 	/* --option-bytes, --set, --boot0-pin */

@@ -92,7 +92,7 @@ static const struct option long_options[] = {
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "pipeline", no_argument, NULL, OPT_PIPELINE },
+	{ "pipeline", optional_argument, NULL, OPT_PIPELINE },
 	{ "option-bytes", no_argument, NULL, OPT_OPTION_BYTES },
 	{ "set", required_argument, NULL, OPT_SET },
 	{ "boot0-pin", no_argument, NULL, OPT_BOOT0_PIN },
@@ -156,7 +156,8 @@ static const char help_text[] =
 "  -i, --sequence SEQ       entry/exit sequence on DTR, RTS, BREAK, GPIO\n"
 "      --entry PRESET       a named sequence (--entry list)\n"
 "      --settle MS          wait after the entry sequence (default 50)\n"
-"      --pipeline           send frames before their ACKs come (risky)\n"
+"      --pipeline[=WHAT]    frames before their ACKs: reads (default), all,\n"
+"                           off; --pipeline alone: all\n"
 "USB DFU:\n"
 "      --dfu                use a USB DFU device instead of a port\n"
 "  -d, --device VID:PID[,VID:PID]  select by USB IDs, as dfu-util -d\n"
@@ -599,7 +600,17 @@ opt_serial(struct options *o, struct report *rep, int c, const char *arg)
 			o->open.settle_ms = -1;
 		return 1;
 	case OPT_PIPELINE:
-		o->open.usart_pipeline = 1;
+		/* Read bursts are the default; writes only when asked. */
+		if (arg == NULL || strcmp(arg, "all") == 0)
+			o->open.usart_pipeline = FT_PIPELINE_ALL;
+		else if (strcmp(arg, "reads") == 0)
+			o->open.usart_pipeline = FT_PIPELINE_READS;
+		else if (strcmp(arg, "off") == 0)
+			o->open.usart_pipeline = FT_PIPELINE_OFF;
+		else
+			fail_usage(rep, "--pipeline=%s: say off, reads or all",
+			    arg);
+		o->have_pipeline = 1;
 		return 1;
 	}
 	return 0;
@@ -845,7 +856,7 @@ check_katapult(const struct options *o, struct report *rep)
 		    "node: --uuid UUID (--list --can %s finds them)",
 		    o->open.kp.can_iface);
 	if (o->open.no_sync || o->mode[0] != '\0' || o->have_seq ||
-	    o->open.settle_ms != 0 || o->open.usart_pipeline ||
+	    o->open.settle_ms != 0 || o->have_pipeline ||
 	    o->open.max_read != 0 || o->open.max_write != 0)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-m, -c, -F, -i, "
 		    "--entry, --settle and --pipeline are for the ROM USART "
@@ -890,7 +901,7 @@ check_transport(const struct options *o, struct report *rep)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "-u, -j and "
 		    "--write-protect are USART bootloader commands; the DFU "
 		    "bootloader has no such request");
-	if (dfu && o->open.usart_pipeline)
+	if (dfu && o->have_pipeline)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--pipeline is a "
 		    "serial option; --dfu has none");
 	if (o->stay && !dfu && !kp)

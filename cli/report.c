@@ -576,6 +576,7 @@ json_device(struct json *j, const struct run *r, const struct ft_devinfo *di)
 	json_ku64(j, "size", ft_layout_size(&di->flash));
 	format_layout(&di->flash, buf, sizeof(buf));
 	json_kstr(j, "layout", buf);
+	json_kstr(j, "notes", di->flash_notes);
 	json_obj_end(j);
 	json_key(j, "table_row");
 	if (di->chip != NULL)

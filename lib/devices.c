@@ -784,9 +784,13 @@ static const struct ft_chip chips[] = {
 		/*
 		 * ROM V11.3 acknowledges page erases before they end (AN2606
 		 * Table 108; audit D10); V11.4 does not, but both answer
-		 * with this ID, so the row assumes the worst.
+		 * with this ID: the bootloader ID byte, at the end of the
+		 * system memory (AN2606 "bootloader version" for G07x/G08x,
+		 * Table 226), tells them apart.  Unread, the worst is
+		 * assumed.
 		 */
 		.quirks = FT_Q_BOOT0_OPTION | FT_Q_ERASE_EARLY_ACK,
+		.bl_id_addr = 0x1FFF6FFE,
 	},
 	{
 		/*

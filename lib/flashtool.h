@@ -178,6 +178,11 @@ enum ft_quirk {
 
 /* AN2606 Table 108's workaround for FT_Q_ERASE_EARLY_ACK. */
 #define FT_EARLY_ACK_ERASE_WAIT_MS 40u
+/*
+ * The first bootloader ID without that bug: V11.4 (AN2606 rev 70 Table
+ * 108 lists the limitation for V11.3 only; Table 226 gives ID 0xB4).
+ */
+#define FT_EARLY_ACK_FIXED_BL_ID 0xB4u
 
 /*
  * A layout an option bit selects (dual or single bank, DB1M), instead
@@ -241,11 +246,16 @@ struct ft_chip {
 	 * opt_addr 0 ends the list.  NULL: none.
 	 *
 	 * secure: flash above an option-defined boundary is not the ROM's.
+	 *
+	 * bl_id_addr: the bootloader ID byte (AN2606: 0xB3 is V11.3),
+	 * readable with Read Memory; set where a quirk depends on the ROM
+	 * version (0: not needed).
 	 */
 	uint32_t flash_size_reg;
 	uint16_t bank2_page;
 	const struct ft_opt_layout *opt_layouts;
 	const struct ft_secure_area *secure;
+	uint32_t bl_id_addr;
 	uint32_t proven;	/* enum ft_proven bits; 0 in every row today */
 };
 
@@ -520,6 +530,19 @@ struct ft_katapult_opts {
 	const char *dev_root;
 };
 
+/*
+ * ft_open_opts.usart_pipeline.  Reads go in one burst by default: a Read
+ * Memory changes nothing, whatever a ROM makes of a refused burst's
+ * bytes (a guard keeps them from forming a command that acts, see
+ * usart_pipeline below).  Writes only when asked: a ROM that takes a
+ * write's data for commands is not known to be harmless on every part.
+ */
+enum ft_usart_pipeline {
+	FT_PIPELINE_READS = 0,	/* Read Memory in bursts (the default) */
+	FT_PIPELINE_ALL = 1,	/* Read and Write Memory (--pipeline) */
+	FT_PIPELINE_OFF = 2,	/* every frame waits for its ACK */
+};
+
 struct ft_open_opts {
 	enum ft_transport_kind transport;
 
@@ -543,10 +566,11 @@ struct ft_open_opts {
 	int settle_ms;		/* after the entry half: 0 default
 				 * (50 ms), negative: none */
 	/*
-	 * Send Read and Write Memory's command, address and last frame in
-	 * one go and collect the ACKs afterwards: two round trips fewer per
-	 * block.  Not known to be safe on every ROM, so off (0) by default;
-	 * the first failure turns it off for the rest of the session.
+	 * Which exchanges send their command, address and last frame in
+	 * one go and collect the ACKs afterwards, two round trips fewer per
+	 * block (enum ft_usart_pipeline; 0: reads only).  A burst that holds
+	 * the byte pair of a command that changes the chip goes frame by
+	 * frame, and the first failure turns bursts off for the session.
 	 */
 	int usart_pipeline;
 
@@ -628,6 +652,13 @@ struct ft_devinfo {
 	int has_checksum;	/* USART Get listed Get Checksum (0xA1) */
 	int extended_erase;	/* USART erases with 0x44, not 0x43 */
 	struct ft_layout flash;
+	/*
+	 * What the part said beyond its table row and what follows from
+	 * it (USART: the flash-size word, the option bit that selects the
+	 * layout, the secure area, ROM quirks in force, erasing refused);
+	 * "" when the part was not asked.
+	 */
+	char flash_notes[256];
 	const struct ft_chip *chip;	/* NULL when not from the table */
 	struct ft_dfu_entry dfu;	/* DFU: the device chosen */
 	int dfu_alt;			/* DFU: the alt setting in use */

@@ -118,17 +118,28 @@ ft_core_retry(struct ft_dev *dev, int rc, const char *what, uint32_t addr)
 	dev->fail_streak++;
 	note_frame(dev, 1);
 	stalled = ft_now_ms() - dev->progress_ms;
-	if (dev->fail_streak > dev->fail_limit)
+	/*
+	 * Giving up ends the operation: its message names it and the
+	 * address even when the last failure was the port's own ("write
+	 * timed out"), as every other way out does.
+	 */
+	if (dev->fail_streak > dev->fail_limit) {
+		(void)ft_fail_place(dev->ctx, rc, what, addr);
 		return ft_fail_more(dev->ctx, rc, " (gave up after %u failures "
 		    "in a row)", dev->fail_streak);
+	}
 	if (dev->recent_frames == FT_RATE_WINDOW &&
-	    recent_failures(dev) > FT_RATE_FAIL_MAX)
+	    recent_failures(dev) > FT_RATE_FAIL_MAX) {
+		(void)ft_fail_place(dev->ctx, rc, what, addr);
 		return ft_fail_more(dev->ctx, rc, " (gave up: %u of the last "
 		    "%u frames failed; the line is too noisy)",
 		    recent_failures(dev), FT_RATE_WINDOW);
-	if (stalled > FT_STALL_LIMIT_MS)
+	}
+	if (stalled > FT_STALL_LIMIT_MS) {
+		(void)ft_fail_place(dev->ctx, rc, what, addr);
 		return ft_fail_more(dev->ctx, rc, " (gave up: no block went "
 		    "through for %llu s)", (unsigned long long)stalled / 1000);
+	}
 	dev->short_frames = SHORT_FRAMES_AFTER_FAILURE;
 	ft_warn(dev->ctx, "%s at 0x%08x failed (%s); resyncing and retrying",
 	    what, addr, dev->ctx->detail);

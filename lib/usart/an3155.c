@@ -177,9 +177,18 @@ ft_an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n, uint32_t *bad)
 }
 
 size_t
-ft_an_erase_chunk(size_t n, size_t max_per_cmd)
+ft_an_erase_take(const struct ft_erase_unit *units, size_t n,
+    const struct an_erase_rules *rules)
 {
-	return n < max_per_cmd ? n : max_per_cmd;
+	size_t k, limit = n < rules->max ? n : rules->max;
+
+	if (n == 0)
+		return 0;
+	if (rules->one_each || units[0].addr >= rules->alone_from)
+		return 1;
+	for (k = 1; k < limit && units[k].addr < rules->alone_from; k++)
+		;
+	return k;
 }
 
 static uint32_t

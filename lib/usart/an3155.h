@@ -103,10 +103,24 @@ int ft_an_wp_frame(uint8_t *out, const uint32_t *sectors, size_t n,
     uint32_t *bad);
 
 /*
- * Split a page list of n entries into commands: how many pages the next
- * command takes (never more than max_per_cmd).
+ * How a page list is split into erase commands: at most max pages per
+ * command, and ROM quirks that want some pages alone.
+ *  - one_each: every page alone (G07x V11.3 acknowledges a multi-page
+ *    erase before it ends: FT_Q_ERASE_EARLY_ACK);
+ *  - alone_from: units starting at or above this address go alone, and
+ *    a command that starts below it stops before it (G0B1 bank 2 fails
+ *    any erase that lists several pages and one of its pages:
+ *    FT_Q_BANK2_ERASE_ONE).  AN_ERASE_NONE_ALONE: no such address.
  */
-size_t ft_an_erase_chunk(size_t n, size_t max_per_cmd);
+#define AN_ERASE_NONE_ALONE UINT32_MAX
+struct an_erase_rules {
+	size_t max;
+	int one_each;
+	uint32_t alone_from;
+};
+/* How many of the n units (ascending) the next command takes (>= 1). */
+size_t ft_an_erase_take(const struct ft_erase_unit *units, size_t n,
+    const struct an_erase_rules *rules);
 
 /*
  * Worst-case erase time of the given units in milliseconds (the wait for

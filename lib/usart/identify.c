@@ -28,8 +28,13 @@ ft_usart_get_version(struct ft_dev *dev, uint8_t *version)
 		return ft_usart_damaged(dev, &op, "reply");
 	if (rc < 0)
 		return rc;
-	/* Some ROMs (L412/L422 v13.1) send a second ACK after the sync:
-	 * then our ACK was that one and the reply is shifted by a byte. */
+	/*
+	 * Some ROMs send a second ACK after the sync (L412/L422 V13.1:
+	 * AN2606 rev 70 Table 163, FT_Q_DOUBLE_ACK): then the command's
+	 * ACK we took was that one and the reply is shifted by a byte.
+	 * Get Version is the first command after every sync (open,
+	 * resync), so this one place copes for all; e2e 26 (l412) checks.
+	 */
 	if (b[0] == AN_ACK && b[3] != AN_ACK) {
 		rc = ft_usart_rx(dev, b + 4, 1, ACK_TIMEOUT_MS, NULL);
 		if (rc < 0)
@@ -204,6 +209,10 @@ ft_usart_identify(struct ft_dev *dev, const struct ft_open_opts *opts)
 	}
 	if (opts->layout != NULL)
 		dev->info.flash = *opts->layout;
+	/* The part's own size and layout, before anything is erased. */
+	rc = ft_usart_part_probe(dev, opts);
+	if (rc < 0)
+		return rc;
 
 	align = 4;
 	if (chip != NULL && chip->write_unit > align)

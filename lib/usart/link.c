@@ -329,16 +329,17 @@ ft_usart_read_body(struct ft_dev *dev, const struct op *op, uint8_t *body,
 }
 
 /*
- * Pipelining (ft_open_opts.usart_pipeline, off by default): Read and
- * Write Memory send the command, the address and the last frame as one
- * burst and collect the three ACKs afterwards, two round trips fewer per
- * block.  It is not known to be safe on every ROM: one that refuses the
- * command or the address is back to waiting for a command and takes the
- * rest of the burst as new commands.  So a burst that holds a command
- * pair able to change the chip goes frame by frame (ft_an_burst_risky), and
- * the first failure turns pipelining off for the rest of the session:
- * the core's resync (which drains the NACKs of those stray "commands")
- * and its retries then run the safe way.
+ * Pipelining (ft_open_opts.usart_pipeline): Read Memory by default, Write
+ * Memory too when asked, sends the command, the address and the last
+ * frame as one burst and collects the three ACKs afterwards, two round
+ * trips fewer per block.  A ROM that refuses the command or the address
+ * is back to waiting for a command and takes the rest of the burst as
+ * new commands.  So a burst that holds a command pair able to change the
+ * chip goes frame by frame (ft_an_burst_risky), and the first failure
+ * turns bursts off for the rest of the session: the core's resync (which
+ * drains the NACKs of those stray "commands") and its retries then run
+ * frame by frame.  For the default read bursts that is routine on a bad
+ * line, said with --debug; a user who asked for --pipeline is told.
  */
 static void
 pipeline_off(struct ft_dev *dev, const struct op *op)
@@ -346,12 +347,13 @@ pipeline_off(struct ft_dev *dev, const struct op *op)
 	struct usart *u = U(dev);
 	char name[OP_NAME_MAX];
 
-	if (!u->pipeline)
+	if (!u->read_burst && !u->write_burst)
 		return;
-	u->pipeline = 0;
+	u->read_burst = u->write_burst = 0;
 	op_name(op, name, sizeof(name));
-	ft_warn(dev->ctx, "pipelined %s failed: pipelining is off for the "
-	    "rest of the session", name);
+	ft_log(dev->ctx, u->asked_pipeline ? FT_LOG_INFO : FT_LOG_DEBUG,
+	    "pipelined %s failed: pipelining is off for the rest of the "
+	    "session, every frame waits for its ACK", name);
 }
 
 /* May this burst go out in one piece? */

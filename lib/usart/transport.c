@@ -15,9 +15,9 @@
  *    job, which the core calls before a retry.
  *  - Only frames built by lib/usart/an3155.c go on the wire, so no field is
  *    ever truncated to fit.
- *  - The hot path (read, write) is three round trips per block with no
- *    sleeps, no flushes and block-sized reads; one when pipelining is on
- *    (off by default, see send_burst).
+ *  - The hot path (read, write) has no sleeps, no flushes and
+ *    block-sized reads: one round trip per read block (a burst, see
+ *    link.c), three per write block unless --pipeline makes it one.
  *  - An entry/exit sequence is parsed and its GPIO lines claimed before
  *    the port is opened; its exit half runs before the port is closed on
  *    every path out (failed open included), at most once.
@@ -135,7 +135,9 @@ usart_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 		return rc;
 	u->baud = ft_serial_baud(u->port);
 	u->char_bits = ft_serial_char_bits(u->port);
-	u->pipeline = opts->usart_pipeline != 0;
+	u->read_burst = opts->usart_pipeline != FT_PIPELINE_OFF;
+	u->write_burst = opts->usart_pipeline == FT_PIPELINE_ALL;
+	u->asked_pipeline = u->write_burst;
 	if (!opts->no_sync)
 		rc = enter_and_sync(dev);
 	else
@@ -158,8 +160,8 @@ usart_close(struct ft_dev *dev)
 	u->entry = NULL;
 }
 
-static int
-usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
+int
+ft_usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 {
 	struct usart *u = U(dev);
 	const struct op op = { "Read Memory", addr, 1 };
@@ -169,9 +171,12 @@ usart_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	if (ft_an_read_len_frame(f, len) != 0)
 		return ft_usart_op_fail(dev, FT_E_INVALID, &op, "bad length %u",
 		    (unsigned)len);
+	rc = ft_usart_check_secure(dev, op.cmd, addr, len);
+	if (rc < 0)
+		return rc;
 	ft_dbg(dev->ctx, "Read Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
-	if (u->pipeline && ft_an_read_burst(b, addr, len) == 0 &&
+	if (u->read_burst && ft_an_read_burst(b, addr, len) == 0 &&
 	    ft_usart_burst_ok(dev, &op, b, sizeof(b)))
 		rc = ft_usart_send_burst(dev, &op, b, sizeof(b), "length",
 		    ACK_TIMEOUT_MS);
@@ -210,7 +215,7 @@ usart_write(struct ft_dev *dev, uint32_t addr, const uint8_t *buf,
 		    (unsigned)len);
 	ft_dbg(dev->ctx, "Write Memory 0x%08x, %u bytes", (unsigned)addr,
 	    (unsigned)len);
-	if (u->pipeline) {
+	if (u->write_burst) {
 		uint8_t b[AN_WRITE_BURST_MAX];
 		int nb = ft_an_write_burst(b, addr, buf, len);
 
@@ -239,62 +244,94 @@ no_erase_cmd(struct ft_dev *dev)
 	    "(0x44)");
 }
 
+/* The units' ROM page numbers, all checked before anything is erased. */
+static int
+rom_pages(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n,
+    uint32_t limit, int ext, uint32_t *pages)
+{
+	size_t i;
+	int rc;
+
+	rc = ft_usart_part_erasable(dev, units[0].addr);
+	if (rc == 0)
+		rc = ft_usart_check_secure(dev, "erase", units[0].addr,
+		    (uint32_t)(units[n - 1].addr + units[n - 1].size -
+		    units[0].addr));
+	for (i = 0; rc == 0 && i < n; i++) {
+		rc = ft_usart_rom_page(dev, &units[i], &pages[i]);
+		if (rc == 0 && pages[i] > limit)
+			rc = ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
+			    "cannot erase page %u at 0x%08x: the bootloader's "
+			    "%s command numbers pages 0-%u only",
+			    (unsigned)pages[i], (unsigned)units[i].addr,
+			    ext ? "Extended Erase (0x44)" :
+			    "legacy Erase (0x43)", (unsigned)limit);
+	}
+	return rc;
+}
+
+/*
+ * Erase units, as many per command as the protocol and the ROM's quirks
+ * allow (ft_an_erase_take): G0B1 bank 2 one page at a time (AN2606
+ * Tables 110, 112); on G07x V11.3 every page alone and a wait after it,
+ * since its ACK comes before the erase has ended (AN2606 Table 108).
+ */
 static int
 usart_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 {
 	struct usart *u = U(dev);
 	uint8_t cmd = u->get.erase_cmd;
 	int ext = cmd == AN_CMD_EXT_ERASE;
-	size_t max = ext ? AN_EXT_ERASE_MAX_PAGES : AN_ERASE_MAX_PAGES;
-	uint32_t limit = ext ? AN_EXT_ERASE_MAX_PAGE_NO : AN_ERASE_MAX_PAGE_NO;
+	const struct an_erase_rules rules = {
+		ext ? AN_EXT_ERASE_MAX_PAGES : AN_ERASE_MAX_PAGES,
+		u->part.early_ack, u->part.alone_from,
+	};
 	uint8_t f[AN_EXT_ERASE_FRAME_MAX];
-	uint32_t pages[AN_EXT_ERASE_MAX_PAGES];
-	size_t i, done = 0;
+	uint32_t *pages;
+	size_t done = 0;
 	int rc;
 
 	if (cmd == 0)
 		return no_erase_cmd(dev);
+	if (n == 0)
+		return 0;
+	pages = malloc(n * sizeof(*pages));
+	if (pages == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
 	/* Refuse before erasing anything. */
-	for (i = 0; i < n; i++)
-		if (units[i].index > limit)
-			return ft_fail(dev->ctx, FT_E_NOT_SUPPORTED,
-			    "cannot erase page %u at 0x%08x: the bootloader's "
-			    "%s command numbers pages 0-%u only",
-			    (unsigned)units[i].index,
-			    (unsigned)units[i].addr,
-			    ext ? "Extended Erase (0x44)" :
-			    "legacy Erase (0x43)", (unsigned)limit);
-	while (done < n) {
-		size_t k = ft_an_erase_chunk(n - done, max);
+	rc = rom_pages(dev, units, n, ext ? AN_EXT_ERASE_MAX_PAGE_NO :
+	    AN_ERASE_MAX_PAGE_NO, ext, pages);
+	while (rc == 0 && done < n) {
+		size_t k = ft_an_erase_take(&units[done], n - done, &rules);
 		struct op op = { ext ? "Extended Erase" : "Erase",
 		    units[done].addr, 1 };
 		uint32_t bad = 0, ms;
 		int len;
 
-		for (i = 0; i < k; i++)
-			pages[i] = units[done + i].index;
-		len = ext ? ft_an_ext_erase_frame(f, pages, k, &bad) :
-		    ft_an_erase_frame(f, pages, k, &bad);
-		if (len < 0)
-			return ft_usart_op_fail(dev, len, &op, "cannot encode "
+		len = ext ? ft_an_ext_erase_frame(f, &pages[done], k, &bad) :
+		    ft_an_erase_frame(f, &pages[done], k, &bad);
+		if (len < 0) {
+			rc = ft_usart_op_fail(dev, len, &op, "cannot encode "
 			    "page %u", (unsigned)bad);
+			break;
+		}
 		ms = ft_an_erase_timeout_ms(&units[done], k);
 		ft_dbg(dev->ctx, "%s: %zu pages from %u (0x%08x), up to %u ms",
-		    op.cmd, k, (unsigned)pages[0], (unsigned)op.addr,
+		    op.cmd, k, (unsigned)pages[done], (unsigned)op.addr,
 		    (unsigned)ms);
 		rc = ft_usart_mem_command(dev, &op, cmd);
-		if (rc < 0)
-			return rc;
-		rc = ft_usart_tx(dev, f, (size_t)len);
-		if (rc < 0)
-			return rc;
-		rc = ft_usart_wait_ack(dev, &op, "page list",
-		    ms + ft_usart_wire_ms(u, (size_t)len + 1));
-		if (rc < 0)
-			return rc;
+		if (rc == 0)
+			rc = ft_usart_tx(dev, f, (size_t)len);
+		if (rc == 0)
+			rc = ft_usart_wait_ack(dev, &op, "page list",
+			    ms + ft_usart_wire_ms(u, (size_t)len + 1));
+		if (rc == 0 && u->part.early_ack)
+			ft_sleep_us((uint64_t)FT_EARLY_ACK_ERASE_WAIT_MS *
+			    1000u);
 		done += k;
 	}
-	return 0;
+	free(pages);
+	return rc;
 }
 
 static uint32_t
@@ -510,13 +547,17 @@ usart_reset(struct ft_dev *dev)
 int
 ft_usart_reconnect(struct ft_dev *dev)
 {
+	uint8_t version;
 	int rc;
 
 	ft_sleep_us((uint64_t)RESET_SETTLE_MS * 1000u);
 	rc = ft_usart_sync(dev, RESET_SYNC_TRIES);
 	if (rc < 0)
 		return rc;
-	rc = ft_usart_get_commands(dev);
+	/* Get Version first: it copes with a second ACK to the sync. */
+	rc = ft_usart_get_version(dev, &version);
+	if (rc == 0)
+		rc = ft_usart_get_commands(dev);
 	if (rc < 0)
 		return rc;
 	ft_usart_copy_commands(dev);
@@ -599,6 +640,22 @@ usart_write_protect(struct ft_dev *dev, const struct ft_erase_unit *units,
 	return ft_usart_reconnect(dev);
 }
 
+/* Image data in the secure area is refused before anything is erased. */
+static int
+usart_check_image(struct ft_dev *dev, const struct ft_image *img)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < img->nseg; i++) {
+		rc = ft_usart_check_secure(dev, "image data", img->seg[i].addr,
+		    img->seg[i].len);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 const struct ft_transport ft_transport_usart = {
 	.name = "usart",
 	.priv_size = sizeof(struct usart),
@@ -610,7 +667,7 @@ const struct ft_transport ft_transport_usart = {
 	.erase_batch_units = 64,
 	.open = usart_open,
 	.close = usart_close,
-	.read = usart_read,
+	.read = ft_usart_read,
 	.write = usart_write,
 	.erase = usart_erase,
 	.mass_erase = usart_mass_erase,
@@ -619,6 +676,7 @@ const struct ft_transport ft_transport_usart = {
 	.reset = usart_reset,
 	.protect = usart_protect,
 	.write_protect = usart_write_protect,
+	.check_image = usart_check_image,
 	.resync = ft_usart_resync,
 	.reconnect = ft_usart_reconnect,
 };

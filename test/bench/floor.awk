@@ -12,6 +12,7 @@
 #                   at 52.5 us per half-word.
 #   usart-same      size bytes found unchanged: they must be read once
 #                   (268 bytes per 256-byte block); nothing else.
+#   usart-read      a read of size bytes: the same 268 bytes per block.
 #   usart-same-crc  the same where the ROM has Get Checksum: one command
 #                   (2 + 4 x 5 parameter bytes, 5 ACKs, 4 + 1 reply).
 # DFU (simulated USB: each control transfer 1 ms + 1 ms per KiB of data;
@@ -35,7 +36,7 @@ BEGIN {
 	if (kind == "usart-f103")
 		f = usart_bytes(blocks * 536 + pages + 6) + \
 		    pages * 0.020 + size / 2 * 52.5e-6
-	else if (kind == "usart-same")
+	else if (kind == "usart-same" || kind == "usart-read")
 		f = usart_bytes(blocks * 268)
 	else if (kind == "usart-same-crc")
 		f = usart_bytes(2 + 20 + 5 + 5)

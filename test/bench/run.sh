@@ -7,12 +7,14 @@
 # floor counts).  A time below the floor would mean a wrong simulator.
 #
 # Usage: sh test/bench/run.sh [BUILD-DIR] [CASE...]
-#   cases: usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100
-#          dfu-busy dfu-same dfu-read dfu-blank mem usbrig katapult
-#          (default: all)
+#   cases: usart usart-pipe usart-ftdi usart-same usart-same-crc
+#          usart-read usart-read-off dfu100 dfu-busy dfu-same dfu-read
+#          dfu-blank mem usbrig katapult  (default: all)
 #   usbrig: the DFU cases on a real kernel's USB stack (test/bench/usbrig.sh)
 #   katapult: Katapult over USB, UART and CAN (test/bench/katapult.sh)
 #   usart-pipe is usart with flashtool's --pipeline (stm32flash the same).
+#   usart-read: 64 KiB read from the F401 model (reads go in bursts by
+#   default); usart-read-off the same with --pipeline=off.
 # Environment: BENCH_KEEP=1 keeps the work directory (logs).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top}" && pwd)
@@ -34,8 +36,8 @@ trap 'exit 1' INT TERM
 for t in "$FLASHTOOL" "$USART_SIM" "$USB_SIM" "$SHIM"; do
 	[ -e "$t" ] || { echo "missing $t: run make bench" >&2; exit 1; }
 done
-cases=${*:-usart usart-pipe usart-ftdi usart-same usart-same-crc dfu100 \
-dfu-busy dfu-same dfu-read dfu-blank mem usbrig katapult}
+cases=${*:-usart usart-pipe usart-ftdi usart-same usart-same-crc usart-read \
+usart-read-off dfu100 dfu-busy dfu-same dfu-read dfu-blank mem usbrig katapult}
 
 # Deterministic contents: an image and an "old firmware" that differs
 # from it in every page.
@@ -99,6 +101,29 @@ usart_case() {
 	usart_stop
 	row "$_name" "$ft" "$peer" \
 	    "$(awk -f "$top/test/bench/floor.awk" -v kind="$_fk" \
+	    -v size="$_size")"
+}
+
+# usart_read_case NAME CHIP SIZE -- SIM-ARGS: read SIZE bytes from the
+# flash base with each tool ($ft_extra: more flashtool options).
+usart_read_case() {
+	_name=$1 _chip=$2 _size=$3
+	shift 4
+	bytes "$work/old.bin" "$_size" 2
+	cp "$work/old.bin" "$work/flash"
+	rm -f "$work/r1.bin" "$work/r2.bin"
+	usart_sim "$_chip" "$work/flash" "$@"
+	timed ft "$FLASHTOOL" -q -b 115200 $ft_extra -r "$work/r1.bin" \
+	    -S "0x08000000:$_size" "$work/tty"
+	usart_stop
+	usart_sim "$_chip" "$work/flash" "$@"
+	timed peer stm32flash -m 8n1 -b 115200 -r "$work/r2.bin" \
+	    -S "0x08000000:$_size" "$work/tty"
+	usart_stop
+	cmp -s "$work/r1.bin" "$work/old.bin" ||
+	    echo "$_name: flashtool read the wrong bytes" >&2
+	row "$_name" "$ft" "$peer" \
+	    "$(awk -f "$top/test/bench/floor.awk" -v kind=usart-read \
 	    -v size="$_size")"
 }
 
@@ -199,6 +224,10 @@ for c in $cases; do
 	    --latency-ms 1 ;;
 	usart-same-crc) usart_case usart-same-crc g0 65536 same \
 	    usart-same-crc -- --latency-ms 1 --checksum ;;
+	usart-read) usart_read_case usart-read f401 65536 -- \
+	    --latency-ms 1 ;;
+	usart-read-off) ft_extra=--pipeline=off
+	    usart_read_case usart-read-off f401 65536 -- --latency-ms 1 ;;
 	dfu100) dfu_case dfu100 30720 diff dfu \
 	    "erase_poll=100 write_poll=100 cmd_poll=100 mass_poll=100" ;;
 	dfu-busy) dfu_case dfu-busy 30720 diff dfu \

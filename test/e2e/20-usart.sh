@@ -32,8 +32,10 @@ EOT
 	randimg 5000 >"$T/$chip-img.bin"
 	: >"$SIM_LOG"
 	expect_rc "$chip-write" 0 "$FLASHTOOL" -w "$T/$chip-img.bin" -v -g 0x0 "$SIM_TTY"
-	# Before erasing: one 16-byte probe showed the old firmware differs.
-	ok "$chip-write-probe" sh -c "sed -E '/ (EXT_)?ERASE /q' '$SIM_LOG' | grep ' READ ' |
+	# Before erasing: one 16-byte probe of flash showed the old firmware
+	# differs (the G07x is also asked its bootloader ID, in system
+	# memory).
+	ok "$chip-write-probe" sh -c "sed -E '/ (EXT_)?ERASE /q' '$SIM_LOG' | grep ' READ 0x08' |
 		cut -d' ' -f2- | tr '\\n' '|' | grep -qx 'READ 0x08000000 16 -> ACK|'"
 	same_bytes "$chip-write-flash" "$T/$chip-img.bin" "$SIM_FLASH" 0 5000
 	log_has "$chip-write-go" "GO 0x08000000"

@@ -9,32 +9,17 @@
 #    that does not know these ROMs' ways (it numbers L47x bank 2 flat,
 #    batches G0B1 erases, writes where it is told): these must fail
 #    exactly as the documents say;
-#  - what flashtool must do on those models.  Where that needs transport
-#    work not done yet (issue 12: read the flash-size word and the option
-#    bytes before erasing, one page per erase where a quirk says so, drain
-#    a double ACK), the case is "pending": it passes when flashtool gets it
-#    right and is otherwise reported as SKIP with what is missing.
-#    FT_PENDING_STRICT=1 turns those SKIPs into FAILs.
+#  - what flashtool must do on those models (issue 12): read the
+#    flash-size word and the option bytes before erasing, number bank 2
+#    as the ROM does, one page per erase where a quirk says so, refuse
+#    what it cannot know (an unreadable option word, the WB secure area)
+#    by name and before anything is erased.
 . "$FT_TOP/test/e2e/lib.sh"
 T="$FT_OUT/models"
 mkdir -p "$T"
 [ -x "$USART_SIM" ] || { fail "models: $USART_SIM not built"; exit 1; }
 
-# pending NAME WHY CMD...: CMD must succeed; until flashtool does what
-# WHY says, a failure is a SKIP (or a FAIL with FT_PENDING_STRICT=1).
-pending() {
-	_n=$1 _why=$2; shift 2
-	if "$@"; then
-		pass "$_n"
-	elif [ "${FT_PENDING_STRICT:-0}" = 1 ]; then
-		fail "$_n (pending: $_why)"
-	else
-		echo "SKIP $_n: pending transport work: $_why" >>"$FT_RESULTS"
-		echo "SKIP $_n: pending transport work: $_why"
-	fi
-}
-
-# rc_is WANT CMD...: CMD exits WANT (a condition for ok/pending).
+# rc_is WANT CMD...: CMD exits WANT (a condition for ok).
 rc_is() {
 	_w=$1; shift
 	"$@" >/dev/null 2>&1
@@ -59,7 +44,7 @@ old_firmware() {
 	head -c $(($2 * 1024)) /dev/urandom >"$FT_OUT/$1.flash"
 }
 
-head -c 4096 /dev/urandom >"$T/4k.bin"
+randimg 4096 >"$T/4k.bin"
 
 # Every model: identify, write 4 KiB with verify, read it back.
 "$USART_SIM" --list-chips >"$T/chips.txt"
@@ -81,13 +66,6 @@ while read -r key other _; do
 	expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
 	ok "$n-identify-id" grep -qi "Device ID: *0x0*${pid#0x}" \
 	    "$FT_OUT/$n-identify.out"
-	case $key in
-	g071-v113)
-		pending "$n-write" "one page per erase, 40 ms after it" \
-		    fl "$n-write" -w "$T/4k.bin" -v "$SIM_TTY"
-		sim_stop
-		continue ;;
-	esac
 	expect_rc "$n-write" 0 "$FLASHTOOL" -w "$T/4k.bin" -v "$SIM_TTY"
 	expect_rc "$n-read" 0 "$FLASHTOOL" -r "$T/$n.back" \
 	    -S 0x08000000:4096 "$SIM_TTY"
@@ -103,7 +81,7 @@ sf() {
 }
 
 # A1: an L476xE (512 KiB) numbers bank 2 from page 256 at 0x08040000.
-head -c 300000 /dev/urandom >"$T/300k.bin"
+randimg 300000 >"$T/300k.bin"
 n=l476-512k
 old_firmware "$n" 512
 sim_start "$n" --chip l476-512k
@@ -113,10 +91,20 @@ if [ $have_sf = 1 ]; then
 	log_has "$n-flat-numbering-refused-log" "EXT_ERASE count=[0-9]+ no-such-page -> NACK"
 fi
 : >"$SIM_LOG"
-pending "$n-write-bank2" "read the flash-size word; bank 2 from page 256" \
-    fl "$n-write" -w "$T/300k.bin" -v "$SIM_TTY"
-pending "$n-write-bank2-pages" "erase bank 2 as pages 256+" \
-    grep -Eq "EXT_ERASE pages=.*\b256\b.* -> ACK" "$SIM_LOG"
+expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
+ok "$n-identify-size" grep -q "^Flash: .* 512 KiB (256x2K)" \
+    "$FT_OUT/$n-identify.out"
+ok "$n-identify-origin" grep -q "^Flash notes: .*flash-size word: 512 KiB.*ROM page 256" \
+    "$FT_OUT/$n-identify.out"
+expect_rc "$n-json" 0 "$FLASHTOOL" --json "$SIM_TTY"
+ok "$n-json-notes" python3 -c "import json, sys
+f = json.load(open(sys.argv[1]))['device']['flash']
+sys.exit(not (f['size'] == 524288 and f['layout'] == '256x2K' and
+    'ROM page 256' in f['notes']))" "$FT_OUT/$n-json.out"
+expect_rc "$n-write-bank2" 0 "$FLASHTOOL" -w "$T/300k.bin" -v "$SIM_TTY"
+ok "$n-write-bank2-flash" flash_has "$T/300k.bin" 0
+log_has "$n-write-bank2-pages" "EXT_ERASE pages=256,.* -> ACK"
+log_lacks "$n-no-flat-pages" "EXT_ERASE pages=.*(^|,|=)12[89],"
 # The size word says 512 KiB.
 fl "$n-size" -r "$T/$n.size" -S 0x1FFF75E0:4 "$SIM_TTY"
 ok "$n-size-word" sh -c "od -An -tx1 '$T/$n.size' | grep -q '^ 00 02'"
@@ -127,12 +115,30 @@ sim_start "$n" --chip l476-512k --option DUALBANK=0
 fl "$n-opt" -r "$T/$n.opt" -S 0x1FFF7800:4 "$SIM_TTY"
 # Bit 21 of the option word is in its third byte.
 ok "$n-option-word" sh -c "od -An -tu1 '$T/$n.opt' | awk '{ exit !(\$3 % 64 < 32) }'"
-pending "$n-write" "read DUALBANK before erasing" \
-    fl "$n-write" -w "$T/300k.bin" -v "$SIM_TTY"
+expect_rc "$n-write" 0 "$FLASHTOOL" -w "$T/300k.bin" -v "$SIM_TTY"
+ok "$n-flash" flash_has "$T/300k.bin" 0
+log_has "$n-pages-flat" "EXT_ERASE pages=128,.* -> ACK"
+sim_stop
+
+# Must fail: the flash-size word unreadable.  Bank 2 could start at
+# 0x08040000 (page 256) or 0x08080000 (page 256 too, but 128 pages
+# later): the erase is refused, naming the word and the chip, and
+# nothing is erased.
+n=l476-512k-nosize
+old_firmware "$n" 512
+cp "$FT_OUT/$n.flash" "$T/$n.before"
+sim_start "$n" --chip l476-512k --unreadable 0x1FFF75E0
+expect_rc "$n-write" 2 "$FLASHTOOL" -w "$T/300k.bin" "$SIM_TTY"
+err_has "$n-write" "STM32L47xxx/L48xxx: the flash-size word at 0x1fff75e0.*could not be read.*erasing is refused.*--layout"
+log_lacks "$n-nothing-erased" "ERASE"
+same_bytes "$n-flash-unchanged" "$T/$n.before" "$SIM_FLASH"
+# Reading is harmless and still works.
+expect_rc "$n-read" 0 "$FLASHTOOL" -r "$T/$n.back" -S 0x08000000:1024 \
+    "$SIM_TTY"
 sim_stop
 
 # A3: G0B1 bank 2 erases one page per Extended Erase.
-head -c 6000 /dev/urandom >"$T/6k.bin"
+randimg 6000 >"$T/6k.bin"
 n=g0b1
 rm -f "$FT_OUT/$n.flash"
 sim_start "$n" --chip g0b1
@@ -141,11 +147,25 @@ if [ $have_sf = 1 ]; then
 	    sf -w "$T/6k.bin" -S 0x08040000 "$SIM_TTY"
 	log_has "$n-multi-page-bank2-log" "bank2-multi-page-fail .* -> NACK"
 fi
+sim_stop
+# Old firmware everywhere, so that every page the image touches must
+# be erased.
+old_firmware "$n" 512
+sim_start "$n" --chip g0b1
 : >"$SIM_LOG"
-pending "$n-write-bank2" "one page per Extended Erase in bank 2" \
-    fl "$n-write" -w "$T/6k.bin" -S 0x08040000 -v "$SIM_TTY"
-pending "$n-write-bank2-one-page" "one page per Extended Erase in bank 2" \
-    sh -c "! grep -Eq 'EXT_ERASE pages=(12[89]|1[3-9][0-9]|2[0-5][0-9]),' '$SIM_LOG'"
+expect_rc "$n-write-bank2" 0 "$FLASHTOOL" -w "$T/6k.bin" -S 0x08040000 -v \
+    "$SIM_TTY"
+ok "$n-write-bank2-flash" flash_has "$T/6k.bin" 262144
+log_has "$n-bank2-page-128-alone" "EXT_ERASE pages=128 -> ACK"
+log_has "$n-bank2-page-130-alone" "EXT_ERASE pages=130 -> ACK"
+log_lacks "$n-bank2-one-page" "EXT_ERASE pages=[0-9,]*(12[89]|1[3-9][0-9]|2[0-5][0-9])[0-9,]*,"
+# Across the banks: bank-1 pages together, bank-2 pages alone.
+: >"$SIM_LOG"
+expect_rc "$n-write-across" 0 "$FLASHTOOL" -w "$T/6k.bin" -S 0x0803F000 -v \
+    "$SIM_TTY"
+log_has "$n-across-bank1-together" "EXT_ERASE pages=126,127 -> ACK"
+log_has "$n-across-bank2-alone" "EXT_ERASE pages=128 -> ACK"
+log_lacks "$n-across-nothing-refused" "(ERASE|WRITE|READ).*-> NACK"
 sim_stop
 
 # D11: the L412 ROM answers the connect byte with two ACKs; flashtool's
@@ -155,6 +175,12 @@ rm -f "$FT_OUT/$n.flash" "$FT_OUT/$n.simlog"
 sim_start "$n" --chip l412
 expect_rc "$n-write" 0 "$FLASHTOOL" -w "$T/4k.bin" -v "$SIM_TTY"
 log_has "$n-double-ack" "SYNC double-ack -> ACK"
+# After a command that resets the chip the sync is answered twice again:
+# the reconnection copes too (Get Version first).
+: >"$SIM_LOG"
+expect_rc "$n-unprotect" 0 "$FLASHTOOL" -u "$SIM_TTY"
+ok "$n-unprotect-resynced" sh -c "grep -A2 'RESET cmd=0x73' '$SIM_LOG' | grep -q 'SYNC double-ack -> ACK'"
+log_lacks "$n-unprotect-clean" "(GET|GET_ID|GET_VERSION).*-> NACK"
 if [ $have_sf = 1 ]; then
 	expect_rc "$n-stm32flash-copes" 0 sf "$SIM_TTY"
 fi
@@ -165,7 +191,7 @@ sim_stop
 n=f767
 rm -f "$FT_OUT/$n.flash"
 sim_start "$n" --chip f767
-head -c 1024 /dev/urandom >"$T/1k.bin"
+randimg 1024 >"$T/1k.bin"
 if [ $have_sf = 1 ]; then
 	ok "$n-unaligned-refused" rc_is 1 \
 	    sf -w "$T/1k.bin" -S 0x08000004 "$SIM_TTY"
@@ -189,28 +215,64 @@ expect_rc "$n-odd-hex" 0 "$FLASHTOOL" -w "$T/odd.hex" -v "$SIM_TTY"
 log_lacks "$n-odd-hex-aligned" "unaligned|locked"
 sim_stop
 
-# D5: layouts an option bit chooses; the host must read the bit.
-# opt_case NAME CHIP OPTION ADDR IMAGE-OFFSET KIB WHY
+# D5: layouts an option bit chooses; flashtool reads the bit (and the
+# size word) before erasing, and the other image's sectors survive.
+# opt_case NAME CHIP OPTION ADDR IMAGE-OFFSET KIB WHAT
 opt_case() {
 	n=$1
 	old_firmware "$n" "$6"
+	cp "$FT_OUT/$n.flash" "$T/$n.before"
 	sim_start "$n" --chip "$2" --option "$3"
-	head -c 20000 /dev/urandom >"$T/$n.bin"
-	pending "$n-write" "$7" \
-	    fl "$n-write" -w "$T/$n.bin" -S "$4" -v "$SIM_TTY"
-	pending "$n-flash" "$7" flash_has "$T/$n.bin" "$5"
+	randimg 20000 >"$T/$n.bin"
+	expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
+	ok "$n-identify-says" grep -q "^Flash notes: .*$7" \
+	    "$FT_OUT/$n-identify.out"
+	expect_rc "$n-write" 0 "$FLASHTOOL" -w "$T/$n.bin" -S "$4" -v \
+	    "$SIM_TTY"
+	ok "$n-flash" flash_has "$T/$n.bin" "$5"
+	# Below the image's unit nothing changed.
+	ok "$n-rest-kept" cmp -s -n "$5" "$T/$n.before" "$SIM_FLASH"
+	log_lacks "$n-nothing-refused" "(ERASE|WRITE|READ).*-> NACK"
 	sim_stop
 }
 opt_case f767-dual f767 nDBANK=0 0x08100000 1048576 2048 \
-    "read nDBANK (0x1FFF0008 bit 13) and use the dual-bank sectors"
+    "nDBANK = 0 (dual bank)"
 opt_case f767-1m-dual f767-1m nDBANK=0 0x08080000 524288 1024 \
-    "read the flash-size word and nDBANK; bank 2 from sector 12"
+    "flash-size word: 1024 KiB.*nDBANK = 0"
 opt_case f429-1m-db1m f429-1m DB1M=1 0x08080000 524288 1024 \
-    "read the flash-size word and DB1M (0x1FFFC008 bit 14)"
+    "flash-size word: 1024 KiB.*DB1M = 1"
 opt_case g474-single g474 DBANK=0 0x08040000 262144 512 \
-    "read DBANK (0x1FFF7800 bit 22): 4 KiB pages"
+    "DBANK = 0 (single bank)"
 opt_case l4r-single l4r DBANK=0 0x08100000 1048576 2048 \
-    "read DBANK (0x1FF00000 bit 22): 8 KiB pages"
+    "DBANK = 0 (single bank)"
+opt_case l552-single l552 DBANK=0 0x08040000 262144 512 \
+    "0x40022040 = .*DBANK = 0 (single bank)"
+
+# Must fail: the option word unreadable.  Erasing is refused before
+# anything is erased, naming the option and the chip; --layout is the
+# way out, and with it the same write goes through.
+n=f767-noopt
+old_firmware "$n" 2048
+cp "$FT_OUT/$n.flash" "$T/$n.before"
+sim_start "$n" --chip f767 --option nDBANK=0 --unreadable 0x1FFF0008
+randimg 20000 >"$T/$n.bin"
+expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
+ok "$n-identify-says" grep -q "^Flash notes: .*erasing refused" \
+    "$FT_OUT/$n-identify.out"
+expect_rc "$n-write" 2 "$FLASHTOOL" -w "$T/$n.bin" -S 0x08100000 "$SIM_TTY"
+err_has "$n-write" "STM32F76xxx/F77xxx: the option word at 0x1fff0008, whose nDBANK bit selects the flash layout, could not be read"
+err_has "$n-write" "give the flash layout with --layout"
+log_lacks "$n-nothing-erased" "ERASE"
+same_bytes "$n-flash-unchanged" "$T/$n.before" "$SIM_FLASH"
+expect_rc "$n-erase" 2 "$FLASHTOOL" -o -S 0x08000000:32K "$SIM_TTY"
+err_has "$n-erase" "erasing is refused"
+log_lacks "$n-erase-nothing-erased" "ERASE"
+expect_rc "$n-layout" 0 "$FLASHTOOL" \
+    --layout 0x08000000:4x16K,1x64K,7x128K,4x16K,1x64K,7x128K \
+    -w "$T/$n.bin" -S 0x08100000 -v "$SIM_TTY"
+ok "$n-layout-flash" flash_has "$T/$n.bin" 1048576
+ok "$n-layout-rest-kept" cmp -s -n 1048576 "$T/$n.before" "$SIM_FLASH"
+sim_stop
 
 # D9: WB55 flash from SFSA up belongs to the radio core.
 n=wb55
@@ -218,14 +280,31 @@ rm -f "$FT_OUT/$n.flash"
 sim_start "$n" --chip wb55
 expect_rc "$n-below-sfsa" 0 "$FLASHTOOL" -w "$T/4k.bin" -S 0x080CA000 -v \
     "$SIM_TTY"
+# The layout shown ends at SFSA (0xCB x 4 KiB).
+expect_rc "$n-identify" 0 "$FLASHTOOL" "$SIM_TTY"
+ok "$n-identify-size" grep -q "^Flash: .* 812 KiB (203x4K)" \
+    "$FT_OUT/$n-identify.out"
+ok "$n-identify-secure" grep -q "^Flash notes: .*SFSA = 0xcb: 0x080cb000 up is the secure area" \
+    "$FT_OUT/$n-identify.out"
 : >"$SIM_LOG"
-# Refused before anything is erased (today by the failing probe read),
-# and with a message that says why.
-run "$n-secure" "$FLASHTOOL" -w "$T/4k.bin" -S 0x080CB000 "$SIM_TTY"
-ok "$n-secure-refused" test "$RC" -ne 0
+# Refused before anything is erased, naming the secure area.
+expect_rc "$n-secure" 2 "$FLASHTOOL" -w "$T/4k.bin" -S 0x080CB000 "$SIM_TTY"
+err_has "$n-secure" "0x080cb000-0x080fffff is the secure area of STM32WB.* \\(SFSA = 0xcb\\)"
 log_lacks "$n-secure-nothing-erased" "ERASE"
-pending "$n-secure-message" "read SFSA (0x1FFF8070) and name the secure area" \
-    grep -qi "secure" "$FT_OUT/$n-secure.err"
+# An image that runs into it, the same.
+randimg 8192 >"$T/8k.bin"
+expect_rc "$n-secure-across" 2 "$FLASHTOOL" -w "$T/8k.bin" -S 0x080CA000 \
+    "$SIM_TTY"
+err_has "$n-secure-across" "secure area"
+log_lacks "$n-secure-across-nothing-erased" "ERASE"
+# Reading there: refused by name, not a bare NACK.
+expect_rc "$n-secure-read" 2 "$FLASHTOOL" -r "$T/$n.sec" \
+    -S 0x080CB000:256 "$SIM_TTY"
+err_has "$n-secure-read" "Read Memory at 0x080cb000: .*secure area"
+log_lacks "$n-secure-read-not-tried" "READ 0x080cb000"
+# The whole flash reads up to SFSA.
+expect_rc "$n-read-all" 0 "$FLASHTOOL" -r "$T/$n.all" "$SIM_TTY"
+ok "$n-read-all-size" test "$(wc -c <"$T/$n.all")" -eq $((0xCB * 4096))
 sim_stop
 
 # L0: erased flash reads 0x00 and there is no mass erase.
@@ -247,11 +326,26 @@ n=g071-v113
 rm -f "$FT_OUT/$n.flash"
 head -c 131072 /dev/urandom >"$FT_OUT/$n.flash"
 sim_start "$n" --chip g071-v113
-head -c 5000 /dev/urandom >"$T/5k.bin"
+randimg 5000 >"$T/5k.bin"
 : >"$SIM_LOG"
-pending "$n-write" "one page per erase and 40 ms after it" \
-    fl "$n-write5k" -w "$T/5k.bin" -v "$SIM_TTY"
-log_has "$n-early-ack" "EXT_ERASE pages=.* early-ack ms=[0-9]+ -> ACK"
+expect_rc "$n-write" 0 "$FLASHTOOL" --debug -w "$T/5k.bin" -v "$SIM_TTY"
+ok "$n-flash" flash_has "$T/5k.bin" 0
+log_has "$n-early-ack" "EXT_ERASE pages=0 early-ack ms=[0-9]+ -> ACK"
+log_lacks "$n-one-page-each" "EXT_ERASE pages=[0-9]+,"
+err_has "$n-write" "bootloader ID 0xb3; one page per erase, 40 ms after each"
+# 40 ms after each erase before the next command (the log's ms).
+ok "$n-waits" sh -c "grep -E 'EXT_ERASE|WRITE' '$SIM_LOG' | awk '
+	prev != \"\" && \$1 - prev < 40 { bad = 1 }
+	{ prev = (\$2 == \"EXT_ERASE\") ? \$1 : \"\" }
+	END { exit bad }'"
+sim_stop
+# V11.4 (the PID model): fixed, pages go together again.
+n=g071-v114
+old_firmware "$n" 128
+sim_start "$n" --chip g0
+expect_rc "$n-write" 0 "$FLASHTOOL" --debug -w "$T/5k.bin" -v "$SIM_TTY"
+log_has "$n-together" "EXT_ERASE pages=0,1,2 -> ACK"
+err_has "$n-write" "bootloader ID 0xb4"
 sim_stop
 
 true

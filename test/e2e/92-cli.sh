@@ -24,6 +24,8 @@ sim_start cli --chip f103
 expect_rc json-identify 0 "$FLASHTOOL" --json "$SIM_TTY"
 json_is json-identify '.action == "identify" and .ok and .exit == 0 and .device.pid == 1040 and .device.transport == "usart" and .device.flash.size == 131072 and .error == null' \
 	'd["action"] == "identify" and d["ok"] and d["device"]["pid"] == 1040 and d["device"]["flash"]["size"] == 131072'
+# A plain row: the part was asked nothing, so no notes.
+json_is json-identify '.device.flash.notes == ""' 'd["device"]["flash"]["notes"] == ""'
 # How sure the table row is: from documents, proven on no chip yet.
 json_is json-identify '.device.table_row.source == "documents" and .device.table_row.pid == 1040 and (.device.table_row.proven | length) == 0' \
     'd["device"]["table_row"]["source"] == "documents" and d["device"]["table_row"]["pid"] == 1040 and d["device"]["table_row"]["proven"] == []'

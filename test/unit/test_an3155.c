@@ -230,24 +230,99 @@ test_get_checksum_frames(void **state)
 	assert_int_equal(ft_an_crc_frames(f, 0x08000000, 0), FT_E_INVALID);
 }
 
+/* Pages 0.. of 2 KiB from 0x08000000, as the core hands them over. */
+static void
+pages(struct ft_erase_unit *u, size_t n, uint32_t first)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		u[i] = (struct ft_erase_unit){ first + (uint32_t)i,
+		    0x08000000u + (first + (uint32_t)i) * 2048u, 2048 };
+}
+
+/* The commands the rules make of n pages from first: their sizes. */
+static size_t
+split(size_t n, uint32_t first, const struct an_erase_rules *r,
+    size_t *got, size_t max_cmds)
+{
+	struct ft_erase_unit u[600];
+	size_t done = 0, k = 0;
+
+	pages(u, n, first);
+	while (done < n && k < max_cmds) {
+		size_t c = ft_an_erase_take(u + done, n - done, r);
+
+		assert_true(c >= 1);
+		got[k++] = c;
+		done += c;
+	}
+	assert_int_equal(done, n);
+	return k;
+}
+
 static void
 test_erase_split(void **state)
 {
-	size_t n = 600, got[8], k = 0;
+	const struct an_erase_rules ext = { AN_EXT_ERASE_MAX_PAGES, 0,
+	    AN_ERASE_NONE_ALONE };
+	const struct an_erase_rules legacy = { AN_ERASE_MAX_PAGES, 0,
+	    AN_ERASE_NONE_ALONE };
+	size_t got[600];
 
 	(void)state;
-	while (n > 0) {
-		size_t c = ft_an_erase_chunk(n, AN_EXT_ERASE_MAX_PAGES);
-
-		got[k++] = c;
-		n -= c;
-	}
-	assert_int_equal(k, 3);
+	assert_int_equal(split(600, 0, &ext, got, 600), 3);
 	assert_int_equal(got[0], 256);
 	assert_int_equal(got[1], 256);
 	assert_int_equal(got[2], 88);
-	assert_int_equal(ft_an_erase_chunk(510, AN_ERASE_MAX_PAGES), 255);
-	assert_int_equal(ft_an_erase_chunk(3, AN_ERASE_MAX_PAGES), 3);
+	assert_int_equal(split(510, 0, &legacy, got, 600), 2);
+	assert_int_equal(got[0], 255);
+	assert_int_equal(split(3, 0, &legacy, got, 600), 1);
+	assert_int_equal(got[0], 3);
+	assert_int_equal(ft_an_erase_take(NULL, 0, &ext), 0);
+}
+
+/* G07x V11.3 (FT_Q_ERASE_EARLY_ACK): every page alone. */
+static void
+test_erase_split_one_each(void **state)
+{
+	const struct an_erase_rules r = { AN_EXT_ERASE_MAX_PAGES, 1,
+	    AN_ERASE_NONE_ALONE };
+	size_t got[600], i;
+
+	(void)state;
+	assert_int_equal(split(64, 0, &r, got, 600), 64);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(got[i], 1);
+}
+
+/*
+ * G0B1 (FT_Q_BANK2_ERASE_ONE): bank 2 of a 512 KiB part from page 128
+ * (0x08040000).  Bank-1 pages go together up to bank 2, never with a
+ * bank-2 page; bank-2 pages alone.
+ */
+static void
+test_erase_split_bank2_alone(void **state)
+{
+	const struct an_erase_rules r = { AN_EXT_ERASE_MAX_PAGES, 0,
+	    0x08040000u };
+	size_t got[600], i, k;
+
+	(void)state;
+	/* Pages 120-135: 8 in bank 1 together, then 8 alone. */
+	k = split(16, 120, &r, got, 600);
+	assert_int_equal(k, 9);
+	assert_int_equal(got[0], 8);
+	for (i = 1; i < k; i++)
+		assert_int_equal(got[i], 1);
+	/* All of bank 1 (over the protocol limit) then 3 in bank 2. */
+	k = split(131, 0, &r, got, 600);
+	assert_int_equal(k, 4);
+	assert_int_equal(got[0], 128);
+	assert_int_equal(got[1], 1);
+	/* A list wholly in bank 1 is untouched. */
+	assert_int_equal(split(100, 0, &r, got, 600), 1);
+	assert_int_equal(got[0], 100);
 }
 
 static void
@@ -557,6 +632,8 @@ main(void)
 		cmocka_unit_test(test_write_protect_frame),
 		cmocka_unit_test(test_get_checksum_frames),
 		cmocka_unit_test(test_erase_split),
+		cmocka_unit_test(test_erase_split_one_each),
+		cmocka_unit_test(test_erase_split_bank2_alone),
 		cmocka_unit_test(test_erase_timeouts),
 		cmocka_unit_test(test_parse_get),
 		cmocka_unit_test(test_parse_get_id),

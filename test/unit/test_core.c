@@ -39,11 +39,13 @@ struct fake {
 	unsigned timeout_read_at;
 	unsigned garble_read_at;	/* one wrong byte, flash unchanged */
 	unsigned nack_erase_always;
+	int port_dead;			/* every read: the port's own error */
 	/* Writes at this address program a flipped bit (0: none). */
 	uint32_t bad_program_addr;
 	unsigned bad_program_times;	/* how often; ~0u: always */
 	int fail_open;			/* open returns this after claiming */
 	int cancel_after_writes;	/* cancel once writes reach it */
+	uint32_t write_align;		/* 0: 4 */
 };
 
 static struct fake F;
@@ -70,7 +72,7 @@ fake_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	dev->info.has_checksum = F.has_crc;
 	dev->max_read = BLOCK;
 	dev->max_write = BLOCK;
-	dev->write_align = 4;
+	dev->write_align = F.write_align != 0 ? F.write_align : 4;
 	return 0;
 }
 
@@ -98,6 +100,9 @@ fake_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 	F.reads++;
 	assert_true(len <= dev->max_read);
 	assert_true(in_flash(addr, len));
+	if (F.port_dead)
+		return ft_fail(dev->ctx, FT_E_TIMEOUT,
+		    "/dev/ttyFAKE: write timed out (2 bytes left)");
 	if (F.reads == F.timeout_read_at)
 		return ft_fail_at(dev->ctx, FT_E_TIMEOUT, addr,
 		    "fake read at 0x%08x: timeout", addr);
@@ -297,6 +302,34 @@ test_write_blank(void **state)
 	assert_true(st.verified);
 	ft_close(dev);
 	assert_int_equal(F.closes, 1);
+	ft_image_free(img);
+}
+
+/*
+ * A segment that starts at 4 mod 8 on a part that programs 8-byte units
+ * (F7: AN2606 Table 7, where an unaligned write fails and so does every
+ * later one): the write starts on the unit below, padded with the
+ * erased value, which programs nothing.
+ */
+static void
+test_write_aligns_segment_start(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *img = make_image(FLASH_BASE + 2052, 60, 3);
+	struct ft_dev *dev;
+
+	(void)state;
+	F.write_align = 8;
+	dev = open_fake();
+	/* fake_write asserts every address and length is 8-aligned. */
+	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
+	assert_flash_holds(img);
+	assert_int_equal(st.bytes_written, 64);
+	assert_int_equal(F.flash[2048], 0xFF);
+	assert_int_equal(F.flash[2051], 0xFF);
+	assert_int_equal(F.flash[2112], 0xFF);
+	ft_close(dev);
 	ft_image_free(img);
 }
 
@@ -529,6 +562,27 @@ test_repair_gives_up(void **state)
 	ft_image_free(img);
 }
 
+/*
+ * A port that stops taking bytes fails with its own words, which name
+ * no address: giving up still names the operation and where it was.
+ */
+static void
+test_give_up_names_place(void **state)
+{
+	uint8_t buf[BLOCK];
+	struct ft_dev *dev = open_fake();
+
+	(void)state;
+	F.port_dead = 1;
+	assert_int_equal(ft_read(dev, FLASH_BASE + 0x400, buf, BLOCK),
+	    FT_E_TIMEOUT);
+	assert_non_null(strstr(ft_errdetail(ctx), "read at 0x08000400: "
+	    "/dev/ttyFAKE: write timed out"));
+	assert_non_null(strstr(ft_errdetail(ctx), "(gave up after 9 "
+	    "failures in a row)"));
+	ft_close(dev);
+}
+
 static void
 test_erase_gives_up(void **state)
 {
@@ -721,6 +775,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_blank, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_write_aligns_segment_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rewrite_unchanged, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_new_image_over_old, setup,
@@ -741,6 +797,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_repair_gives_up, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_give_up_names_place,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_gives_up, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_names_unwritten,

@@ -273,6 +273,9 @@ compare_model(const struct chip_fact *f, const struct ft_chip *c)
 	same_u32(f, c, "opt_start", c->opt_start, f->opt.start);
 	same_u32(f, c, "opt_end", c->opt_end, f->opt.end);
 	same_u32(f, c, "flash_size_reg", c->flash_size_reg, f->size_reg);
+	/* Where the library reads the bootloader ID, it must be there. */
+	if (c->bl_id_addr != 0)
+		same_u32(f, c, "bl_id_addr", c->bl_id_addr, f->blid_addr);
 	/* A stricter alignment than the ROM's must be a documented one. */
 	if (lib_align != f->align &&
 	    (lib_align % f->align != 0 ||

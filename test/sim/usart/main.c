@@ -49,6 +49,7 @@ usage(FILE *f)
 	    "    [--nack RATE] [--nack-storm] [--rdp] [--checksum]\n"
 	    "    [--no-checksum] [--checksum-bytes] [--exit-on-go]\n"
 	    "    [--write-protect UNITS] [--ob-reset-mid-write]\n"
+	    "    [--unreadable ADDR]\n"
 	    "    [--report-pid PID] [--board SPEC] [--board-start "
 	    "app|bootloader]\n"
 	    "    [--board-socket PATH] [--sysfs-gpio DIR]\n"
@@ -135,7 +136,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		OPT_CSUM_BYTES,
 		OPT_EXIT_GO, OPT_WRP, OPT_REPORT_PID, OPT_BOARD,
 		OPT_BOARD_START, OPT_BOARD_SOCKET, OPT_SYSFS_GPIO, OPT_HELP,
-		OPT_OPTION, OPT_OB_MIDWRITE, OPT_LIST,
+		OPT_OPTION, OPT_OB_MIDWRITE, OPT_LIST, OPT_UNREADABLE,
 	};
 	static const struct option longopts[] = {
 		{ "link", required_argument, NULL, OPT_LINK },
@@ -158,6 +159,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "checksum-bytes", no_argument, NULL, OPT_CSUM_BYTES },
 		{ "exit-on-go", no_argument, NULL, OPT_EXIT_GO },
 		{ "write-protect", required_argument, NULL, OPT_WRP },
+		{ "unreadable", required_argument, NULL, OPT_UNREADABLE },
 		{ "report-pid", required_argument, NULL, OPT_REPORT_PID },
 		{ "board", required_argument, NULL, OPT_BOARD },
 		{ "board-start", required_argument, NULL, OPT_BOARD_START },
@@ -245,6 +247,17 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case OPT_EXIT_GO: o->exit_on_go = 1; break;
 		case OPT_WRP: o->write_protect = optarg; break;
+		case OPT_UNREADABLE:
+			/* A word the ROM keeps from the host: Read Memory
+			 * NACKs any read that covers it. */
+			o->unreadable = (uint32_t)strtoul(optarg, &end, 0);
+			if (*end != '\0' || optarg[0] == '\0') {
+				fprintf(stderr, "stm32-usart-sim: bad "
+				    "--unreadable '%s'\n", optarg);
+				return -1;
+			}
+			o->has_unreadable = 1;
+			break;
 		case OPT_REPORT_PID:
 			/* A chip the host's table does not know: same
 			 * memory, another product ID in Get ID. */

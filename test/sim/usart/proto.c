@@ -269,6 +269,11 @@ cmd_read(struct sim *s)
 		log_cmd(s, "READ", 0, "0x%08x %u no-memory", addr, len);
 		return nack(s);
 	}
+	if (s->opts->has_unreadable && s->opts->unreadable >= addr &&
+	    s->opts->unreadable - addr < len) {
+		log_cmd(s, "READ", 0, "0x%08x %u unreadable", addr, len);
+		return nack(s);
+	}
 	if (reg == REG_FLASH && s->mem.npending != 0)
 		mem_pending_wait(&s->mem);
 	out[0] = BL_ACK;

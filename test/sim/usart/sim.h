@@ -322,6 +322,8 @@ struct sim_opts {
 	long option_value;	/* its VALUE; -1: factory */
 	int exit_on_go;
 	unsigned report_pid;	/* answer Get ID with this; 0: the chip's */
+	int has_unreadable;	/* --unreadable ADDR given */
+	uint32_t unreadable;	/* Read Memory covering it is NACKed */
 	const char *board;	/* --board SPEC */
 	const char *board_socket;
 	const char *sysfs_gpio;
