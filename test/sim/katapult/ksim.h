@@ -442,4 +442,43 @@ uint32_t ks_can_node_rx_id(uint8_t nodeid);
 size_t ks_can_receive(struct ks_dev *d, const struct ks_canframe *f,
     uint64_t t, struct ks_canframe *out, size_t max);
 
+/*
+ * sysfs.c - the kernel's view of one USB device (sysfs and /dev) in a
+ * folder that stands for /, for a USB-to-CAN bridge board.
+ */
+#define KS_SYSFS_PATH 1600
+
+enum ks_usb_class {
+	KS_USB_NONE,		/* nothing on the port */
+	KS_USB_NET,		/* gs_usb: a CAN network interface */
+	KS_USB_TTY,		/* cdc_acm: ttyACM0 */
+	KS_USB_PLAIN,		/* no class device (the ROM DFU bootloader) */
+};
+
+struct ks_usb_id {
+	uint16_t vid, pid;
+	const char *manufacturer;
+	const char *product;
+	const char *serial;	/* NULL or "": no serial attribute */
+};
+
+struct ks_sysfs {
+	char root[1024];
+	char port[32];		/* "1-1.3" */
+	char iface[16];		/* "can0" */
+	unsigned devnum;
+	enum ks_usb_class kind;
+};
+
+/* Make the tree's folders under root (created if need be), port empty. */
+int ks_sysfs_init(struct ks_sysfs *fs, const char *root, const char *port,
+    const char *iface);
+/* A device arrives on the port; slave: the pty behind ttyACM0. */
+void ks_sysfs_add(struct ks_sysfs *fs, const struct ks_usb_id *id,
+    enum ks_usb_class kind, const char *slave);
+/* The device leaves. */
+void ks_sysfs_remove(struct ks_sysfs *fs);
+/* The tty's name under dev/ and sys/class/tty/. */
+const char *ks_sysfs_tty(void);
+
 #endif /* KSIM_H */
