@@ -689,6 +689,7 @@ ft_kp_enter(struct ft_kp_session *s, const struct ft_open_opts *o)
 	if (rc < 0)
 		return rc;
 	s->requested = a.requested;
+	s->usb = a.usb;
 	who = a.bridge ? "the USB-CAN bridge came back as " : "";
 	if (a.found == FT_KP_FOUND_KATAPULT)
 		return 0;

@@ -138,6 +138,7 @@ struct ft_kp_session {
 					 * nothing more */
 	int completed;			/* COMPLETE went: the app runs */
 	int requested;			/* Klipper was asked first */
+	int usb;			/* the tty is a USB device */
 };
 
 /* katapult/mcus.c */

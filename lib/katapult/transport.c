@@ -154,6 +154,8 @@ fill_info(struct ft_dev *dev, const struct ft_open_opts *opts)
 		ft_strlcpy(kp->link, "can", sizeof(kp->link));
 		ft_strlcpy(kp->can_iface, s->link.name, sizeof(kp->can_iface));
 	} else {
+		ft_strlcpy(kp->link, s->usb ? "usb" : "uart",
+		    sizeof(kp->link));
 		ft_strlcpy(kp->port, s->link.name, sizeof(kp->port));
 		kp->baud = s->link.baud;
 	}
