@@ -146,6 +146,14 @@ struct ks_model {
 	 */
 	int prog_and;
 	int prog_zero_ok;
+	/*
+	 * ECC flash (G0, G4): a program unit (a double word plus its ECC
+	 * bits) is programmed once between erases, whatever it reads: a
+	 * second program is refused (PROGERR), even over all ones.  The
+	 * error flags then stay set, as Katapult never clears FLASH_SR, and
+	 * every later program and erase is refused (PGSERR) until a reset.
+	 */
+	int ecc_once;
 	uint64_t erase_ns[4];	/* per layout run */
 	int usbfs;		/* STM32 "usbfs": first IN packet held */
 	uint32_t uart_rx_fifo;	/* bytes the UART keeps while stalled */
@@ -222,6 +230,9 @@ struct ks_flash {
 	uint8_t *mem;
 	int fd;
 	uint32_t page_writes;	/* page_write_count */
+	/* ecc_once: units programmed since their erase; the latched error */
+	uint8_t *programmed;
+	int err_latched;
 	/* rp2040 flash.c: one 256-byte page buffered until flushed */
 	int buf_full;
 	uint32_t buf_addr;
@@ -233,6 +244,8 @@ int ks_flash_open(struct ks_flash *f, const struct ks_model *m,
 void ks_flash_close(struct ks_flash *f);
 /* In-memory flash for the unit tests (erased, with the bootloader). */
 int ks_flash_mem(struct ks_flash *f, const struct ks_model *m);
+/* A reset: the flash interface's error flags clear (FLASH_SR). */
+void ks_flash_reset(struct ks_flash *f);
 /* Write the synthetic Katapult (vector table, signature) or erase it. */
 void ks_flash_bootloader(struct ks_flash *f, int present);
 int ks_flash_has_katapult(const struct ks_flash *f);

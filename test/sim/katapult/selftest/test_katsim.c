@@ -913,6 +913,54 @@ test_stall_steps(void **state)
 	ks_dev_free(&d);
 }
 
+/*
+ * G0 ECC flash: a page-first block of all ones on a blank page is
+ * programmed (no erase); the real block over it later, the page still
+ * blank to check_erased(), is refused (PROGERR), the error latches and
+ * even the erase a page-first block with data would bring is refused;
+ * a reset clears it, and the same page then takes an erase and data.
+ */
+static void
+test_g0_program_once(void **state)
+{
+	const struct ks_model *m = ks_model_find("g0b1");
+	struct ks_flash f;
+	struct ks_work w;
+	uint8_t ff[64], a[64];
+	uint32_t page = 0x08002000, next = 0x08002800;
+
+	(void)state;
+	assert_int_equal(ks_flash_mem(&f, m), 0);
+	memset(ff, 0xFF, sizeof(ff));
+	memset(a, 0x11, sizeof(a));
+	assert_int_equal(ks_flash_write(&f, page, ff, T0, &w, 0), KS_WR_OK);
+	assert_int_equal(w.ns, 8 * 85 * NS_PER_US);
+	assert_int_equal(ks_flash_write(&f, page, a, T0, &w, 0),
+	    KS_WR_VERIFY);
+	assert_int_equal(f.mem[page - m->flash_base], 0xFF);
+	assert_true(f.err_latched);
+	/* Latched: another page's first block, erase included, fails. */
+	memset(f.mem + (next - m->flash_base), 0x00, 64);
+	assert_int_equal(ks_flash_write(&f, next, a, T0, &w, 0),
+	    KS_WR_VERIFY);
+	assert_int_equal(f.mem[next - m->flash_base], 0x00);
+	ks_flash_reset(&f);
+	assert_int_equal(ks_flash_write(&f, next, a, T0, &w, 0), KS_WR_OK);
+	assert_memory_equal(f.mem + (next - m->flash_base), a, 64);
+	/* An erase makes a double word programmable once more. */
+	memset(f.mem + (page + 64 - m->flash_base), 0x00, 16);
+	assert_int_equal(ks_flash_write(&f, page, a, T0, &w, 0), KS_WR_OK);
+	assert_memory_equal(f.mem + (page - m->flash_base), a, 64);
+	assert_false(f.err_latched);
+	/* F0 (no ECC): all ones programmed, then data: fine. */
+	ks_flash_close(&f);
+	assert_int_equal(ks_flash_mem(&f, ks_model_find("f042")), 0);
+	assert_int_equal(ks_flash_write(&f, page, ff, T0, &w, 0), KS_WR_OK);
+	assert_int_equal(ks_flash_write(&f, page, a, T0, &w, 0), KS_WR_OK);
+	assert_false(f.err_latched);
+	ks_flash_close(&f);
+}
+
 /* The first line of ROOT/rel, without its newline ("" when absent). */
 static void
 tree_read(const char *root, const char *rel, char *out, size_t size)
@@ -1030,6 +1078,7 @@ main(void)
 		cmocka_unit_test(test_usbfs_hold),
 		cmocka_unit_test(test_uart_tx_buffer),
 		cmocka_unit_test(test_stall_steps),
+		cmocka_unit_test(test_g0_program_once),
 		cmocka_unit_test(test_sysfs_tree),
 	};
 
