@@ -430,6 +430,35 @@ ok "$n-erased-twice" [ "$(count 'ERASE 0x08003000')" -ge 1 ]
 err_has "$n-write" "0x08003100 refused: the page 0x08003000-0x080033ff was not erased"
 ks_stop
 
+# G0 flash (ECC) takes one program per double word between erases; a
+# second is refused (PROGERR) and, as Katapult never clears it, stops
+# every later write until a reset.  -o opens each page with a blank
+# first block, which programs it; a later -w into those pages (which
+# read blank, so Katapult would not erase them) must erase them first.
+n=46-once
+ks_start "$n" --uart --model g0b1
+expect_rc "$n-erase" 0 "$FLASHTOOL" --katapult --stay -o \
+	-S 0x08002000:8192 "$KS_TTY"
+randimg 8192 >"$FT_OUT/$n.img"
+expect_rc "$n-write" 0 "$FLASHTOOL" --katapult --stay -w "$FT_OUT/$n.img" \
+	"$KS_TTY"
+flash_has "$n-flash" g0b1 "$FT_OUT/$n.img"
+log_lacks "$n-no-progerr" "PROGERR|PGSERR"
+ok "$n-erased-first" [ "$(count 'ERASE 0x08002000')" -ge 2 ]
+ks_stop
+# Old data under a page whose first quarter reads blank (0x08004000):
+# erased before any block goes in, so nothing is refused (F0 above
+# needed a refusal and a rewrite) and nothing programmed twice.
+dd if=/dev/urandom of="$KS_FLASH" bs=1 seek=$((0x4200)) count=1536 \
+	conv=notrunc 2>/dev/null
+KS_KEEP=1 ks_start "$n" --uart --model g0b1
+randimg 12288 >"$FT_OUT/$n-q.img"
+expect_rc "$n-quarter" 0 "$FLASHTOOL" --katapult --stay -w \
+	"$FT_OUT/$n-q.img" "$KS_TTY"
+flash_has "$n-quarter-flash" g0b1 "$FT_OUT/$n-q.img"
+log_lacks "$n-quarter-no-refusal" "PROGERR|PGSERR|SEND_BLOCK .*-> ERROR"
+ks_stop
+
 # --- Must fail ---------------------------------------------------------------
 n=46-fail
 ks_start "$n" --usb --model f042
@@ -469,7 +498,8 @@ ks_stop
 
 # A device that vanishes in the middle of a write: USB detaches, a UART
 # just stops answering.  The message names the block; no COMPLETE.
-for v in "usb g0b1 100 0x08003900" "uart f446 40 0x08008a00"; do
+# (G0 pages that read blank are erased first: a marker block each.)
+for v in "usb g0b1 100 0x08003800" "uart f446 40 0x08008a00"; do
 	set -- $v
 	n=46-vanish-$1
 	ks_start "$n" --$1 --model "$2" --vanish-after "$3"
