@@ -306,12 +306,16 @@ say_arrival(const struct report *rep, const struct ft_open_opts *op,
 
 	if (a->found == FT_KP_FOUND_KATAPULT && !a->requested)
 		say(rep, "Katapult is already running on %s", where);
+	else if (a->found == FT_KP_FOUND_KATAPULT && a->bridge)
+		say(rep, "The USB-CAN bridge on %s came back as Katapult on "
+		    "%s", where, a->port);
 	else if (a->found == FT_KP_FOUND_KATAPULT)
 		say(rep, "Katapult answers on %s", a->port[0] ? a->port :
 		    where);
 	else if (a->found == FT_KP_FOUND_DFU)
 		say(rep, "The ROM DFU bootloader (0483:df11) came back on USB "
-		    "%s", a->usb_path);
+		    "%s%s", a->usb_path, a->bridge ? " (the USB-CAN bridge)" :
+		    "");
 }
 
 /*
@@ -322,6 +326,8 @@ int
 act_request(struct run *r, const struct options *o, struct result *res)
 {
 	struct ft_katapult_arrival *a = &res->arrival;
+	const char *where = o->open.kp.can_iface != NULL ?
+	    o->open.kp.can_iface : o->open.port;
 	int rc = ft_katapult_request(r->ctx, &o->open, a);
 
 	res->have_arrival = rc == 0;
@@ -333,9 +339,10 @@ act_request(struct run *r, const struct options *o, struct result *res)
 	if (a->found == FT_KP_FOUND_OTHER)
 		return fail(r->rep, FT_E_NO_DEVICE, EXIT_NO_DEVICE, "%s: a "
 		    "%04x:%04x device came back on USB %s, not a bootloader",
-		    o->open.port, a->vid, a->pid, a->usb_path);
+		    where, a->vid, a->pid, a->usb_path);
 	return fail(r->rep, FT_E_NO_DEVICE, EXIT_NO_DEVICE, "%s: asked for "
-	    "the bootloader, and nothing came back", o->open.port);
+	    "the bootloader, and nothing came back%s%s", where, a->bridge ?
+	    " on USB " : "", a->bridge ? a->usb_path : "");
 }
 
 /*
@@ -355,8 +362,13 @@ open_auto(struct run *r, const struct options *o, struct result *res)
 		return rc;
 	say_arrival(r->rep, &r->open, a);
 	if (a->found == FT_KP_FOUND_KATAPULT) {
-		snprintf(r->auto_port, sizeof(r->auto_port), "%s", a->port);
-		r->open.port = r->auto_port;
+		/* A CAN node stays on CAN; a bridge came back as a tty. */
+		if (a->port[0] != '\0') {
+			snprintf(r->auto_port, sizeof(r->auto_port), "%s",
+			    a->port);
+			r->open.port = r->auto_port;
+			r->open.kp.can_iface = NULL;
+		}
 		r->open.kp.request = FT_KP_REQUEST_NEVER;
 		return ft_open(r->ctx, &r->open, &r->dev);
 	}
@@ -388,9 +400,12 @@ int
 device_open(struct run *r, const struct options *o, struct result *res)
 {
 	const struct ft_devinfo *di;
+	const char *where;
 	int rc;
 
 	r->open = o->open;
+	where = o->open.kp.can_iface != NULL ? o->open.kp.can_iface :
+	    o->open.port;
 	if (r->open.target_addr == 0 && r->image != NULL &&
 	    ft_image_nsegments(r->image) > 0)
 		r->open.target_addr = ft_image_segment(r->image, 0)->addr;
@@ -400,15 +415,16 @@ device_open(struct run *r, const struct options *o, struct result *res)
 	    res->arrival.found == FT_KP_FOUND_OTHER)
 		return fail(r->rep, rc, EXIT_NO_DEVICE, "%s: asked for the "
 		    "bootloader; a %04x:%04x device came back on USB %s, "
-		    "neither Katapult nor a ROM DFU bootloader", o->open.port,
+		    "neither Katapult nor a ROM DFU bootloader", where,
 		    res->arrival.vid, res->arrival.pid,
 		    res->arrival.usb_path);
 	if (rc == FT_E_NO_DEVICE && o->auto_mode && res->have_arrival &&
 	    res->arrival.found == FT_KP_FOUND_NOTHING)
 		return fail(r->rep, rc, EXIT_NO_DEVICE, "%s: asked for the "
 		    "bootloader; neither Katapult nor a ROM DFU bootloader "
-		    "came back (a UART or CAN build without Katapult ignores "
-		    "the request)", o->open.port);
+		    "came back%s", where, res->arrival.bridge ? " on the "
+		    "bridge's USB port" : " (a UART or CAN build without "
+		    "Katapult ignores the request)");
 	if (rc < 0) {
 		r->dev = NULL;
 		return fail_lib(r->rep, r->ctx, rc, NULL);

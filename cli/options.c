@@ -169,7 +169,7 @@ static const char help_text[] =
 "      --no-watch           leave DFU mode and exit, not watching the device\n"
 "Katapult bootloader (USB CDC, UART at 250000 baud or -b, CAN):\n"
 "      --katapult           use Katapult on the port; asks Klipper first\n"
-"      --auto               as --katapult; go on over DFU if ROM DFU comes\n"
+"      --auto               as --katapult or --can; DFU if ROM DFU comes\n"
 "      --can IFACE          Katapult over CAN (SocketCAN, e.g. can0)\n"
 "      --uuid UUID          the CAN node (12 hex digits)\n"
 "Output:\n"
@@ -847,9 +847,6 @@ check_katapult(const struct options *o, struct report *rep)
 			    "--katapult PORT or --can IFACE --uuid UUID");
 		return EXIT_OK;
 	}
-	if (o->auto_mode && o->open.kp.can_iface != NULL)
-		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--auto watches a "
-		    "USB or serial port; over CAN use --can alone");
 	if (o->open.kp.can_iface != NULL && !o->open.kp.has_uuid &&
 	    o->action != ACT_LIST)
 		return fail(rep, CLI_E_USAGE, EXIT_USAGE, "--can needs the "

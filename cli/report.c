@@ -624,6 +624,7 @@ json_arrival(struct json *j, const struct ft_katapult_arrival *a)
 	json_obj_begin(j);
 	json_kstr(j, "found", arrival_name(a->found));
 	json_kbool(j, "requested", a->requested);
+	json_kbool(j, "bridge", a->bridge);
 	json_kstr(j, "port", a->port);
 	json_kstr(j, "usb_path", a->usb_path);
 	snprintf(id, sizeof(id), "%04x:%04x", a->vid, a->pid);

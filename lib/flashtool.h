@@ -714,7 +714,9 @@ struct ft_katapult_arrival {
 	enum ft_kp_found found;
 	int requested;		/* a request was sent */
 	int usb;		/* the port is a USB device */
-	char port[256];		/* Katapult's tty ("" on CAN) */
+	int bridge;		/* a USB-to-CAN bridge left CAN for USB */
+	char port[256];		/* Katapult's tty ("" on CAN, but for a
+				 * bridge) */
 	char usb_path[32];	/* the USB port, when sysfs knows it */
 	uint16_t vid, pid;	/* what enumerated there (sysfs) */
 };

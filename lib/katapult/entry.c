@@ -14,6 +14,19 @@
  *    back as a Katapult USB serial device instead, and the session goes
  *    on over that tty.
  *
+ * Bridges (katapult.md 1.6, 1.7; Klipper src/generic/usb_canbus.c): a
+ * Klipper USB-to-CAN bridge is the host's CAN adapter itself, a gs_usb
+ * device 1d50:606f whose manufacturer is "Klipper" and whose serial is
+ * its chip id in hex (usb_fill_serial()); its CAN UUID is the first 6
+ * bytes of fasthash64 of that chip id (canserial_set_uuid()).  The
+ * interface's sysfs device leads to it.  A request to its own UUID makes
+ * it leave USB and come back on the same USB port as Katapult's CDC-ACM
+ * tty (Katapult has no bridge mode), or as ROM DFU without Katapult.
+ * Its serial tells beforehand whether the UUID is the bridge's; where
+ * the serial is not a chip id (CONFIG_USB_SERIAL_NUMBER_CHIPID off),
+ * the normal CAN path is taken, and a bridge that leaves USB right
+ * after the request is followed all the same.
+ *
  * Invariants: every wait has a bound (opts->kp.wait_ms, default
  * KP_REENUM_WAIT_MS); what is asked and what came is said at info
  * level; nothing is written to a port before it is known which
@@ -38,6 +51,13 @@
 #define KP_POLL_MS 50u
 /* Katapult starts within milliseconds of the reset (--boot-ms 10). */
 #define KP_BOOT_WAIT_MS 100u
+/*
+ * A bridge that takes a request resets at once and its USB device goes
+ * (the hub reports the disconnect within a few hub polls); flashtool.py
+ * sleeps 1 s after a CAN request, and first looks 0.5 s after one sent
+ * to a bridge.
+ */
+#define KP_BRIDGE_LEAVE_MS 1000u
 /* After a request over UART or CAN: CONNECT tried this long. */
 #define KP_ANSWER_WAIT_MS 3000u
 /* A new tty can refuse to open until udev is done with it. */
@@ -53,6 +73,9 @@
 
 #define BY_ID_KLIPPER "usb-Klipper_"
 #define BY_ID_KATAPULT "usb-katapult_"
+/* usb_canbus.c USB_STR_MANUFACTURER (candleLight shares 1d50:606f). */
+#define BRIDGE_MANUFACTURER "Klipper"
+#define UNIX_PREFIX "unix:"
 
 /* What the host can tell about a tty before talking to it. */
 struct port_facts {
@@ -193,21 +216,30 @@ katapult_by_id(const char *port, char *out, size_t size)
  */
 static void
 wait_reenum(struct ft_ctx *ctx, const struct ft_open_opts *o,
-    const char *port, const struct port_facts *f,
+    const char *port, const char *what, const struct port_facts *f,
     struct ft_katapult_arrival *a)
 {
 	unsigned wait = o->kp.wait_ms ? o->kp.wait_ms : KP_REENUM_WAIT_MS;
 	uint64_t end = ft_now_ms() + wait;
 	char sibling[PATH_MAX];
 	int have_sibling = katapult_by_id(port, sibling, sizeof(sibling));
-	int gone = 0;
-	uint16_t vid, pid;
+	int gone = 0, there;
+	uint16_t vid = 0, pid = 0;
 
-	ft_info(ctx, "waiting up to %u ms for %s to come back", wait, port);
+	ft_info(ctx, "waiting up to %u ms for %s to come back", wait, what);
 	while (ft_now_ms() < end && !ft_cancelled(ctx)) {
 		ft_sleep_us(KP_POLL_MS * 1000);
-		if (f->sysfs && usb_ids(o, f->usb_path, &vid, &pid) &&
-		    (vid != f->vid || pid != f->pid)) {
+		there = f->sysfs && usb_ids(o, f->usb_path, &vid, &pid);
+		if (f->sysfs && !there)
+			gone = 1;
+		/* Back as it was: the request did not reach a bootloader. */
+		if (there && gone && vid == f->vid && pid == f->pid) {
+			a->vid = vid;
+			a->pid = pid;
+			a->found = FT_KP_FOUND_OTHER;
+			return;
+		}
+		if (there && (vid != f->vid || pid != f->pid)) {
 			a->vid = vid;
 			a->pid = pid;
 			if (vid == USB_VID_ST && pid == USB_PID_DFU) {
@@ -380,7 +412,7 @@ request_tty(struct ft_kp_session *s, const struct ft_open_opts *o,
 	if (rc < 0)
 		return rc;
 	a->requested = 1;
-	wait_reenum(ctx, o, o->port, &f, a);
+	wait_reenum(ctx, o, o->port, o->port, &f, a);
 	if (a->found == FT_KP_FOUND_KATAPULT) {
 		ft_info(ctx, "Katapult came back as %s", a->port);
 		return open_and_connect(s, a->port, baud, KP_COMMAND_TRIES);
@@ -388,35 +420,150 @@ request_tty(struct ft_kp_session *s, const struct ft_open_opts *o,
 	return 0;
 }
 
-/* A Klipper USB-to-CAN bridge on iface whose chip has uuid (sysfs). */
-static int
-find_bridge(const struct ft_open_opts *o, char *usb_path, size_t size)
+/* What the CAN interface is, as sysfs tells it. */
+enum bridge_kind {
+	BRIDGE_NONE,		/* not a Klipper USB-to-CAN bridge */
+	BRIDGE_THIS,		/* the bridge is the node asked for */
+	BRIDGE_OTHER,		/* a bridge with another UUID */
+	BRIDGE_UNKNOWN,		/* a bridge whose serial is not a chip id */
+};
+
+struct bridge {
+	enum bridge_kind kind;
+	char serial[64];
+	uint8_t uuid[FT_KP_UUID_LEN];	/* BRIDGE_THIS, BRIDGE_OTHER */
+	struct port_facts f;		/* its USB device */
+};
+
+/*
+ * The interface's name in sysfs: "can0", or for a simulator's bus
+ * "unix:DIR/can0", the socket's file name (it stands for that
+ * interface, under a test's sysfs root).
+ */
+static const char *
+iface_name(const char *iface)
 {
-	char path[PATH_MAX], real[PATH_MAX], serial[64];
-	uint8_t uuid[FT_KP_UUID_LEN];
-	uint16_t vid, pid;
+	if (strncmp(iface, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
+		return base_name(iface + strlen(UNIX_PREFIX));
+	return iface;
+}
+
+/* One attribute of the USB device at usb_path, without the newline. */
+static int
+usb_attr(const struct ft_open_opts *o, const char *usb_path,
+    const char *name, char *out, size_t size)
+{
+	char path[PATH_MAX];
 	FILE *f;
 
-	/* The interface's device, up to the USB device holding it. */
-	snprintf(path, sizeof(path), "%s/class/net/%s/device/..",
-	    sys_root(o), o->kp.can_iface);
-	if (realpath(path, real) == NULL)
-		return 0;
-	ft_strlcpy(usb_path, base_name(real), size);
-	if (!usb_ids(o, usb_path, &vid, &pid) || vid != USB_VID_OPENMOKO ||
-	    pid != USB_PID_KLIPPER_CAN)
-		return 0;
-	snprintf(path, sizeof(path), "%s/bus/usb/devices/%s/serial",
-	    sys_root(o), usb_path);
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/bus/usb/devices/%s/%s", sys_root(o),
+	    usb_path, name);
 	f = fopen(path, "re");
 	if (f == NULL)
-		return 0;
-	if (fgets(serial, sizeof(serial), f) == NULL)
-		serial[0] = '\0';
+		return -1;
+	if (fgets(out, (int)size, f) == NULL)
+		out[0] = '\0';
 	fclose(f);
-	serial[strcspn(serial, "\r\n")] = '\0';
-	return ft_kp_uuid_from_serial(serial, uuid) == 0 &&
-	    memcmp(uuid, o->kp.uuid, FT_KP_UUID_LEN) == 0;
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/*
+ * Is the interface a Klipper USB-to-CAN bridge, and is it the node with
+ * the UUID asked for?  (flashtool.py's _search_canbus_bridge() does the
+ * same from the other end: the USB devices whose interface holds it.)
+ */
+static void
+find_bridge(const struct ft_open_opts *o, struct bridge *b)
+{
+	char path[PATH_MAX], real[PATH_MAX], mfr[64];
+	struct port_facts *f = &b->f;
+
+	memset(b, 0, sizeof(*b));
+	/* The interface's device, up to the USB device holding it. */
+	snprintf(path, sizeof(path), "%s/class/net/%s/device/..",
+	    sys_root(o), iface_name(o->kp.can_iface));
+	if (realpath(path, real) == NULL)
+		return;
+	ft_strlcpy(f->usb_path, base_name(real), sizeof(f->usb_path));
+	if (!usb_ids(o, f->usb_path, &f->vid, &f->pid) ||
+	    f->vid != USB_VID_OPENMOKO || f->pid != USB_PID_KLIPPER_CAN ||
+	    usb_attr(o, f->usb_path, "manufacturer", mfr, sizeof(mfr)) != 0 ||
+	    strcmp(mfr, BRIDGE_MANUFACTURER) != 0)
+		return;
+	f->usb = f->sysfs = 1;
+	(void)usb_attr(o, f->usb_path, "serial", b->serial,
+	    sizeof(b->serial));
+	if (ft_kp_uuid_from_serial(b->serial, b->uuid) != 0)
+		b->kind = BRIDGE_UNKNOWN;
+	else
+		b->kind = memcmp(b->uuid, o->kp.uuid, FT_KP_UUID_LEN) == 0 ?
+		    BRIDGE_THIS : BRIDGE_OTHER;
+}
+
+/* Did the bridge leave USB (or change) within wait_ms? */
+static int
+bridge_left(const struct ft_open_opts *o, const struct port_facts *f,
+    unsigned wait_ms)
+{
+	uint64_t end = ft_now_ms() + wait_ms;
+	uint16_t vid, pid;
+
+	do {
+		if (!usb_ids(o, f->usb_path, &vid, &pid) || vid != f->vid ||
+		    pid != f->pid)
+			return 1;
+		ft_sleep_us(KP_POLL_MS * 1000);
+	} while (ft_now_ms() < end);
+	return 0;
+}
+
+/*
+ * The bridge took the request: its CAN interface is gone; follow its
+ * USB port to what comes back, and go on over Katapult's tty.
+ */
+static int
+follow_bridge(struct ft_kp_session *s, const struct ft_open_opts *o,
+    const struct bridge *b, struct ft_katapult_arrival *a)
+{
+	char what[96];
+
+	ft_kp_link_close(&s->link);
+	a->requested = a->usb = a->bridge = 1;
+	ft_strlcpy(a->usb_path, b->f.usb_path, sizeof(a->usb_path));
+	snprintf(what, sizeof(what), "the USB-CAN bridge at USB %s",
+	    b->f.usb_path);
+	wait_reenum(s->link.ctx, o, o->kp.can_iface, what, &b->f, a);
+	if (a->found != FT_KP_FOUND_KATAPULT)
+		return 0;
+	ft_info(s->link.ctx, "the bridge came back as Katapult on %s",
+	    a->port);
+	return open_and_connect(s, a->port, o->baud ? o->baud :
+	    KP_DEFAULT_BAUD, KP_COMMAND_TRIES);
+}
+
+/* What sysfs says of the interface, at info level. */
+static void
+say_bridge(struct ft_ctx *ctx, const struct ft_open_opts *o,
+    const struct bridge *b, const char *uuid)
+{
+	char other[16];
+
+	if (b->kind == BRIDGE_THIS)
+		ft_info(ctx, "%s is the USB-CAN bridge at USB %s (serial %s): "
+		    "asking it for the bootloader", uuid, b->f.usb_path,
+		    b->serial);
+	else if (b->kind == BRIDGE_OTHER) {
+		ft_kp_uuid_str(b->uuid, other, sizeof(other));
+		ft_info(ctx, "%s is a Klipper USB-CAN bridge (USB %s) with "
+		    "UUID %s: node %s is on the bus behind it",
+		    o->kp.can_iface, b->f.usb_path, other, uuid);
+	} else if (b->kind == BRIDGE_UNKNOWN)
+		ft_info(ctx, "%s is a Klipper USB-CAN bridge (USB %s) whose "
+		    "USB serial \"%s\" is not a chip ID, so whether %s is the "
+		    "bridge itself cannot be told before asking",
+		    o->kp.can_iface, b->f.usb_path, b->serial, uuid);
 }
 
 /* A node on CAN, by UUID: assign its id, CONNECT, check its UUID. */
@@ -458,8 +605,8 @@ enter_can(struct ft_kp_session *s, const struct ft_open_opts *o,
     struct ft_katapult_arrival *a)
 {
 	struct ft_ctx *ctx = s->link.ctx;
+	struct bridge b;
 	char uuid[16];
-	struct port_facts f;
 	int rc;
 
 	if (!o->kp.has_uuid)
@@ -472,25 +619,15 @@ enter_can(struct ft_kp_session *s, const struct ft_open_opts *o,
 	rc = ft_kp_link_open_can(&s->link, o->kp.can_iface);
 	if (rc < 0)
 		return rc;
-	memset(&f, 0, sizeof(f));
-	if (o->kp.request != FT_KP_REQUEST_NEVER &&
-	    find_bridge(o, f.usb_path, sizeof(f.usb_path))) {
+	find_bridge(o, &b);
+	if (o->kp.request != FT_KP_REQUEST_NEVER)
+		say_bridge(ctx, o, &b, uuid);
+	if (o->kp.request != FT_KP_REQUEST_NEVER && b.kind == BRIDGE_THIS) {
 		/* The bridge is the node: its USB comes back as Katapult. */
-		f.sysfs = f.usb = 1;
-		(void)usb_ids(o, f.usb_path, &f.vid, &f.pid);
-		ft_info(ctx, "%s is the USB-CAN bridge at USB %s: asking it "
-		    "for the bootloader", uuid, f.usb_path);
 		rc = ft_kp_can_request(&s->link, o->kp.uuid);
-		ft_kp_link_close(&s->link);
 		if (rc < 0)
 			return rc;
-		a->requested = a->usb = 1;
-		ft_strlcpy(a->usb_path, f.usb_path, sizeof(a->usb_path));
-		wait_reenum(ctx, o, o->kp.can_iface, &f, a);
-		if (a->found != FT_KP_FOUND_KATAPULT)
-			return 0;
-		return open_and_connect(s, a->port, o->baud ? o->baud :
-		    KP_DEFAULT_BAUD, KP_COMMAND_TRIES);
+		return follow_bridge(s, o, &b, a);
 	}
 	rc = connect_node(s, o->kp.uuid, KP_PROBE_TIMEOUT_MS);
 	if ((rc == FT_E_TIMEOUT || rc == FT_E_NACK) &&
@@ -499,6 +636,13 @@ enter_can(struct ft_kp_session *s, const struct ft_open_opts *o,
 		    "the bootloader", uuid, o->kp.can_iface);
 		rc = ft_kp_can_request(&s->link, o->kp.uuid);
 		a->requested = 1;
+		if (rc == 0 && b.kind == BRIDGE_UNKNOWN &&
+		    bridge_left(o, &b.f, KP_BRIDGE_LEAVE_MS)) {
+			ft_info(ctx, "the bridge at USB %s left USB after the "
+			    "request: %s is the bridge itself", b.f.usb_path,
+			    uuid);
+			return follow_bridge(s, o, &b, a);
+		}
 		if (rc == 0) {
 			ft_sleep_us(KP_BOOT_WAIT_MS * 1000);
 			rc = connect_node(s, o->kp.uuid, KP_ANSWER_WAIT_MS);
@@ -533,27 +677,40 @@ int
 ft_kp_enter(struct ft_kp_session *s, const struct ft_open_opts *o)
 {
 	struct ft_katapult_arrival a;
+	struct ft_ctx *ctx = s->link.ctx;
+	const char *where = o->kp.can_iface != NULL ? o->kp.can_iface :
+	    o->port;
+	const char *who;
 	int rc = request(s, o, &a);
 
-	if (ft_cancelled(s->link.ctx))
-		return ft_fail(s->link.ctx, FT_E_INTERRUPTED, "interrupted "
+	if (ft_cancelled(ctx))
+		return ft_fail(ctx, FT_E_INTERRUPTED, "interrupted "
 		    "while looking for Katapult; nothing was changed");
 	if (rc < 0)
 		return rc;
 	s->requested = a.requested;
+	s->usb = a.usb;
+	who = a.bridge ? "the USB-CAN bridge came back as " : "";
 	if (a.found == FT_KP_FOUND_KATAPULT)
 		return 0;
 	if (a.found == FT_KP_FOUND_DFU)
-		return ft_fail(s->link.ctx, FT_E_NO_DEVICE, "%s: the ROM DFU "
-		    "bootloader came back (0483:df11, USB %s), not Katapult: "
-		    "this build has none.  Flash it with --dfu --path %s, or "
-		    "run with --auto", o->port, a.usb_path, a.usb_path);
+		return ft_fail(ctx, FT_E_NO_DEVICE, "%s: %sthe ROM DFU "
+		    "bootloader (0483:df11, USB %s), not Katapult: this build "
+		    "has none.  Flash it with --dfu --path %s, or run with "
+		    "--auto", where, who, a.usb_path, a.usb_path);
 	if (a.found == FT_KP_FOUND_OTHER)
-		return ft_fail(s->link.ctx, FT_E_NO_DEVICE, "%s: a %04x:%04x "
-		    "device came back on USB %s, not Katapult", o->port, a.vid,
-		    a.pid, a.usb_path);
-	return nothing_came(s->link.ctx, o->port != NULL ? o->port :
-	    o->kp.can_iface, a.usb);
+		return ft_fail(ctx, FT_E_NO_DEVICE, "%s: %sa %04x:%04x device "
+		    "on USB %s, not Katapult (1d50:6177)", where, a.bridge ?
+		    who : "asked for the bootloader; back came ", a.vid, a.pid,
+		    a.usb_path);
+	if (a.bridge)
+		return ft_fail(ctx, FT_E_NO_DEVICE, "%s: asked the USB-CAN "
+		    "bridge for the bootloader; it left USB %s and nothing "
+		    "came back there within %u ms (expected Katapult, "
+		    "1d50:6177, or without it the ROM DFU bootloader, "
+		    "0483:df11)", where, a.usb_path, o->kp.wait_ms ?
+		    o->kp.wait_ms : KP_REENUM_WAIT_MS);
+	return nothing_came(ctx, where, a.usb);
 }
 
 int

@@ -85,6 +85,11 @@ struct ft_kp_mcu {
 	uint32_t flash_size;		/* Katapult's FLASH_SIZE */
 	struct ft_run runs[FT_MAX_RUNS];	/* erase units from base */
 	enum ft_kp_write_model model;
+	/*
+	 * ECC flash: each double word (H7: flash word) is programmed once
+	 * between erases, even with all ones (transport.c, "program once").
+	 */
+	int program_once;
 };
 
 /* The byte link under the protocol: a tty, or a node on a CAN bus. */
@@ -138,6 +143,7 @@ struct ft_kp_session {
 					 * nothing more */
 	int completed;			/* COMPLETE went: the app runs */
 	int requested;			/* Klipper was asked first */
+	int usb;			/* the tty is a USB device */
 };
 
 /* katapult/mcus.c */

@@ -20,6 +20,17 @@
  *    The unit is then erased for certain (force_erase) and written
  *    again from its first block; a unit the core finds wrong at verify
  *    is erased the same way when the core writes it again.
+ *  - program once (ECC flash: G0, G4, H7): a double word (H7: a flash
+ *    word) takes one program between erases, even all ones; a second
+ *    is refused with PROGERR and, as Katapult never clears FLASH_SR,
+ *    every later program and erase fails (PGSERR) until a reset: the
+ *    board is stuck in Katapult, and the same page refuses again after
+ *    the reset (RM0440 3.3.7; Katapult src/stm32/flash.c).  Opening a
+ *    unit with all 0xFF programs its first block, and a page that reads
+ *    blank is not erased by Katapult: -o, then -w into the same page,
+ *    programmed that block twice and stopped the board.  So there, every
+ *    unit is erased for certain before anything is programmed into it
+ *    (open_once), whether or not the core asked for an erase;
  *  - read is REQUEST_BLOCK, never outside the flash (reading unmapped
  *    memory hard-faults the MCU), after SEND_EOF when blocks were sent
  *    (the RP2040 buffers its last page until then);
@@ -33,6 +44,9 @@
 #include "dict.h"
 
 /* The RP2040's page buffer (src/rp2040/flash.c PAGE_SIZE). */
+/* MCUs not in the table whose flash programs once (ECC), by name. */
+static const char *const once_prefixes[] = { "stm32g0", "stm32g4",
+    "stm32h7" };
 #define RP2040_PAGE 256u
 /* Where Cortex-M stacks live (a vector table's first word). */
 #define SRAM_BASE 0x20000000u
@@ -154,6 +168,8 @@ fill_info(struct ft_dev *dev, const struct ft_open_opts *opts)
 		ft_strlcpy(kp->link, "can", sizeof(kp->link));
 		ft_strlcpy(kp->can_iface, s->link.name, sizeof(kp->can_iface));
 	} else {
+		ft_strlcpy(kp->link, s->usb ? "usb" : "uart",
+		    sizeof(kp->link));
 		ft_strlcpy(kp->port, s->link.name, sizeof(kp->port));
 		kp->baud = s->link.baud;
 	}
@@ -184,6 +200,22 @@ kp_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	dev->max_read = s->block;
 	dev->max_write = s->block;
 	dev->write_align = s->block;
+	return 0;
+}
+
+/* Does this flash take one program per double word between erases? */
+static int
+program_once(const struct ft_kp_session *s)
+{
+	size_t i;
+
+	if (s->mcu != NULL)
+		return s->mcu->program_once;
+	for (i = 0; i < sizeof(once_prefixes) / sizeof(once_prefixes[0]);
+	    i++)
+		if (strncmp(s->conn.mcu, once_prefixes[i],
+		    strlen(once_prefixes[i])) == 0)
+			return 1;
 	return 0;
 }
 
@@ -266,11 +298,13 @@ shadow_keep(struct ft_kp_session *s, uint32_t addr, const uint8_t *data)
  * flash, unless check_erased() finds the first quarter blank: then the
  * quarter is made non-blank first, with a marker block where nothing
  * was programmed since the last erase, so that no cell is programmed
- * twice.  Not needed on the RP2040, whose flush always erases.
+ * twice (the first block may have been: all ones, by an opening).  Not
+ * needed on the RP2040, whose flush always erases.  read: the first
+ * block as read already, or NULL.
  */
 static int
 force_erase(struct ft_dev *dev, uint32_t idx, uint32_t start, uint32_t size,
-    const uint8_t *first)
+    const uint8_t *first, const uint8_t *read)
 {
 	struct ft_kp_session *s = sess(dev);
 	uint8_t have[FT_KP_BLOCK_MAX], z[FT_KP_BLOCK_MAX];
@@ -279,8 +313,9 @@ force_erase(struct ft_dev *dev, uint32_t idx, uint32_t start, uint32_t size,
 
 	if (s->mcu != NULL && s->mcu->model == FT_KP_WRITE_SECTOR_BUFFER)
 		return ft_kp_send_block(s, start, first, KP_ERASE_TIMEOUT_MS);
-	rc = ft_kp_request_block(s, start, have);
-	if (rc < 0)
+	if (read != NULL)
+		memcpy(have, read, s->block);
+	else if ((rc = ft_kp_request_block(s, start, have)) < 0)
 		return rc;
 	if (!all_ff(have, s->block)) {
 		make_marker(z, first, have, s->block);
@@ -304,6 +339,36 @@ force_erase(struct ft_dev *dev, uint32_t idx, uint32_t start, uint32_t size,
 }
 
 /*
+ * Program-once flash: erase the unit for certain before its first block
+ * goes in.  Katapult erases when the first block differs from flash and
+ * check_erased() sees data in the first quarter; a first block that
+ * reads blank may still have been programmed (all ones: an opening here
+ * or by -o, or flashtool.py, which sends blank blocks too), and one
+ * equal to ours is taken as a retransmission over whatever the rest of
+ * the page holds.  Only a first block holding other data is sent as it
+ * is.  Cost: a read of the first block (none when the core's compare
+ * just read it), and a marker and an erase for a unit that reads blank.
+ */
+static int
+open_once(struct ft_dev *dev, uint32_t idx, uint32_t start, uint32_t size,
+    const uint8_t *first)
+{
+	struct ft_kp_session *s = sess(dev);
+	uint8_t have[FT_KP_BLOCK_MAX];
+	int rc = 0;
+
+	if (s->cache_valid && s->cache_addr == start)
+		memcpy(have, s->cache, s->block);
+	else
+		rc = ft_kp_request_block(s, start, have);
+	if (rc < 0)
+		return rc;
+	if (!all_ff(have, s->block) && memcmp(have, first, s->block) != 0)
+		return ft_kp_send_block(s, start, first, block_timeout(s, 1));
+	return force_erase(dev, idx, start, size, first, have);
+}
+
+/*
  * The first block into a marked unit: its own data (first), or 0xFF.
  * Katapult erases the unit then (or knows it blank).
  */
@@ -320,7 +385,9 @@ open_unit(struct ft_dev *dev, uint32_t idx, uint32_t start, uint32_t size,
 		first = ff;
 	rc = shadow_for(dev, idx, start, size);
 	if (rc == 0 && (s->unit_state[idx] & KP_UNIT_FORCE))
-		rc = force_erase(dev, idx, start, size, first);
+		rc = force_erase(dev, idx, start, size, first, NULL);
+	else if (rc == 0 && program_once(s))
+		rc = open_once(dev, idx, start, size, first);
 	else if (rc == 0)
 		rc = ft_kp_send_block(s, start, first, block_timeout(s, 1));
 	if (rc < 0)
@@ -356,7 +423,8 @@ rewrite_unit(struct ft_dev *dev, uint32_t idx, uint32_t addr,
 	memcpy(first, s->shadow, s->block);
 	if (!s->shadow_have[0])
 		memset(first, 0xFF, s->block);
-	rc = force_erase(dev, idx, s->shadow_start, s->shadow_size, first);
+	rc = force_erase(dev, idx, s->shadow_start, s->shadow_size, first,
+	    NULL);
 	for (k = 1; rc == 0 && k < nblocks; k++)
 		if (s->shadow_have[k])
 			rc = ft_kp_send_block(s, s->shadow_start + k * s->block,
@@ -380,7 +448,9 @@ write_one(struct ft_dev *dev, uint32_t addr, const uint8_t *data)
 	rc = unit_of(dev, addr, &idx, &start, &size);
 	if (rc < 0)
 		return rc;
-	if (s->unit_state[idx] & KP_UNIT_PENDING) {
+	/* Program once: a unit written unerased is opened all the same. */
+	if ((s->unit_state[idx] & KP_UNIT_PENDING) || (program_once(s) &&
+	    !(s->unit_state[idx] & KP_UNIT_OPENED))) {
 		rc = open_unit(dev, idx, start, size, addr == start ? data :
 		    NULL);
 		if (rc < 0 || addr == start)
@@ -405,6 +475,11 @@ write_one(struct ft_dev *dev, uint32_t addr, const uint8_t *data)
 done:
 	s->has_failed = rc < 0;
 	s->failed_addr = addr;
+	if (rc == FT_E_NACK && s->frame.code == FT_KP_ERROR && program_once(s))
+		(void)ft_fail_more(dev->ctx, rc, " (on this ECC flash one "
+		    "refused program makes Katapult refuse every write until "
+		    "a reset: if it keeps refusing, press reset twice quickly "
+		    "and run the same command)");
 	return rc;
 }
 
@@ -445,7 +520,7 @@ kp_erase(struct ft_dev *dev, const struct ft_erase_unit *units, size_t n)
 		if (*st & KP_UNIT_OPENED)
 			*st |= KP_UNIT_FORCE;
 	}
-	s->cache_valid = 0;
+	/* The cache stays: marking changes no flash (a send clears it). */
 	return 0;
 }
 

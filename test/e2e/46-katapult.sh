@@ -16,7 +16,12 @@
 #    or whose parser wedges: no COMPLETE, exit code and message naming
 #    the address or the remedy;
 #  - --request-bootloader, --auto (Katapult, ROM DFU through the libusb
-#    simulator, nothing), flashtool.py's command line, --json.
+#    simulator, nothing), flashtool.py's command line, --json;
+#  - USB-to-CAN bridge boards (in a mount namespace where the simulator's
+#    sysfs tree is /sys): the bridge asked, followed to its Katapult tty,
+#    written; a node behind it on the normal CAN path; a bridge that never
+#    comes back, one that comes back as ROM DFU (--auto goes on over DFU),
+#    one whose USB serial is not a chip id.
 . "$FT_TOP/test/e2e/lib.sh"
 
 KSIM="$FT_BUILD/test/sim/katapult-sim"
@@ -145,6 +150,7 @@ for model in f042 g0b1 f446 rp2040; do
 		ok "$n-unchanged-no-block" [ "$(count "SEND_BLOCK")" -eq "$blocks" ]
 		ok "$n-unchanged-json" grep -q '"bytes_written":0,.*"units_unchanged":[1-9]' "$FT_OUT/$n-again.out"
 		ok "$n-json-katapult" grep -q '"transport":"katapult".*"requested":true' "$FT_OUT/$n-again.out"
+		ok "$n-json-link" grep -q "\"link\":\"$link\"" "$FT_OUT/$n-again.out"
 		state_is "$n-again" klipper
 		# A backup of what was written (and the bootloader below it).
 		expect_rc "$n-read" 0 "$FLASHTOOL" --katapult -r \
@@ -195,11 +201,199 @@ for model in g0b1 f446 rp2040 f042; do
 	ok "$n-$model-unchanged" grep -q '"bytes_written":0' "$FT_OUT/$n-$model-again.out"
 	k=$((k + 1))
 done
+# --auto over CAN: a node stays on CAN (only a bridge becomes a tty).
+uuid=$(sed -n "s/.*START node0 .* uuid \([0-9a-f]*\).*/\1/p" "$SIM_LOG")
+randimg 8192 >"$FT_OUT/$n-auto.img"
+expect_rc "$n-auto" 0 "$FLASHTOOL" --auto --can "unix:$CAN_SOCK" \
+	--uuid "$uuid" --json -w "$FT_OUT/$n-auto.img"
+ok "$n-auto-can" grep -q '"link":"can"' "$FT_OUT/$n-auto.out"
+same_bytes "$n-auto-flash" "$FT_OUT/$n.flash0" "$FT_OUT/$n-auto.img" 8192 8192
 expect_rc "$n-no-such-node" 4 "$FLASHTOOL" --can "unix:$CAN_SOCK" \
 	--uuid 0102030405ff -w "$FT_OUT/$n-f042.img"
 err_has "$n-no-such-node" "no Katapult node with UUID 0102030405ff"
 expect_rc "$n-no-uuid" 2 "$FLASHTOOL" --can "unix:$CAN_SOCK" -w \
 	"$FT_OUT/$n-f042.img"
+
+# --- USB-to-CAN bridge boards ---------------------------------------------
+# The simulator's bridge (--bridge) is the host's CAN adapter and a Klipper
+# node; on the request for its own UUID it leaves CAN and comes back on
+# the same USB port as Katapult's tty (or ROM DFU without Katapult).  Its
+# --sysfs tree is the kernel's view; flashtool runs in a private mount
+# namespace where that tree is /sys and /dev, so it finds the bridge
+# (can0's sysfs device: 1d50:606f, manufacturer Klipper, serial = chip
+# id) and its tty as on a real host.  unix:DIR/can0 stands for can0.
+
+# in_usb_ns ROOT CMD...: CMD with ROOT/sys as /sys and ROOT/dev as /dev
+# (the host's pts, null, zero, random, urandom, tty and ptmx bound in).
+in_usb_ns() {
+	_r=$1; shift
+	unshare -m sh -c '
+		r=$1; shift
+		for d in null zero full random urandom tty ptmx; do
+			[ -e "$r/dev/$d" ] || : >"$r/dev/$d"
+			mount --bind "/dev/$d" "$r/dev/$d" || exit 125
+		done
+		mkdir -p "$r/dev/pts" "$r/dev/shm"
+		mount --bind /dev/pts "$r/dev/pts" || exit 125
+		mount --bind /dev/shm "$r/dev/shm" || exit 125
+		[ -e "$r/dev/fd" ] || ln -s /proc/self/fd "$r/dev/fd"
+		mount --rbind "$r/dev" /dev && mount --bind "$r/sys" /sys ||
+			exit 125
+		exec "$@"' sh "$_r" "$@"
+}
+
+# br_start NAME SIM-ARGS...: a bridge (the first device) and SIM-ARGS'
+# nodes on unix:$FT_OUT/NAME.d/can0; sets BR_CAN, BR_ROOT, BR_FLASH,
+# BR_STATE, BR_UUID, SIM_LOG, BR_PID.
+br_start() {
+	_n=$1; shift
+	_d="$FT_OUT/$_n.d"
+	rm -rf "$_d"
+	mkdir -p "$_d"
+	BR_CAN="unix:$_d/can0"
+	BR_ROOT="$_d/root"
+	BR_FLASH="$_d/bridge.flash"
+	BR_STATE="$_d/state"
+	SIM_LOG="$FT_OUT/$_n.simlog"
+	rm -f "$SIM_LOG"
+	"$KSIM" --can "$BR_CAN" --bridge --sysfs "$BR_ROOT" --flash \
+		"$BR_FLASH" --state "$BR_STATE" --log "$SIM_LOG" "$@" \
+		2>"$FT_OUT/$_n.simerr" &
+	BR_PID=$!
+	SIM_PIDS="$SIM_PIDS $BR_PID"
+	_i=0
+	while ! grep -q '^state=' "$BR_STATE" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	BR_UUID=$(sed -n 's/.*START node0 .* uuid \([0-9a-f]*\).*/\1/p' "$SIM_LOG")
+	[ -n "$BR_UUID" ] || fail "$_n: bridge simulator did not start"
+}
+
+br_stop() {
+	kill "$BR_PID" 2>/dev/null
+	wait "$BR_PID" 2>/dev/null
+}
+
+# br_back NAME: the bridge runs Klipper again, its can0 is back.
+br_back() {
+	_i=0
+	while ! grep -q '^iface=can0$' "$BR_STATE" && [ $_i -lt 60 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	ok "$1: the bridge is can0 again" sh -c "grep -q '^state=klipper\$' '$BR_STATE' && grep -q '^usb=1d50:606f\$' '$BR_STATE' && [ -S '${BR_CAN#unix:}' ] && [ -L '$BR_ROOT/sys/class/net/can0' ]"
+}
+
+if ! unshare -m true 2>/dev/null; then
+	echo "SKIP: no private mount namespace (unshare -m); bridge cases skipped"
+	echo "SKIP 46 bridge: no private mount namespace (unshare -m)" >>"$FT_RESULTS"
+else
+vecimg 8192 0x08002101 >"$FT_OUT/46-br.app"
+
+# The bridge is the node: requested, followed to its tty, written,
+# verified, COMPLETE; a node behind it stays on CAN.
+n=46-br
+br_start "$n" --model g0b1 --start app --app-image "$FT_OUT/46-br.app" \
+	--node "model=f042,flash=$FT_OUT/$n.node1,start=app,app-image=$FT_OUT/46-br.app"
+node1=$(sed -n 's/.*START node1 .* uuid \([0-9a-f]*\).*/\1/p' "$SIM_LOG")
+ok "$n-can0" [ -L "$BR_ROOT/sys/class/net/can0" ]
+randimg 20480 >"$FT_OUT/$n.img"
+expect_rc "$n-write" 0 in_usb_ns "$BR_ROOT" "$FLASHTOOL" -v --can "$BR_CAN" \
+	--uuid "$BR_UUID" --json -w "$FT_OUT/$n.img"
+err_has "$n-write" "$BR_UUID is the USB-CAN bridge at USB 1-1.3 \\(serial 2C00210012504E3638323620\\)"
+err_has "$n-write" "came back as Katapult on /dev/ttyACM0"
+ok "$n-json-tty" grep -q '"link":"usb","port":"/dev/ttyACM0"' "$FT_OUT/$n-write.out"
+same_bytes "$n-flash" "$BR_FLASH" "$FT_OUT/$n.img" 8192 20480
+log_has "$n-request" "node0 REQUEST can bootloader"
+log_has "$n-left" "USB detach 1d50:606f"
+log_has "$n-katapult-tty" "USB attach 1d50:6177 stm32g0b1xx as /dev/pts/"
+log_lacks "$n-no-node-id" "node0 CAN node id"
+ok "$n-complete-last" sh -c "grep -E 'node0 (SEND_BLOCK|REQUEST_BLOCK|COMPLETE)' '$SIM_LOG' | tail -n 1 | grep -q COMPLETE"
+log_lacks "$n-node1-untouched" "node1 (REQUEST|SEND_BLOCK)"
+br_back "$n"
+# Again, unchanged: through Katapult once more, nothing written.
+blocks=$(count "node0 SEND_BLOCK")
+expect_rc "$n-again" 0 in_usb_ns "$BR_ROOT" "$FLASHTOOL" --can "$BR_CAN" \
+	--uuid "$BR_UUID" --json -w "$FT_OUT/$n.img"
+ok "$n-again-unchanged" grep -q '"bytes_written":0' "$FT_OUT/$n-again.out"
+ok "$n-again-no-block" [ "$(count "node0 SEND_BLOCK")" -eq "$blocks" ]
+br_back "$n-again"
+# A UUID that is not the bridge's: the normal CAN path, through the
+# bridge as an adapter; the bridge itself is not asked and stays.
+detach=$(count "USB detach")
+randimg 8192 >"$FT_OUT/$n-node1.img"
+expect_rc "$n-node1" 0 in_usb_ns "$BR_ROOT" "$FLASHTOOL" -v --can "$BR_CAN" \
+	--uuid "$node1" -w "$FT_OUT/$n-node1.img"
+err_has "$n-node1" "is a Klipper USB-CAN bridge \\(USB 1-1.3\\) with UUID $BR_UUID: node $node1 is on the bus behind it"
+same_bytes "$n-node1-flash" "$FT_OUT/$n.node1" "$FT_OUT/$n-node1.img" 8192 8192
+log_has "$n-node1-request" "node1 REQUEST can bootloader"
+log_has "$n-node1-uuid" "node1 GET_CANBUS_ID -> ACK"
+ok "$n-node1-bridge-stays" [ "$(count "USB detach")" -eq "$detach" ]
+ok "$n-node1-one-request" [ "$(count "node0 REQUEST can")" -eq 2 ]
+# --request-bootloader: ask and stop; the JSON says where it went.
+expect_rc "$n-request" 0 in_usb_ns "$BR_ROOT" "$FLASHTOOL" --can "$BR_CAN" \
+	--uuid "$BR_UUID" --request-bootloader --json
+ok "$n-request-json" grep -q '"arrival":{"found":"katapult","requested":true,"bridge":true,"port":"/dev/ttyACM0","usb_path":"1-1.3","usb_id":"1d50:6177"}' "$FT_OUT/$n-request.out"
+ok "$n-request-stays" grep -q '^state=katapult$' "$BR_STATE"
+br_stop
+
+# Never back (re-enumeration beyond the wait): a bounded wait and a
+# message that names the USB port and what was expected.
+n=46-br-gone
+br_start "$n" --model g0b1 --start app --app-image "$FT_OUT/46-br.app" \
+	--reenum-ms 60000
+t0=$(date +%s)
+expect_rc "$n" 4 in_usb_ns "$BR_ROOT" "$FLASHTOOL" --can "$BR_CAN" \
+	--uuid "$BR_UUID" -w "$FT_OUT/46-br.img"
+t1=$(date +%s)
+err_has "$n" "asked the USB-CAN bridge for the bootloader; it left USB 1-1.3 and nothing came back there within 5000 ms \\(expected Katapult, 1d50:6177, or without it the ROM DFU bootloader, 0483:df11\\)"
+ok "$n-bounded" [ $((t1 - t0)) -lt 9 ]
+log_lacks "$n-no-block" "SEND_BLOCK"
+br_stop
+
+# No Katapult: the bridge's USB build reboots into ROM DFU on the same
+# port.  Said so; with --auto the write goes on over DFU (the libusb
+# simulator's F042 on path 1-1.3).
+n=46-br-dfu
+br_start "$n" --model f042 --start app --app-image "$FT_OUT/46-br.app" \
+	--no-katapult
+expect_rc "$n" 4 in_usb_ns "$BR_ROOT" "$FLASHTOOL" --can "$BR_CAN" \
+	--uuid "$BR_UUID" -w "$FT_OUT/46-br.img"
+err_has "$n" "the USB-CAN bridge came back as the ROM DFU bootloader \\(0483:df11, USB 1-1.3\\), not Katapult"
+err_has "$n" "--dfu --path 1-1.3"
+ok "$n-rom-sysfs" grep -q '^0483$' "$BR_ROOT/sys/bus/usb/devices/1-1.3/idVendor"
+br_stop
+br_start "$n-auto" --model f042 --start app --app-image "$FT_OUT/46-br.app" \
+	--no-katapult
+rm -f "$FT_OUT/$n.dfu"
+randimg 8192 >"$FT_OUT/$n.img"
+expect_rc "$n-auto" 0 in_usb_ns "$BR_ROOT" env \
+	FT_USBSIM="f042 path=1-1.3 flash=$FT_OUT/$n.dfu plug=800" \
+	LD_PRELOAD="$(usb_preload)" "$FLASHTOOL" --auto --can "$BR_CAN" \
+	--uuid "$BR_UUID" -w "$FT_OUT/$n.img"
+err_has "$n-auto" "ROM DFU bootloader \\(0483:df11\\) came back on USB 1-1.3 \\(the USB-CAN bridge\\)"
+err_has "$n-auto" "Going on over USB DFU"
+same_bytes "$n-auto-flash" "$FT_OUT/$n.dfu" "$FT_OUT/$n.img" 0 8192
+br_stop
+
+# A bridge whose USB serial is not a chip id (Klipper's
+# USB_SERIAL_NUMBER): not identified beforehand; the normal path asks,
+# sees the bridge leave USB, follows it.  A node behind it still works.
+n=46-br-serial
+br_start "$n" --model g0b1 --start app --app-image "$FT_OUT/46-br.app" \
+	--usb-serial 12345 \
+	--node "model=f042,flash=$FT_OUT/$n.node1,start=app,app-image=$FT_OUT/46-br.app"
+node1=$(sed -n 's/.*START node1 .* uuid \([0-9a-f]*\).*/\1/p' "$SIM_LOG")
+expect_rc "$n" 0 in_usb_ns "$BR_ROOT" "$FLASHTOOL" -v --can "$BR_CAN" \
+	--uuid "$BR_UUID" -w "$FT_OUT/46-br.img"
+err_has "$n" "whose USB serial \"12345\" is not a chip ID"
+err_has "$n" "left USB after the request: $BR_UUID is the bridge itself"
+same_bytes "$n-flash" "$BR_FLASH" "$FT_OUT/46-br.img" 8192 20480
+br_back "$n"
+expect_rc "$n-node1" 0 in_usb_ns "$BR_ROOT" "$FLASHTOOL" --can "$BR_CAN" \
+	--uuid "$node1" -w "$FT_OUT/46-br-node1.img"
+same_bytes "$n-node1-flash" "$FT_OUT/$n.node1" "$FT_OUT/46-br-node1.img" 8192 8192
+br_stop
+fi
 
 # --- Skipping unchanged units ----------------------------------------------
 # RP2040: whole 4 KiB sectors; a change in the third rewrites it from its
@@ -234,6 +428,35 @@ flash_has "$n-flash" f042 "$FT_OUT/$n.img"
 log_has "$n-refused" "SEND_BLOCK 0x08003100 -> ERROR"
 ok "$n-erased-twice" [ "$(count 'ERASE 0x08003000')" -ge 1 ]
 err_has "$n-write" "0x08003100 refused: the page 0x08003000-0x080033ff was not erased"
+ks_stop
+
+# G0 flash (ECC) takes one program per double word between erases; a
+# second is refused (PROGERR) and, as Katapult never clears it, stops
+# every later write until a reset.  -o opens each page with a blank
+# first block, which programs it; a later -w into those pages (which
+# read blank, so Katapult would not erase them) must erase them first.
+n=46-once
+ks_start "$n" --uart --model g0b1
+expect_rc "$n-erase" 0 "$FLASHTOOL" --katapult --stay -o \
+	-S 0x08002000:8192 "$KS_TTY"
+randimg 8192 >"$FT_OUT/$n.img"
+expect_rc "$n-write" 0 "$FLASHTOOL" --katapult --stay -w "$FT_OUT/$n.img" \
+	"$KS_TTY"
+flash_has "$n-flash" g0b1 "$FT_OUT/$n.img"
+log_lacks "$n-no-progerr" "PROGERR|PGSERR"
+ok "$n-erased-first" [ "$(count 'ERASE 0x08002000')" -ge 2 ]
+ks_stop
+# Old data under a page whose first quarter reads blank (0x08004000):
+# erased before any block goes in, so nothing is refused (F0 above
+# needed a refusal and a rewrite) and nothing programmed twice.
+dd if=/dev/urandom of="$KS_FLASH" bs=1 seek=$((0x4200)) count=1536 \
+	conv=notrunc 2>/dev/null
+KS_KEEP=1 ks_start "$n" --uart --model g0b1
+randimg 12288 >"$FT_OUT/$n-q.img"
+expect_rc "$n-quarter" 0 "$FLASHTOOL" --katapult --stay -w \
+	"$FT_OUT/$n-q.img" "$KS_TTY"
+flash_has "$n-quarter-flash" g0b1 "$FT_OUT/$n-q.img"
+log_lacks "$n-quarter-no-refusal" "PROGERR|PGSERR|SEND_BLOCK .*-> ERROR"
 ks_stop
 
 # --- Must fail ---------------------------------------------------------------
@@ -275,7 +498,8 @@ ks_stop
 
 # A device that vanishes in the middle of a write: USB detaches, a UART
 # just stops answering.  The message names the block; no COMPLETE.
-for v in "usb g0b1 100 0x08003900" "uart f446 40 0x08008a00"; do
+# (G0 pages that read blank are erased first: a marker block each.)
+for v in "usb g0b1 100 0x08003800" "uart f446 40 0x08008a00"; do
 	set -- $v
 	n=46-vanish-$1
 	ks_start "$n" --$1 --model "$2" --vanish-after "$3"

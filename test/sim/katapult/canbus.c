@@ -13,8 +13,15 @@
  * through Katapult's 96-byte transmit buffer; while its MCU stalls on the
  * flash, its CAN controller keeps only its RX FIFO of host frames.
  *
+ * A USB-to-CAN bridge board (--bridge) is the host's adapter and a node:
+ * it sees the host's frames only and answers the host only, and while
+ * its Klipper does not run (it left USB for Katapult or the ROM) the
+ * host's interface is gone: the unix socket is closed and unlinked, and
+ * bound again when the bridge comes back as Klipper.
+ *
  * Invariants: every node sees every frame on the bus except its own,
- * at the model time the frame ends; the host sees the nodes' frames.
+ * at the model time the frame ends; the host sees the nodes' frames; a
+ * bridge node is on the bus only while its Klipper runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,6 +74,11 @@ node_send(struct kc_bus *b, int from, const struct ks_canframe *f,
 	uint64_t start = t > b->bus_free ? t : b->bus_free;
 	uint64_t end = start + frame_ns(b, f->dlc);
 
+	if (from >= 0 && b->node[from].bridge) {
+		/* Over USB to the host, not onto the bus. */
+		to_host(b, f, t);
+		return;
+	}
 	b->bus_free = end;
 	to_host(b, f, end);
 	bus_frame(b, f, end, from);
@@ -84,6 +96,8 @@ bus_frame(struct kc_bus *b, const struct ks_canframe *f, uint64_t end,
 		struct kc_node *nd = &b->node[i];
 
 		if ((int)i == from)
+			continue;
+		if (nd->bridge && (from >= 0 || nd->dev.run != KS_RUN_APP))
 			continue;
 		if (from < 0 && b->timing) {
 			uint64_t step = ks_dev_stall_step(&nd->dev, end);
@@ -146,9 +160,9 @@ node_act(void *ctx, enum ks_action a, uint64_t t)
 	(void)t;
 }
 
-int
-kc_add(struct kc_bus *b, const struct ks_devcfg *cfg, char *err,
-    size_t errlen)
+static int
+add_node(struct kc_bus *b, const struct ks_devcfg *cfg,
+    enum ks_link_kind link, char *err, size_t errlen)
 {
 	struct kc_node *nd;
 
@@ -158,7 +172,7 @@ kc_add(struct kc_bus *b, const struct ks_devcfg *cfg, char *err,
 	}
 	nd = &b->node[b->nnodes];
 	memset(nd, 0, sizeof(*nd));
-	if (ks_dev_init(&nd->dev, cfg, KS_LINK_CAN, err, errlen) != 0)
+	if (ks_dev_init(&nd->dev, cfg, link, err, errlen) != 0)
 		return -1;
 	nd->bus = b;
 	nd->index = (int)b->nnodes;
@@ -168,6 +182,23 @@ kc_add(struct kc_bus *b, const struct ks_devcfg *cfg, char *err,
 	nd->dev.act = node_act;
 	nd->dev.link_ctx = nd;
 	b->nnodes++;
+	return 0;
+}
+
+int
+kc_add(struct kc_bus *b, const struct ks_devcfg *cfg, char *err,
+    size_t errlen)
+{
+	return add_node(b, cfg, KS_LINK_CAN, err, errlen);
+}
+
+int
+kc_add_bridge(struct kc_bus *b, const struct ks_devcfg *cfg, char *err,
+    size_t errlen)
+{
+	if (add_node(b, cfg, KS_LINK_USB, err, errlen) != 0)
+		return -1;
+	b->node[b->nnodes - 1].bridge = 1;
 	return 0;
 }
 
@@ -223,9 +254,34 @@ int
 kc_open(struct kc_bus *b, const char *spec, char *err, size_t errlen)
 {
 	b->fd = -1;
+	b->spec = spec;
 	if (strncmp(spec, "unix:", 5) == 0)
 		return open_unix(b, spec + 5, err, errlen);
 	return open_socketcan(b, spec, err, errlen);
+}
+
+void
+kc_iface(struct kc_bus *b, int up, uint64_t t)
+{
+	char err[256];
+
+	if (up == !b->down)
+		return;
+	b->down = !up;
+	ks_logf(t, "CAN interface %s %s", b->spec, up ? "up" : "gone");
+	if (b->unix_path == NULL)
+		return;
+	if (!up) {
+		if (b->fd >= 0)
+			close(b->fd);
+		(void)unlink(b->unix_path);
+		b->fd = -1;
+		b->peer_len = 0;
+		b->nout = 0;
+		return;
+	}
+	if (open_unix(b, b->unix_path, err, sizeof(err)) != 0)
+		ks_shout(t, "CAN interface: %s", err);
 }
 
 void
@@ -257,11 +313,12 @@ kc_read(struct kc_bus *b)
 	struct can_frame cf;
 	struct ks_canframe f;
 	struct sockaddr_un from;
-	socklen_t fl = sizeof(from);
+	socklen_t fl;
 	uint64_t now = ks_now(), start, end;
 	ssize_t n;
 
 	for (;;) {
+		fl = sizeof(from);
 		n = recvfrom(b->fd, &cf, sizeof(cf), 0,
 		    (struct sockaddr *)&from, &fl);
 		if (n < 0)
@@ -272,6 +329,9 @@ kc_read(struct kc_bus *b)
 			b->peer = from;
 			b->peer_len = fl;
 		}
+		/* No adapter, no frame (SocketCAN: the bus stays up). */
+		if (b->down)
+			continue;
 		/* Extended, remote and error frames are not Katapult's. */
 		if (cf.can_id & (CAN_EFF_FLAG | CAN_RTR_FLAG | CAN_ERR_FLAG))
 			continue;
@@ -280,7 +340,6 @@ kc_read(struct kc_bus *b)
 		end = start + frame_ns(b, f.dlc);
 		b->bus_free = end;
 		bus_frame(b, &f, end, -1);
-		fl = sizeof(from);
 	}
 }
 
@@ -291,6 +350,10 @@ kc_flush(struct kc_bus *b, uint64_t now)
 		struct can_frame cf;
 		ssize_t w;
 
+		if (b->fd < 0) {
+			b->nout = 0;
+			return 0;
+		}
 		if (b->out[0].at > now)
 			return b->out[0].at;
 		memset(&cf, 0, sizeof(cf));

@@ -92,6 +92,7 @@ katapult_reset_state(struct ks_dev *d)
 	    d->cfg.parser);
 	d->flash.page_writes = 0;
 	d->flash.buf_full = 0;
+	ks_flash_reset(&d->flash);
 	d->complete_at = 0;
 	d->can_id = 0;
 	d->frames_seen = 0;

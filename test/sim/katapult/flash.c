@@ -13,6 +13,14 @@
  * count/4 bytes (pointer arithmetic on void *): 16 bytes of a block, a
  * quarter of a page.  That is reproduced, not fixed.
  *
+ * ECC flash (G0: ecc_once): each double word is programmed once between
+ * erases; programming it again, or over data, is refused (PROGERR) and
+ * the error stays latched, since Katapult never clears FLASH_SR: every
+ * program step and erase after it is refused (PGSERR) until a reset
+ * (ks_flash_reset()).  Which double words were programmed is kept in
+ * memory only: a flash file opened again counts as freshly erased where
+ * it reads blank.
+ *
  * RP2040 (src/rp2040/flash.c): blocks go into one 256-byte page buffer
  * (0xFF-filled); a block outside the buffered page flushes it first.  A
  * flush erases the 4 KiB sector only when the page is the sector's first,
@@ -127,6 +135,22 @@ ks_flash_app_valid(const struct ks_flash *f)
 	return w != 0 && w != 0xFFFFFFFFu;
 }
 
+/* ecc_once: one byte per program unit, all erased. */
+static int
+alloc_programmed(struct ks_flash *f)
+{
+	if (!f->m->ecc_once)
+		return 0;
+	f->programmed = calloc(f->m->flash_size / f->m->prog_unit, 1);
+	return f->programmed != NULL ? 0 : -1;
+}
+
+void
+ks_flash_reset(struct ks_flash *f)
+{
+	f->err_latched = 0;
+}
+
 int
 ks_flash_mem(struct ks_flash *f, const struct ks_model *m)
 {
@@ -134,7 +158,7 @@ ks_flash_mem(struct ks_flash *f, const struct ks_model *m)
 	f->m = m;
 	f->fd = -1;
 	f->mem = malloc(m->flash_size);
-	if (f->mem == NULL)
+	if (f->mem == NULL || alloc_programmed(f) != 0)
 		return -1;
 	memset(f->mem, 0xFF, m->flash_size);
 	ks_flash_bootloader(f, 1);
@@ -159,6 +183,10 @@ ks_flash_open(struct ks_flash *f, const struct ks_model *m,
 	if (!fresh && st.st_size != (off_t)m->flash_size) {
 		snprintf(err, errlen, "%s: %lld bytes, the %s has %u", path,
 		    (long long)st.st_size, m->mcu, m->flash_size);
+		goto fail;
+	}
+	if (alloc_programmed(f) != 0) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (fresh && ftruncate(f->fd, (off_t)m->flash_size) != 0) {
@@ -195,6 +223,8 @@ ks_flash_close(struct ks_flash *f)
 	}
 	if (f->fd >= 0)
 		close(f->fd);
+	free(f->programmed);
+	f->programmed = NULL;
 	f->mem = NULL;
 	f->fd = -1;
 }
@@ -246,8 +276,16 @@ erase_unit(struct ks_flash *f, uint32_t addr, uint64_t t, struct ks_work *w)
 
 	if (ks_model_unit(f->m, addr, &start, &size, &ns) != 0)
 		return;
+	if (f->err_latched) {
+		ks_logf(t, "PGSERR erase 0x%08x refused: an earlier PROGERR is "
+		    "still set (Katapult never clears FLASH_SR)", start);
+		return;
+	}
 	ks_logf(t, "ERASE 0x%08x %u", start, size);
 	memset(at(f, start), 0xFF, size);
+	if (f->programmed != NULL)
+		memset(f->programmed + (start - f->m->flash_base) /
+		    f->m->prog_unit, 0, size / f->m->prog_unit);
 	add_stall(w, t, ns, 1);
 }
 
@@ -266,18 +304,36 @@ program(struct ks_flash *f, uint32_t addr, const uint8_t *data,
 
 	ks_logf(t, "PROGRAM 0x%08x %u", addr, len);
 	for (off = 0; off < len; off += unit) {
+		uint8_t *once = f->programmed != NULL ? f->programmed +
+		    (addr + off - m->flash_base) / m->prog_unit : NULL;
 		int blank = 1, zero = 1;
 
+		if (f->err_latched) {
+			ks_logf(t, "PGSERR 0x%08x not programmed: an earlier "
+			    "PROGERR is still set", addr + off);
+			break;
+		}
 		for (k = 0; k < unit; k++) {
 			blank &= p[off + k] == 0xFF;
 			zero &= data[off + k] == 0x00;
 		}
+		if (once != NULL && *once && !(m->prog_zero_ok && zero)) {
+			ks_shout(t, "PROGERR 0x%08x programmed twice without "
+			    "an erase (ECC: once per erase); latched",
+			    addr + off);
+			f->err_latched = 1;
+			continue;
+		}
 		if (!m->prog_and && !blank && !(m->prog_zero_ok && zero)) {
-			ks_logf(t, "PROGERR 0x%08x not erased", addr + off);
+			ks_logf(t, "PROGERR 0x%08x not erased%s", addr + off,
+			    once != NULL ? "; latched" : "");
+			f->err_latched = once != NULL;
 			continue;
 		}
 		for (k = 0; k < unit; k++)
 			p[off + k] &= data[off + k];
+		if (once != NULL)
+			*once = 1;
 	}
 	add_stall(w, t, m->prog_ns, (len + unit - 1) / unit);
 }

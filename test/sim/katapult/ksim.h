@@ -146,6 +146,14 @@ struct ks_model {
 	 */
 	int prog_and;
 	int prog_zero_ok;
+	/*
+	 * ECC flash (G0, G4): a program unit (a double word plus its ECC
+	 * bits) is programmed once between erases, whatever it reads: a
+	 * second program is refused (PROGERR), even over all ones.  The
+	 * error flags then stay set, as Katapult never clears FLASH_SR, and
+	 * every later program and erase is refused (PGSERR) until a reset.
+	 */
+	int ecc_once;
 	uint64_t erase_ns[4];	/* per layout run */
 	int usbfs;		/* STM32 "usbfs": first IN packet held */
 	uint32_t uart_rx_fifo;	/* bytes the UART keeps while stalled */
@@ -222,6 +230,9 @@ struct ks_flash {
 	uint8_t *mem;
 	int fd;
 	uint32_t page_writes;	/* page_write_count */
+	/* ecc_once: units programmed since their erase; the latched error */
+	uint8_t *programmed;
+	int err_latched;
 	/* rp2040 flash.c: one 256-byte page buffered until flushed */
 	int buf_full;
 	uint32_t buf_addr;
@@ -233,6 +244,8 @@ int ks_flash_open(struct ks_flash *f, const struct ks_model *m,
 void ks_flash_close(struct ks_flash *f);
 /* In-memory flash for the unit tests (erased, with the bootloader). */
 int ks_flash_mem(struct ks_flash *f, const struct ks_model *m);
+/* A reset: the flash interface's error flags clear (FLASH_SR). */
+void ks_flash_reset(struct ks_flash *f);
 /* Write the synthetic Katapult (vector table, signature) or erase it. */
 void ks_flash_bootloader(struct ks_flash *f, int present);
 int ks_flash_has_katapult(const struct ks_flash *f);
@@ -441,5 +454,44 @@ uint32_t ks_can_node_rx_id(uint8_t nodeid);
  */
 size_t ks_can_receive(struct ks_dev *d, const struct ks_canframe *f,
     uint64_t t, struct ks_canframe *out, size_t max);
+
+/*
+ * sysfs.c - the kernel's view of one USB device (sysfs and /dev) in a
+ * folder that stands for /, for a USB-to-CAN bridge board.
+ */
+#define KS_SYSFS_PATH 1600
+
+enum ks_usb_class {
+	KS_USB_NONE,		/* nothing on the port */
+	KS_USB_NET,		/* gs_usb: a CAN network interface */
+	KS_USB_TTY,		/* cdc_acm: ttyACM0 */
+	KS_USB_PLAIN,		/* no class device (the ROM DFU bootloader) */
+};
+
+struct ks_usb_id {
+	uint16_t vid, pid;
+	const char *manufacturer;
+	const char *product;
+	const char *serial;	/* NULL or "": no serial attribute */
+};
+
+struct ks_sysfs {
+	char root[1024];
+	char port[32];		/* "1-1.3" */
+	char iface[16];		/* "can0" */
+	unsigned devnum;
+	enum ks_usb_class kind;
+};
+
+/* Make the tree's folders under root (created if need be), port empty. */
+int ks_sysfs_init(struct ks_sysfs *fs, const char *root, const char *port,
+    const char *iface);
+/* A device arrives on the port; slave: the pty behind ttyACM0. */
+void ks_sysfs_add(struct ks_sysfs *fs, const struct ks_usb_id *id,
+    enum ks_usb_class kind, const char *slave);
+/* The device leaves. */
+void ks_sysfs_remove(struct ks_sysfs *fs);
+/* The tty's name under dev/ and sys/class/tty/. */
+const char *ks_sysfs_tty(void);
 
 #endif /* KSIM_H */

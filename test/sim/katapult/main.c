@@ -28,7 +28,8 @@
 #define DEFAULT_BOOT_MS 10		/* [est] reset to firmware running */
 #define DEFAULT_FRAME_US 1000		/* USB full-speed frame */
 #define DEFAULT_CAN_BITRATE 1000000
-#define POLL_FDS (4 + KT_SHIM_CONNS)
+#define POLL_FDS (5 + KT_SHIM_CONNS)
+#define DEFAULT_USB_PORT "1-1.3"	/* the bridge's USB port path */
 
 struct opts {
 	const char *link;
@@ -38,6 +39,10 @@ struct opts {
 	const char *state;
 	const char *byid;
 	const char *shim;
+	const char *sysfs;	/* --sysfs DIR: DIR/sys, DIR/dev */
+	const char *usb_port;
+	const char *usb_serial;	/* NULL: the chip id (usb_fill_serial) */
+	int bridge;		/* the first CAN device is the host's adapter */
 	struct ks_devcfg dev;
 	struct ks_devcfg nodes[KC_MAX_NODES];
 	size_t nnodes;
@@ -74,6 +79,8 @@ usage(FILE *f)
 	    "[--error R]\n"
 	    "           [--busy R] [--lose-ack R] [--vanish-after N] "
 	    "[--wedge-after N]\n"
+	    "  bridge:  [--bridge] [--sysfs DIR] [--usb-port PATH] "
+	    "[--usb-serial STR]\n"
 	    "  output:  [--log FILE] [--state FILE]\n"
 	    "  SPEC (CAN nodes after the first): model=K,flash=F[,uid=HEX]"
 	    "[,start=app]\n"
@@ -162,6 +169,7 @@ enum {
 	O_PARSER, O_NODE, O_TIMING, O_BAUD, O_APPBAUD, O_FRAME, O_HOLD,
 	O_REENUM, O_BOOT, O_CANRATE, O_STUFF, O_SEED, O_CORRUPT, O_DROP,
 	O_NACK, O_ERROR, O_BUSY, O_LOSE, O_VANISH, O_WEDGE, O_HELP,
+	O_BRIDGE, O_SYSFS, O_USBPORT, O_USBSERIAL,
 };
 
 static const struct option longopts[] = {
@@ -201,6 +209,10 @@ static const struct option longopts[] = {
 	{ "lose-ack", required_argument, NULL, O_LOSE },
 	{ "vanish-after", required_argument, NULL, O_VANISH },
 	{ "wedge-after", required_argument, NULL, O_WEDGE },
+	{ "bridge", no_argument, NULL, O_BRIDGE },
+	{ "sysfs", required_argument, NULL, O_SYSFS },
+	{ "usb-port", required_argument, NULL, O_USBPORT },
+	{ "usb-serial", required_argument, NULL, O_USBSERIAL },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -237,6 +249,10 @@ opt_plain(struct opts *o, int c, const char *arg)
 	case O_NOKAT: o->dev.no_katapult = 1; break;
 	case O_APPIMG: o->dev.app_image = arg; break;
 	case O_TIMING: o->timing = 1; break;
+	case O_BRIDGE: o->bridge = 1; break;
+	case O_SYSFS: o->sysfs = arg; break;
+	case O_USBPORT: o->usb_port = arg; break;
+	case O_USBSERIAL: o->usb_serial = arg; break;
 	default: return 0;
 	}
 	return 1;
@@ -385,8 +401,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			goto bad;
 	}
 	if (optind != argc || o->dev.flash == NULL ||
-	    (o->link == NULL) == (o->can == NULL) ||
-	    (o->nnodes > 0 && o->can == NULL))
+	    (o->can == NULL && o->link == NULL) ||
+	    (o->can != NULL && o->link != NULL && !o->bridge) ||
+	    (o->nnodes > 0 && o->can == NULL) ||
+	    (o->bridge && o->can == NULL))
 		goto bad;
 	return 0;
 bad:
@@ -470,13 +488,58 @@ earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* The sysfs tree of --sysfs, for the one USB device it shows. */
+static struct ks_sysfs sysfs_tree;
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * --sysfs: the tree, and where by-id links go when --by-id is not
+ * given.  The CAN interface is the one the bus stands for: a SocketCAN
+ * name, or the file name of a unix bus (unix:DIR/can0 plays can0).
+ */
+static int
+sysfs_setup(struct opts *o)
+{
+	static char byid[1200];
+	const char *iface = "can0";
+
+	if (o->sysfs == NULL)
+		return 0;
+	if (o->can != NULL)
+		iface = base_name(strncmp(o->can, "unix:", 5) == 0 ?
+		    o->can + 5 : o->can);
+	if (ks_sysfs_init(&sysfs_tree, o->sysfs, o->usb_port != NULL ?
+	    o->usb_port : DEFAULT_USB_PORT, iface) != 0) {
+		fprintf(stderr, "katapult-sim: --sysfs %s: cannot make the "
+		    "tree there\n", o->sysfs);
+		return -1;
+	}
+	if (o->byid == NULL) {
+		snprintf(byid, sizeof(byid), "%s/dev/serial/by-id", o->sysfs);
+		o->byid = byid;
+	}
+	return 0;
+}
+
 static void
 tty_setup(struct kt_link *l, struct ks_dev *dev, const struct opts *o,
-    struct ks_rng *rng)
+    enum ks_link_kind kind, struct ks_rng *rng)
 {
 	memset(l, 0, sizeof(*l));
 	l->dev = dev;
-	l->kind = o->kind;
+	l->kind = kind;
+	if (o->sysfs != NULL && kind == KS_LINK_USB)
+		l->sysfs = &sysfs_tree;
+	if (o->usb_serial != NULL)
+		snprintf(dev->serial, sizeof(dev->serial), "%s",
+		    o->usb_serial);
 	l->link_path = o->link;
 	l->byid_dir = o->byid;
 	l->state_path = o->state;
@@ -493,9 +556,10 @@ tty_setup(struct kt_link *l, struct ks_dev *dev, const struct opts *o,
 	dev->emit = kt_emit;
 	dev->act = kt_act;
 	dev->link_ctx = l;
-	ks_logf(ks_now(), "START %s %s on %s, %s, uuid %02x%02x%02x%02x%02x"
-	    "%02x, serial %s", dev->m->mcu, ks_run_name(dev->run),
-	    o->kind == KS_LINK_USB ? "usb" : "uart",
+	ks_logf(ks_now(), "START %s%s %s on %s, %s, uuid %02x%02x%02x%02x%02x"
+	    "%02x, serial %s", dev->name, dev->m->mcu, ks_run_name(dev->run),
+	    o->bridge ? "usb-can bridge" : kind == KS_LINK_USB ? "usb" :
+	    "uart",
 	    ks_flash_has_katapult(&dev->flash) ? "katapult installed" :
 	    "no katapult", dev->uuid[0], dev->uuid[1], dev->uuid[2],
 	    dev->uuid[3], dev->uuid[4], dev->uuid[5], dev->serial);
@@ -541,6 +605,24 @@ ready(const struct tty_fds *f, int slot, short events)
 	return slot >= 0 && (f->p[slot].revents & events) != 0;
 }
 
+/* What poll() saw on a tty link's descriptors. */
+static void
+tty_events(const struct tty_fds *f, struct kt_link *l)
+{
+	uint64_t now = ks_now();
+	size_t i;
+
+	if (ready(f, f->ino, POLLIN))
+		kt_service(l, now, 1);
+	if (ready(f, f->listen, POLLIN))
+		kt_shim_accept(l);
+	for (i = 0; i < KT_SHIM_CONNS; i++)
+		if (ready(f, f->conn[i], POLLIN | POLLHUP))
+			kt_shim_read(l, i);
+	if (ready(f, f->master, POLLIN) && l->master >= 0)
+		kt_read(l);
+}
+
 static int
 run_tty(struct opts *o, int sfd)
 {
@@ -550,14 +632,13 @@ run_tty(struct opts *o, int sfd)
 	struct tty_fds f;
 	struct timespec ts;
 	char err[512];
-	size_t i;
 
 	if (ks_dev_init(&dev, &o->dev, o->kind, err, sizeof(err)) != 0) {
 		fprintf(stderr, "katapult-sim: %s\n", err);
 		return 2;
 	}
 	setup_dev(&dev, o, 0);
-	tty_setup(&l, &dev, o, &wire_rng);
+	tty_setup(&l, &dev, o, o->kind, &wire_rng);
 	if (kt_open(&l, err, sizeof(err)) != 0) {
 		fprintf(stderr, "katapult-sim: %s\n", err);
 		ks_dev_free(&dev);
@@ -576,19 +657,40 @@ run_tty(struct opts *o, int sfd)
 			break;
 		if (ready(&f, 0, POLLIN) && on_signal(sfd, devs, 1))
 			break;
-		now = ks_now();
-		if (ready(&f, f.ino, POLLIN))
-			kt_service(&l, now, 1);
-		if (ready(&f, f.listen, POLLIN))
-			kt_shim_accept(&l);
-		for (i = 0; i < KT_SHIM_CONNS; i++)
-			if (ready(&f, f.conn[i], POLLIN | POLLHUP))
-				kt_shim_read(&l, i);
-		if (ready(&f, f.master, POLLIN) && l.master >= 0)
-			kt_read(&l);
+		tty_events(&f, &l);
 	}
 	kt_close(&l);
 	ks_dev_free(&dev);
+	return 0;
+}
+
+/* The bridge's USB device came or went: the host's interface with it. */
+static void
+bridge_hook(void *ctx, int attached, uint64_t t)
+{
+	kc_iface(ctx, attached, t);
+}
+
+/*
+ * --bridge: the first device is the host's USB-to-CAN adapter; its
+ * Katapult (a USB build) is a tty link of its own.
+ */
+static int
+bridge_setup(struct kc_bus *b, struct kt_link *l, struct opts *o,
+    struct ks_rng *rng, char *err, size_t errlen)
+{
+	struct ks_dev *d = &b->node[0].dev;
+
+	setup_dev(d, o, 0);
+	tty_setup(l, d, o, KS_LINK_USB, rng);
+	l->gs_usb = 1;
+	l->usb_hook = bridge_hook;
+	l->hook_ctx = b;
+	if (kt_open(l, err, errlen) != 0)
+		return -1;
+	/* Not running Klipper: no adapter, no interface. */
+	if (d->run != KS_RUN_APP)
+		kc_iface(b, 0, ks_now());
 	return 0;
 }
 
@@ -596,53 +698,75 @@ static int
 run_can(struct opts *o, int sfd)
 {
 	static struct kc_bus b;
+	static struct kt_link l;
+	struct ks_rng wire_rng = { o->seed ^ 0x5A5A5A5A5A5A5A5Aull };
 	struct ks_dev *devs[KC_MAX_NODES];
+	struct tty_fds f;
 	struct timespec ts;
 	char err[512];
 	size_t i;
+	int bus;
 
 	memset(&b, 0, sizeof(b));
+	l.master = l.ino_fd = l.shim_listen = -1;
+	for (i = 0; i < KT_SHIM_CONNS; i++)
+		l.conn[i].fd = -1;
 	b.bitrate = o->can_bitrate;
 	b.worst_stuff = o->can_worst;
 	b.timing = o->timing;
 	if (kc_open(&b, o->can, err, sizeof(err)) != 0 ||
-	    kc_add(&b, &o->dev, err, sizeof(err)) != 0)
+	    (o->bridge ? kc_add_bridge(&b, &o->dev, err, sizeof(err)) :
+	    kc_add(&b, &o->dev, err, sizeof(err))) != 0)
 		goto fail;
 	for (i = 0; i < o->nnodes; i++)
 		if (kc_add(&b, &o->nodes[i], err, sizeof(err)) != 0)
 			goto fail;
+	if (o->bridge && bridge_setup(&b, &l, o, &wire_rng, err,
+	    sizeof(err)) != 0)
+		goto fail;
 	for (i = 0; i < b.nnodes; i++) {
 		struct ks_dev *d = &b.node[i].dev;
 
-		setup_dev(d, o, i);
 		devs[i] = d;
+		if (b.node[i].bridge)
+			continue;
+		setup_dev(d, o, i);
 		ks_logf(ks_now(), "START %s%s %s on can %s, uuid "
 		    "%02x%02x%02x%02x%02x%02x", d->name, d->m->mcu,
 		    ks_run_name(d->run), o->can, d->uuid[0], d->uuid[1],
 		    d->uuid[2], d->uuid[3], d->uuid[4], d->uuid[5]);
 	}
 	for (;;) {
-		struct pollfd p[2];
-		uint64_t now = ks_now();
+		uint64_t now = ks_now(), next;
 
 		kc_service(&b, now);
-		p[0].fd = sfd;
-		p[0].events = POLLIN;
-		p[1].fd = b.fd;
-		p[1].events = POLLIN;
-		if (ppoll(p, 2, poll_wait(kc_next_event(&b), now, &ts),
+		next = kc_next_event(&b);
+		f.n = 0;
+		if (o->bridge) {
+			kt_service(&l, now, 0);
+			next = earliest(next, kt_next_event(&l, now));
+			tty_fds(&f, &l, sfd);
+		} else {
+			add_fd(&f, sfd, &bus);
+		}
+		add_fd(&f, b.fd, &bus);
+		if (ppoll(f.p, (nfds_t)f.n, poll_wait(next, now, &ts),
 		    NULL) < 0 && errno != EINTR)
 			break;
-		if ((p[0].revents & POLLIN) && on_signal(sfd, devs,
-		    b.nnodes))
+		if (ready(&f, 0, POLLIN) && on_signal(sfd, devs, b.nnodes))
 			break;
-		if (p[1].revents & POLLIN)
+		if (o->bridge)
+			tty_events(&f, &l);
+		if (ready(&f, bus, POLLIN) && b.fd >= 0)
 			kc_read(&b);
 	}
+	if (o->bridge)
+		kt_close(&l);
 	kc_close(&b);
 	return 0;
 fail:
 	fprintf(stderr, "katapult-sim: %s\n", err);
+	kt_close(&l);
 	kc_close(&b);
 	return 2;
 }
@@ -681,6 +805,8 @@ main(int argc, char **argv)
 		perror("katapult-sim: signalfd");
 		return 2;
 	}
+	if (sysfs_setup(&o) != 0)
+		return 2;
 	r = o.can != NULL ? run_can(&o, sfd) : run_tty(&o, sfd);
 	if (ks_log.f != NULL)
 		fclose(ks_log.f);

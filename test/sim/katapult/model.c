@@ -24,7 +24,19 @@
  *  - program rules: RM0091 3.2.2 (F0: a halfword that is not erased is
  *    not programmed, PGERR, unless 0x0000 is written), RM0444 (G0:
  *    PROGERR), RM0390 (F4 programs over old data: bits only clear), and
- *    NOR page program on the RP2040's flash [recall].
+ *    NOR page program on the RP2040's flash [recall].  G0 (ecc_once):
+ *    "the flash memory is programmed 72 bits at a time (64 bits + 8
+ *    bits ECC).  Programming in a previously programmed address is not
+ *    allowed except if the data to write are all 0" and sets PROGERR;
+ *    "in case of error, the flash operation is aborted"; "PGSERR is set
+ *    also if PROGERR ... is set due to a previous programming error",
+ *    and program and erase both start by clearing those flags "If not,
+ *    PGSERR is set" (RM0440 3.3.7, the G4's; RM0444 3.3.8 has the same
+ *    rule for G0 [as quoted by others; not re-read]).  Katapult's
+ *    src/stm32/flash.c never writes FLASH_SR (wait_flash() polls BSY),
+ *    so one PROGERR stops its flash writes until a reset.  The all-0
+ *    exception is not modelled (prog_zero_ok 0): ES0548 2.2.3 says it
+ *    fails on some G0B1 silicon [as quoted by others].
  *  - usbfs: Katapult src/stm32/Kconfig HAVE_STM32_USBFS (F0x2, G0Bx);
  *    F4 has USB OTG.  The hold is src/stm32/usbfs.c usb_send_bulk_in().
  *  - FIFOs: STM32 USARTs hold one received byte (RDR, no FIFO enabled);
@@ -71,7 +83,7 @@ static const struct ks_model models[] = {
 		.boot_addr = STM32_FLASH_BASE, .app_start = 0x08002000u,
 		.ram_top = STM32_RAM_BASE + 0x24000u,
 		.layout = { { 2 * KIB, 256 } },
-		.prog_unit = 8, .prog_ns = 85 * NS_PER_US,
+		.prog_unit = 8, .prog_ns = 85 * NS_PER_US, .ecc_once = 1,
 		.erase_ns = { 22 * NS_PER_MS },
 		.usbfs = 1, .uart_rx_fifo = STM32_UART_RDR_BYTES,
 		.can_rx_fifo = BXCAN_FIFO_FRAMES,

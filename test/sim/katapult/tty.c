@@ -32,7 +32,16 @@
  * the by-id link) is removed and the pty closed: an open client reads
  * EOF/EIO, as after an unplug.  When the new firmware runs, after
  * --reenum-ms a new pty appears (a new /dev/pts/N, like a new ttyACM) and
- * the symlinks are created again.  On a UART the pty stays.
+ * the symlinks are created again.  On a UART the pty stays.  With
+ * --sysfs the kernel's view (sysfs.c) follows: the device leaves its USB
+ * port and comes back on the same port as what runs now; the ROM DFU
+ * bootloader a USB build without Katapult reboots into shows there too.
+ *
+ * A USB-to-CAN bridge (gs_usb): while Klipper runs, the device is the
+ * host's CAN adapter (1d50:606f) and has no tty; its coming and going
+ * is passed to the bus (usb_hook), which brings the interface up and
+ * down.  In Katapult (a USB build: Katapult has no bridge mode, its
+ * HAVE_STM32_USBCANBUS has no default) it is a CDC-ACM tty as above.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,6 +69,14 @@
 #define TOUCH_BAUD 1200u
 #define USB_ID_KATAPULT "1d50:6177"
 #define USB_ID_KLIPPER "1d50:614e"
+#define USB_ID_BRIDGE "1d50:606f"	/* gs_usb (usb_canbus.c) */
+#define VID_OPENMOKO 0x1d50u
+/* ROM bootloaders' strings: dfu.md 1.2 (ST); the RP2040's [est]. */
+#define ROM_ST_MFR "STMicroelectronics"
+#define ROM_ST_PRODUCT "STM32  BOOTLOADER"
+#define ROM_F0_SERIAL "FFFFFFFEFFFF"	/* the same on every F0 chip */
+#define ROM_RP_MFR "Raspberry Pi"
+#define ROM_RP_PRODUCT "RP2 Boot"
 
 /* The host's baud and HUPCL, from the master (the slave's termios). */
 static uint32_t
@@ -98,7 +115,8 @@ identity(const struct kt_link *l, const char **mfr, const char **usbid)
 	int app = l->dev->run == KS_RUN_APP;
 
 	*mfr = app ? "Klipper" : "katapult";
-	*usbid = app ? USB_ID_KLIPPER : USB_ID_KATAPULT;
+	*usbid = app ? (l->gs_usb ? USB_ID_BRIDGE : USB_ID_KLIPPER) :
+	    USB_ID_KATAPULT;
 }
 
 static void
@@ -118,12 +136,17 @@ write_state(struct kt_link *l)
 	fprintf(f, "state=%s\nlink=%s\nmcu=%s\nserial=%s\n",
 	    ks_run_name(l->dev->run), l->kind == KS_LINK_USB ? "usb" : "uart",
 	    l->dev->m->mcu, l->dev->serial);
-	if (l->master >= 0) {
+	if (l->master >= 0)
 		fprintf(f, "tty=%s\n", l->slave);
-		if (l->kind == KS_LINK_USB)
-			fprintf(f, "usb=%s\nmanufacturer=%s\nproduct=%s\n",
-			    usbid, mfr, l->dev->m->mcu);
-	}
+	if (l->netdev && l->sysfs != NULL)
+		fprintf(f, "iface=%s\n", l->sysfs->iface);
+	if (l->master >= 0 || l->netdev)
+		fprintf(f, "usb=%s\nmanufacturer=%s\nproduct=%s\n", usbid,
+		    mfr, l->dev->m->mcu);
+	else if (l->sysfs != NULL && l->sysfs->kind == KS_USB_PLAIN)
+		fprintf(f, "usb=%04x:%04x\n",
+		    (unsigned)(l->dev->m->dfu_vidpid >> 16),
+		    (unsigned)(l->dev->m->dfu_vidpid & 0xFFFF));
 	fclose(f);
 	(void)rename(tmp, l->state_path);
 }
@@ -158,7 +181,7 @@ publish(struct kt_link *l)
 	}
 	write_state(l);
 	/* Last: tests wait for the link as "ready". */
-	if (symlink_to(l->link_path, l->slave) != 0)
+	if (l->link_path != NULL && symlink_to(l->link_path, l->slave) != 0)
 		fprintf(stderr, "katapult-sim: symlink %s: %s\n",
 		    l->link_path, strerror(errno));
 }
@@ -192,12 +215,79 @@ touch_slave(struct kt_link *l, int setup)
 	return 0;
 }
 
+/* The USB identity of what runs now, for sysfs. */
+static void
+usb_id(const struct kt_link *l, struct ks_usb_id *id)
+{
+	const char *mfr, *usbid;
+
+	identity(l, &mfr, &usbid);
+	memset(id, 0, sizeof(*id));
+	id->vid = VID_OPENMOKO;
+	id->pid = (uint16_t)strtoul(usbid + 5, NULL, 16);
+	id->manufacturer = mfr;
+	id->product = l->dev->m->mcu;
+	id->serial = l->dev->serial;
+}
+
+/* A Klipper bridge attaches as a CAN adapter: no tty, an interface. */
+static int
+attach_netdev(struct kt_link *l, uint64_t t)
+{
+	struct ks_usb_id id;
+
+	ks_logf(t, "USB attach %s %s as %s (%s)", USB_ID_BRIDGE,
+	    l->dev->m->mcu, l->sysfs != NULL ? l->sysfs->iface :
+	    "a CAN interface", ks_run_name(l->dev->run));
+	l->netdev = 1;
+	if (l->sysfs != NULL) {
+		usb_id(l, &id);
+		ks_sysfs_add(l->sysfs, &id, KS_USB_NET, NULL);
+	}
+	if (l->usb_hook != NULL)
+		l->usb_hook(l->hook_ctx, 1, t);
+	write_state(l);
+	return 0;
+}
+
+/* The ROM bootloader on the port (its DFU is the libusb simulator's). */
+static void
+attach_rom(struct kt_link *l, uint64_t t)
+{
+	const struct ks_model *m = l->dev->m;
+	struct ks_usb_id id;
+	char serial[16];
+	int st = m->family == KS_STM32;
+
+	/* F0 ROMs report one constant; others a UID-derived string whose
+	 * derivation is not documented: the UID's first bytes [est]. */
+	if (strcmp(m->key, "f042") == 0)
+		snprintf(serial, sizeof(serial), "%s", ROM_F0_SERIAL);
+	else
+		snprintf(serial, sizeof(serial), "%02X%02X%02X%02X%02X%02X",
+		    l->dev->uid[0], l->dev->uid[1], l->dev->uid[2],
+		    l->dev->uid[3], l->dev->uid[4], l->dev->uid[5]);
+	memset(&id, 0, sizeof(id));
+	id.vid = (uint16_t)(m->dfu_vidpid >> 16);
+	id.pid = (uint16_t)(m->dfu_vidpid & 0xFFFF);
+	id.manufacturer = st ? ROM_ST_MFR : ROM_RP_MFR;
+	id.product = st ? ROM_ST_PRODUCT : ROM_RP_PRODUCT;
+	id.serial = serial;
+	ks_logf(t, "USB attach %04x:%04x %s (rom)", (unsigned)id.vid,
+	    (unsigned)id.pid, id.product);
+	ks_sysfs_add(l->sysfs, &id, KS_USB_PLAIN, NULL);
+	write_state(l);
+}
+
 static int
 attach(struct kt_link *l, uint64_t t)
 {
+	struct ks_usb_id id;
 	struct stat st;
 	const char *name;
 
+	if (l->gs_usb && l->dev->run == KS_RUN_APP)
+		return attach_netdev(l, t);
 	l->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (l->master < 0 || grantpt(l->master) != 0 ||
 	    unlockpt(l->master) != 0 || (name = ptsname(l->master)) == NULL) {
@@ -235,6 +325,10 @@ attach(struct kt_link *l, uint64_t t)
 		    ks_run_name(l->dev->run));
 	else
 		ks_logf(t, "UART %s at %u baud", l->slave, dev_baud(l));
+	if (l->sysfs != NULL && l->kind == KS_LINK_USB) {
+		usb_id(l, &id);
+		ks_sysfs_add(l->sysfs, &id, KS_USB_TTY, l->slave);
+	}
 	publish(l);
 	return 0;
 fail:
@@ -247,10 +341,29 @@ fail:
 static void
 detach(struct kt_link *l, uint64_t t)
 {
+	if (l->netdev) {
+		ks_logf(t, "USB detach %s (the CAN adapter)", USB_ID_BRIDGE);
+		l->netdev = 0;
+		if (l->sysfs != NULL)
+			ks_sysfs_remove(l->sysfs);
+		if (l->usb_hook != NULL)
+			l->usb_hook(l->hook_ctx, 0, t);
+		write_state(l);
+		return;
+	}
+	if (l->sysfs != NULL && l->master < 0 &&
+	    l->sysfs->kind != KS_USB_NONE) {
+		ks_logf(t, "USB detach (%s)", l->sysfs->kind == KS_USB_PLAIN ?
+		    "rom" : "device");
+		ks_sysfs_remove(l->sysfs);
+	}
 	if (l->master < 0)
 		return;
+	if (l->sysfs != NULL)
+		ks_sysfs_remove(l->sysfs);
 	ks_logf(t, "USB detach %s", l->slave);
-	(void)unlink(l->link_path);
+	if (l->link_path != NULL)
+		(void)unlink(l->link_path);
 	if (l->byid_path[0] != '\0')
 		(void)unlink(l->byid_path);
 	l->byid_path[0] = '\0';
@@ -416,6 +529,11 @@ kt_act(void *ctx, enum ks_action a, uint64_t t)
 	if (l->kind == KS_LINK_USB && a == KS_ACT_DETACH) {
 		detach(l, t);
 		l->attach_at = 0;
+		l->rom_at = 0;
+		/* The ROM enumerates after the reset as any device does. */
+		if (l->dev->run == KS_RUN_ROM && l->sysfs != NULL)
+			l->rom_at = t + l->reenum_ns > 0 ? t + l->reenum_ns :
+			    1;
 	} else if (l->kind == KS_LINK_USB && a == KS_ACT_ATTACH) {
 		l->attach_at = t + l->reenum_ns;
 		if (l->attach_at == 0)
@@ -788,7 +906,8 @@ kt_close(struct kt_link *l)
 	size_t i;
 
 	if (l->master >= 0) {
-		(void)unlink(l->link_path);
+		if (l->link_path != NULL)
+			(void)unlink(l->link_path);
 		if (l->byid_path[0] != '\0')
 			(void)unlink(l->byid_path);
 		close(l->master);
@@ -802,6 +921,10 @@ kt_close(struct kt_link *l)
 		close(l->shim_listen);
 		(void)unlink(l->shim_path);
 	}
+	/* Unplugged: the device leaves the tree too. */
+	if (l->sysfs != NULL)
+		ks_sysfs_remove(l->sysfs);
+	l->netdev = 0;
 	l->master = l->ino_fd = l->shim_listen = -1;
 }
 
@@ -845,6 +968,8 @@ kt_next_event(struct kt_link *l, uint64_t now)
 
 	if (l->attach_at != 0 && (next == 0 || l->attach_at < next))
 		next = l->attach_at;
+	if (l->rom_at != 0 && (next == 0 || l->rom_at < next))
+		next = l->rom_at;
 	/* The line coding is polled while a USB client is open. */
 	if (l->kind == KS_LINK_USB && client_open(l) &&
 	    l->dev->run == KS_RUN_APP &&
@@ -865,6 +990,13 @@ kt_service(struct kt_link *l, uint64_t now, int ino_ready)
 		if (l->dev->run == KS_RUN_KATAPULT ||
 		    l->dev->run == KS_RUN_APP)
 			(void)attach(l, t);
+	}
+	if (l->rom_at != 0 && now >= l->rom_at) {
+		uint64_t t = l->rom_at;
+
+		l->rom_at = 0;
+		if (l->dev->run == KS_RUN_ROM)
+			attach_rom(l, t);
 	}
 	if (l->kind == KS_LINK_USB) {
 		usb_feed(l);

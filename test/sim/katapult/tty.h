@@ -51,6 +51,17 @@ struct kt_link {
 	double corrupt;		/* UART byte faults, both directions */
 	double drop;
 	struct ks_rng *rng;
+	/*
+	 * A USB-to-CAN bridge board (--bridge): while Klipper runs, the USB
+	 * device is a gs_usb CAN adapter (1d50:606f) with no tty; the hook
+	 * is told when it comes (1) and goes (0), so that the bus brings
+	 * the host's interface up and down.
+	 */
+	int gs_usb;
+	void (*usb_hook)(void *ctx, int attached, uint64_t t);
+	void *hook_ctx;
+	/* --sysfs: the kernel's view of the USB device, kept in step. */
+	struct ks_sysfs *sysfs;
 
 	/* The pty. */
 	int master;		/* -1 while detached */
@@ -61,6 +72,8 @@ struct kt_link {
 	int own_opens, own_closes;	/* our touch_slave() events */
 	char byid_path[4200];
 	uint64_t attach_at;	/* USB: re-enumeration due; 0 none */
+	uint64_t rom_at;	/* USB: the ROM bootloader shows; 0 none */
+	int netdev;		/* gs_usb: the CAN adapter is attached */
 
 	/* What the host set. */
 	int dtr, rts;

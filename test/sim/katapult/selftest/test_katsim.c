@@ -5,11 +5,16 @@
  * parsers, the write semantics of the STM32 and RP2040 ports, the device's
  * commands, the CAN admin state machine, the identities and the wires.
  */
+#define _GNU_SOURCE
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ksim.h"
@@ -908,6 +913,145 @@ test_stall_steps(void **state)
 	ks_dev_free(&d);
 }
 
+/*
+ * G0 ECC flash: a page-first block of all ones on a blank page is
+ * programmed (no erase); the real block over it later, the page still
+ * blank to check_erased(), is refused (PROGERR), the error latches and
+ * even the erase a page-first block with data would bring is refused;
+ * a reset clears it, and the same page then takes an erase and data.
+ */
+static void
+test_g0_program_once(void **state)
+{
+	const struct ks_model *m = ks_model_find("g0b1");
+	struct ks_flash f;
+	struct ks_work w;
+	uint8_t ff[64], a[64];
+	uint32_t page = 0x08002000, next = 0x08002800;
+
+	(void)state;
+	assert_int_equal(ks_flash_mem(&f, m), 0);
+	memset(ff, 0xFF, sizeof(ff));
+	memset(a, 0x11, sizeof(a));
+	assert_int_equal(ks_flash_write(&f, page, ff, T0, &w, 0), KS_WR_OK);
+	assert_int_equal(w.ns, 8 * 85 * NS_PER_US);
+	assert_int_equal(ks_flash_write(&f, page, a, T0, &w, 0),
+	    KS_WR_VERIFY);
+	assert_int_equal(f.mem[page - m->flash_base], 0xFF);
+	assert_true(f.err_latched);
+	/* Latched: another page's first block, erase included, fails. */
+	memset(f.mem + (next - m->flash_base), 0x00, 64);
+	assert_int_equal(ks_flash_write(&f, next, a, T0, &w, 0),
+	    KS_WR_VERIFY);
+	assert_int_equal(f.mem[next - m->flash_base], 0x00);
+	ks_flash_reset(&f);
+	assert_int_equal(ks_flash_write(&f, next, a, T0, &w, 0), KS_WR_OK);
+	assert_memory_equal(f.mem + (next - m->flash_base), a, 64);
+	/* An erase makes a double word programmable once more. */
+	memset(f.mem + (page + 64 - m->flash_base), 0x00, 16);
+	assert_int_equal(ks_flash_write(&f, page, a, T0, &w, 0), KS_WR_OK);
+	assert_memory_equal(f.mem + (page - m->flash_base), a, 64);
+	assert_false(f.err_latched);
+	/* F0 (no ECC): all ones programmed, then data: fine. */
+	ks_flash_close(&f);
+	assert_int_equal(ks_flash_mem(&f, ks_model_find("f042")), 0);
+	assert_int_equal(ks_flash_write(&f, page, ff, T0, &w, 0), KS_WR_OK);
+	assert_int_equal(ks_flash_write(&f, page, a, T0, &w, 0), KS_WR_OK);
+	assert_false(f.err_latched);
+	ks_flash_close(&f);
+}
+
+/* The first line of ROOT/rel, without its newline ("" when absent). */
+static void
+tree_read(const char *root, const char *rel, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	if (fgets(out, (int)size, f) == NULL)
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static int
+tree_has(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * The kernel's view of the bridge's USB port: the gs_usb device with
+ * can0 (whose sysfs device leads to the USB device, as host tools walk
+ * it), then Katapult's tty on the same port, then nothing.
+ */
+static void
+test_sysfs_tree(void **state)
+{
+	static const struct ks_usb_id bridge = { 0x1d50, 0x606f, "Klipper",
+	    "stm32g0b1xx", "2C00210012504E3638323620" };
+	static const struct ks_usb_id kp = { 0x1d50, 0x6177, "katapult",
+	    "stm32g0b1xx", "2C00210012504E3638323620" };
+	struct ks_sysfs fs;
+	char root[] = "/tmp/ksim-sysfs-XXXXXX", path[PATH_MAX];
+	char real[PATH_MAX], buf[128], cmd[256];
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(ks_sysfs_init(&fs, root, "1-1.3", "can0"), 0);
+	ks_sysfs_add(&fs, &bridge, KS_USB_NET, NULL);
+	snprintf(path, sizeof(path), "%s/sys/class/net/can0/device/..", root);
+	assert_non_null(realpath(path, real));
+	assert_string_equal(strrchr(real, '/'), "/1-1.3");
+	tree_read(root, "sys/bus/usb/devices/1-1.3/idVendor", buf,
+	    sizeof(buf));
+	assert_string_equal(buf, "1d50");
+	tree_read(root, "sys/bus/usb/devices/1-1.3/idProduct", buf,
+	    sizeof(buf));
+	assert_string_equal(buf, "606f");
+	tree_read(root, "sys/bus/usb/devices/1-1.3/manufacturer", buf,
+	    sizeof(buf));
+	assert_string_equal(buf, "Klipper");
+	tree_read(root, "sys/bus/usb/devices/1-1.3/serial", buf, sizeof(buf));
+	assert_string_equal(buf, "2C00210012504E3638323620");
+	tree_read(root, "sys/bus/usb/devices/1-1.3/devnum", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	assert_false(tree_has(root, "sys/class/tty/ttyACM0"));
+	/* The same port, now Katapult's tty; can0 is gone. */
+	ks_sysfs_add(&fs, &kp, KS_USB_TTY, "/dev/pts/99");
+	assert_false(tree_has(root, "sys/class/net/can0"));
+	tree_read(root, "sys/bus/usb/devices/1-1.3/idProduct", buf,
+	    sizeof(buf));
+	assert_string_equal(buf, "6177");
+	tree_read(root, "sys/bus/usb/devices/1-1.3/devnum", buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+	snprintf(path, sizeof(path), "%s/sys/class/tty/ttyACM0/device/..",
+	    root);
+	assert_non_null(realpath(path, real));
+	assert_string_equal(strrchr(real, '/'), "/1-1.3");
+	snprintf(path, sizeof(path), "%s/dev/ttyACM0", root);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "/dev/pts/99");
+	ks_sysfs_remove(&fs);
+	assert_false(tree_has(root, "sys/bus/usb/devices/1-1.3"));
+	assert_false(tree_has(root, "sys/class/tty/ttyACM0"));
+	assert_false(tree_has(root, "dev/ttyACM0"));
+	assert_false(tree_has(root, "sys/devices/usb1/1-1/1-1.3"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -934,6 +1078,8 @@ main(void)
 		cmocka_unit_test(test_usbfs_hold),
 		cmocka_unit_test(test_uart_tx_buffer),
 		cmocka_unit_test(test_stall_steps),
+		cmocka_unit_test(test_g0_program_once),
+		cmocka_unit_test(test_sysfs_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
