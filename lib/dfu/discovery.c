@@ -135,20 +135,45 @@ ft_dfu_describe(libusb_device *d, struct dfu_cand *c)
 	return 1;
 }
 
-static void
-read_string(libusb_device_handle *h, uint8_t index, char *out, size_t n)
+/*
+ * The device's first language ID, 0 when it has no strings.  Asked for
+ * once per open: libusb's ASCII helper asks again before every string,
+ * one control transfer each, and a slow bus pays for every one.
+ */
+uint16_t
+ft_dfu_langid(libusb_device_handle *h)
 {
+	unsigned char buf[4];
 	int r;
 
+	r = libusb_get_string_descriptor(h, 0, 0, buf, sizeof(buf));
+	if (r < 4 || buf[1] != LIBUSB_DT_STRING || buf[0] < 4)
+		return 0;
+	return (uint16_t)(buf[2] | buf[3] << 8);
+}
+
+/*
+ * String index in language langid as ASCII, "?" for anything else (as
+ * libusb_get_string_descriptor_ascii); "" when absent or unreadable.
+ */
+void
+ft_dfu_read_string(libusb_device_handle *h, uint16_t langid, uint8_t index,
+    char *out, size_t n)
+{
+	unsigned char buf[255];
+	size_t k = 0;
+	int r, i;
+
 	out[0] = '\0';
-	if (index == 0)
+	if (index == 0 || langid == 0 || n == 0)
 		return;
-	r = libusb_get_string_descriptor_ascii(h, index, (unsigned char *)out,
-	    (int)n);
-	if (r < 0)
-		out[0] = '\0';
-	else
-		out[(size_t)r < n ? (size_t)r : n - 1] = '\0';
+	r = libusb_get_string_descriptor(h, index, langid, buf, sizeof(buf));
+	if (r < 2 || buf[1] != LIBUSB_DT_STRING || buf[0] > r)
+		return;
+	for (i = 2; i + 1 < buf[0] && k + 1 < n; i += 2)
+		out[k++] = buf[i + 1] != 0 || buf[i] >= 0x80 ? '?' :
+		    (char)buf[i];
+	out[k] = '\0';
 }
 
 /* Open d briefly for its serial, product and alt names. */
@@ -158,17 +183,21 @@ read_strings(struct dfu_cand *c)
 	libusb_device_handle *h;
 	uint8_t iserial = (uint8_t)c->e.serial[0];
 	uint8_t iproduct = (uint8_t)c->e.product[0];
+	uint16_t langid;
 	unsigned i;
 
 	c->e.serial[0] = c->e.product[0] = '\0';
 	c->open_err = libusb_open(c->udev, &h);
 	if (c->open_err != 0)
 		return;
-	read_string(h, iserial, c->e.serial, sizeof(c->e.serial));
-	read_string(h, iproduct, c->e.product, sizeof(c->e.product));
+	langid = ft_dfu_langid(h);
+	ft_dfu_read_string(h, langid, iserial, c->e.serial,
+	    sizeof(c->e.serial));
+	ft_dfu_read_string(h, langid, iproduct, c->e.product,
+	    sizeof(c->e.product));
 	for (i = 0; i < c->e.nalts; i++)
-		read_string(h, c->alt_str[i], c->e.alts[i].name,
-		    sizeof(c->e.alts[i].name));
+		ft_dfu_read_string(h, langid, c->alt_str[i],
+		    c->e.alts[i].name, sizeof(c->e.alts[i].name));
 	libusb_close(h);
 }
 

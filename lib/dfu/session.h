@@ -201,6 +201,11 @@ int ft_dfu_plain_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf,
 
 /* "1-1.2": bus and port chain. */
 void ft_dfu_usb_path(libusb_device *d, char *out, size_t n);
+/* The first language ID of h's strings; 0: it has none. */
+uint16_t ft_dfu_langid(libusb_device_handle *h);
+/* String index of h as ASCII in out ("" when absent or unreadable). */
+void ft_dfu_read_string(libusb_device_handle *h, uint16_t langid,
+    uint8_t index, char *out, size_t n);
 /* d's first DFU interface in c: 1 when it has one. */
 int ft_dfu_describe(libusb_device *d, struct dfu_cand *c);
 void ft_dfu_free_cands(struct dfu_cand *c, size_t n);

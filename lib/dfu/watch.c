@@ -150,7 +150,6 @@ product_of(libusb_device *d, const char *path, char *out, size_t n)
 	FILE *f;
 	libusb_device_handle *h;
 	struct libusb_device_descriptor dd;
-	int r;
 
 	out[0] = '\0';
 	snprintf(file, sizeof(file), "/sys/bus/usb/devices/%s/product", path);
@@ -166,9 +165,7 @@ product_of(libusb_device *d, const char *path, char *out, size_t n)
 	if (libusb_get_device_descriptor(d, &dd) != 0 || dd.iProduct == 0 ||
 	    libusb_open(d, &h) != 0)
 		return;
-	r = libusb_get_string_descriptor_ascii(h, dd.iProduct,
-	    (unsigned char *)out, (int)n);
-	out[r > 0 ? ((size_t)r < n ? (size_t)r : n - 1) : 0] = '\0';
+	ft_dfu_read_string(h, ft_dfu_langid(h), dd.iProduct, out, n);
 	libusb_close(h);
 }
 

@@ -660,10 +660,22 @@ int LIBUSB_CALL libusb_get_string_descriptor_ascii(
 		return LIBUSB_ERROR_INVALID_PARAM;
 	if (desc_index == 0)
 		return LIBUSB_ERROR_INVALID_PARAM;
+	/*
+	 * libusb 1.0.26 (descriptor.c) asks for the language list first on
+	 * every call and uses its first entry: two transfers per string,
+	 * which a caller pays for on a real bus.
+	 */
+	rc = libusb_control_transfer(dev_handle, LIBUSB_ENDPOINT_IN,
+	    LIBUSB_REQUEST_GET_DESCRIPTOR, LIBUSB_DT_STRING << 8, 0, buf,
+	    sizeof(buf), 1000);
+	if (rc < 0)
+		return rc;
+	if (rc < 4 || buf[1] != LIBUSB_DT_STRING)
+		return LIBUSB_ERROR_IO;
 	rc = libusb_control_transfer(dev_handle, LIBUSB_ENDPOINT_IN,
 	    LIBUSB_REQUEST_GET_DESCRIPTOR,
-	    (uint16_t)(LIBUSB_DT_STRING << 8 | desc_index), 0x0409, buf,
-	    sizeof(buf), 1000);
+	    (uint16_t)(LIBUSB_DT_STRING << 8 | desc_index),
+	    (uint16_t)(buf[2] | buf[3] << 8), buf, sizeof(buf), 1000);
 	if (rc < 0)
 		return rc;
 	if (rc < 2 || buf[1] != LIBUSB_DT_STRING || buf[0] > rc)
