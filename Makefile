@@ -94,7 +94,8 @@ $(O)/cli/%.o: cli/%.c lib/flashtool.h $(wildcard cli/*.h)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(USB_LIBS)
 
-$(O)/test/unit/test_%: test/unit/test_%.c $(LIB) $(HEADERS)
+$(O)/test/unit/test_%: test/unit/test_%.c $(LIB) $(HEADERS) \
+    $(wildcard test/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(USB_LIBS) $(CMOCKA_LIBS)
 

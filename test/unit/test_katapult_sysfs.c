@@ -35,52 +35,12 @@
 #include <linux/can.h>
 #include <cmocka.h>
 
+#include "fake_tree.h"
+
 #include "katapult/proto.h"
 
-#define ROOT_TEMPLATE "/tmp/ft-kpsys-XXXXXX"
-static char root[sizeof(ROOT_TEMPLATE)];
 static char sys_dir[300], dev_dir[300];
 static int master[3] = { -1, -1, -1 };
-
-static void
-mk(const char *rel)
-{
-	char path[512], *p;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (p = path + strlen(root) + 1; *p != '\0'; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	mkdir(path, 0755);
-}
-
-static void
-put(const char *rel, const char *text)
-{
-	char path[512], tmp[520];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(rename(tmp, path), 0);
-}
-
-static void
-link_to(const char *target, const char *rel)
-{
-	char path[1100];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 /* A pty whose slave stands for /dev/NAME; its master in master[k]. */
 static void
@@ -93,7 +53,7 @@ fake_tty(int k, const char *name)
 	assert_int_equal(grantpt(master[k]), 0);
 	assert_int_equal(unlockpt(master[k]), 0);
 	snprintf(rel, sizeof(rel), "dev/%s", name);
-	link_to(ptsname(master[k]), rel);
+	tree_link(ptsname(master[k]), rel);
 }
 
 /* A USB CDC device at usb (1-1.N) with its tty, as the kernel shows it. */
@@ -104,39 +64,38 @@ usb_device(const char *usb, const char *pid, const char *tty)
 
 	snprintf(d, sizeof(d), "sys/devices/usb1/1-1/%s", usb);
 	snprintf(rel, sizeof(rel), "%s/%s:1.0/tty/%s", d, usb, tty);
-	mk(rel);
+	tree_mkdir(rel);
 	snprintf(rel, sizeof(rel), "%s/idVendor", d);
-	put(rel, "1d50\n");
+	tree_put(rel, "1d50\n");
 	snprintf(rel, sizeof(rel), "%s/idProduct", d);
-	put(rel, pid);
+	tree_put(rel, pid);
 	snprintf(rel, sizeof(rel), "%s/serial", d);
-	put(rel, "42003D000D514B4E31373520\n");
+	tree_put(rel, "42003D000D514B4E31373520\n");
 	snprintf(rel, sizeof(rel), "%s/product", d);
-	put(rel, "stm32f042x6\n");
+	tree_put(rel, "stm32f042x6\n");
 	snprintf(target, sizeof(target), "../../../%s:1.0", usb);
 	snprintf(rel, sizeof(rel), "%s/%s:1.0/tty/%s/device", d, usb, tty);
-	link_to(target, rel);
+	tree_link(target, rel);
 	snprintf(target, sizeof(target), "../../devices/usb1/1-1/%s/%s:1.0/"
 	    "tty/%s", usb, usb, tty);
 	snprintf(rel, sizeof(rel), "sys/class/tty/%s", tty);
-	link_to(target, rel);
+	tree_link(target, rel);
 	snprintf(target, sizeof(target), "../../../devices/usb1/1-1/%s", usb);
 	snprintf(rel, sizeof(rel), "sys/bus/usb/devices/%s", usb);
-	link_to(target, rel);
+	tree_link(target, rel);
 }
 
 static int
 setup(void **state)
 {
 	(void)state;
-	memcpy(root, ROOT_TEMPLATE, sizeof(root));
-	if (mkdtemp(root) == NULL)
+	if (tree_create("/tmp/ft-kpsys-XXXXXX") != 0)
 		return -1;
-	mk("sys/class/tty");
-	mk("sys/bus/usb/devices");
-	mk("dev");
-	snprintf(sys_dir, sizeof(sys_dir), "%s/sys", root);
-	snprintf(dev_dir, sizeof(dev_dir), "%s/dev", root);
+	tree_mkdir("sys/class/tty");
+	tree_mkdir("sys/bus/usb/devices");
+	tree_mkdir("dev");
+	snprintf(sys_dir, sizeof(sys_dir), "%s/sys", tree_root);
+	snprintf(dev_dir, sizeof(dev_dir), "%s/dev", tree_root);
 	usb_device("1-1.3", "614e\n", "ttyACM0");
 	usb_device("1-1.4", "6177\n", "ttyACM1");
 	fake_tty(0, "ttyACM0");
@@ -147,16 +106,13 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	close(master[0]);
 	close(master[1]);
 	if (master[2] >= 0)
 		close(master[2]);
 	master[2] = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return tree_remove();
 }
 
 static void
@@ -238,8 +194,8 @@ reenumerate(const char *vid, const char *pid, unsigned ms, int katapult)
 	if (p != 0)
 		return p;
 	usleep(ms * 1000);
-	put("sys/devices/usb1/1-1/1-1.3/idVendor", vid);
-	put("sys/devices/usb1/1-1/1-1.3/idProduct", pid);
+	tree_put("sys/devices/usb1/1-1/1-1.3/idVendor", vid);
+	tree_put("sys/devices/usb1/1-1/1-1.3/idProduct", pid);
 	/* Katapult on the same interface's tty: answer CONNECT. */
 	if (katapult && answer_connect(0) != 0)
 		_exit(1);
@@ -324,7 +280,7 @@ enum bridge_mode {
 	BACK_NEVER,		/* gone for good */
 };
 
-/* Shorter than sun_path: the root is a short /tmp name. */
+/* Shorter than sun_path: the tree's root is a short /tmp name. */
 static char sock_path[100];
 
 static void
@@ -332,19 +288,19 @@ bridge_tree(const char *serial)
 {
 	char text[80];
 
-	mk(BRIDGE_DIR "/" BRIDGE_USB ":1.0/net/can0");
-	put(BRIDGE_DIR "/idVendor", "1d50\n");
-	put(BRIDGE_DIR "/idProduct", "606f\n");
-	put(BRIDGE_DIR "/manufacturer", "Klipper\n");
-	put(BRIDGE_DIR "/product", "stm32g0b1xx\n");
+	tree_mkdir(BRIDGE_DIR "/" BRIDGE_USB ":1.0/net/can0");
+	tree_put(BRIDGE_DIR "/idVendor", "1d50\n");
+	tree_put(BRIDGE_DIR "/idProduct", "606f\n");
+	tree_put(BRIDGE_DIR "/manufacturer", "Klipper\n");
+	tree_put(BRIDGE_DIR "/product", "stm32g0b1xx\n");
 	snprintf(text, sizeof(text), "%s\n", serial);
-	put(BRIDGE_DIR "/serial", text);
-	link_to("../../../" BRIDGE_USB ":1.0",
+	tree_put(BRIDGE_DIR "/serial", text);
+	tree_link("../../../" BRIDGE_USB ":1.0",
 	    BRIDGE_DIR "/" BRIDGE_USB ":1.0/net/can0/device");
-	mk("sys/class/net");
-	link_to("../../devices/usb1/1-1/" BRIDGE_USB "/" BRIDGE_USB
+	tree_mkdir("sys/class/net");
+	tree_link("../../devices/usb1/1-1/" BRIDGE_USB "/" BRIDGE_USB
 	    ":1.0/net/can0", "sys/class/net/can0");
-	link_to("../../../devices/usb1/1-1/" BRIDGE_USB,
+	tree_link("../../../devices/usb1/1-1/" BRIDGE_USB,
 	    "sys/bus/usb/devices/" BRIDGE_USB);
 }
 
@@ -358,7 +314,7 @@ bus_socket(void)
 	assert_true(fd >= 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	snprintf(sock_path, sizeof(sock_path), "%s/can0", root);
+	snprintf(sock_path, sizeof(sock_path), "%s/can0", tree_root);
 	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
 	unlink(sock_path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -374,8 +330,8 @@ bridge_leaves(int fd)
 	close(fd);
 	unlink(sock_path);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/class/net/can0' '%s/"
-	    BRIDGE_DIR "' '%s/sys/bus/usb/devices/" BRIDGE_USB "'", root,
-	    root, root);
+	    BRIDGE_DIR "' '%s/sys/bus/usb/devices/" BRIDGE_USB "'", tree_root,
+	    tree_root, tree_root);
 	if (system(cmd) != 0)
 		_exit(3);
 }
@@ -397,7 +353,7 @@ bridge_child(int fd, const uint8_t *own_uuid, enum bridge_mode mode,
 		close(fd);
 		return p;
 	}
-	snprintf(logpath, sizeof(logpath), "%s/bus.log", root);
+	snprintf(logpath, sizeof(logpath), "%s/bus.log", tree_root);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct can_frame cf;
@@ -423,10 +379,10 @@ bridge_child(int fd, const uint8_t *own_uuid, enum bridge_mode mode,
 			_exit(answer_connect(2) == 0 ? 0 : 1);
 		}
 		if (mode == BACK_DFU) {
-			mk(BRIDGE_DIR);
-			put(BRIDGE_DIR "/idVendor", "0483\n");
-			put(BRIDGE_DIR "/idProduct", "df11\n");
-			link_to("../../../devices/usb1/1-1/" BRIDGE_USB,
+			tree_mkdir(BRIDGE_DIR);
+			tree_put(BRIDGE_DIR "/idVendor", "0483\n");
+			tree_put(BRIDGE_DIR "/idProduct", "df11\n");
+			tree_link("../../../devices/usb1/1-1/" BRIDGE_USB,
 			    "sys/bus/usb/devices/" BRIDGE_USB);
 		}
 		_exit(0);
@@ -440,7 +396,7 @@ bridge_opts(struct ft_open_opts *o, const uint8_t *uuid)
 
 	memset(o, 0, sizeof(*o));
 	o->transport = FT_TRANSPORT_KATAPULT;
-	snprintf(iface, sizeof(iface), "unix:%s/can0", root);
+	snprintf(iface, sizeof(iface), "unix:%s/can0", tree_root);
 	o->kp.can_iface = iface;
 	o->kp.has_uuid = 1;
 	memcpy(o->kp.uuid, uuid, 6);
@@ -458,7 +414,7 @@ bus_log(char *out, size_t size)
 	size_t n = 0;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/bus.log", root);
+	snprintf(path, sizeof(path), "%s/bus.log", tree_root);
 	f = fopen(path, "r");
 	if (f == NULL)
 		return;

@@ -14,84 +14,47 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fake_tree.h"
+
 #include "serial.h"
-
-static char root[] = "/tmp/ft-ports-XXXXXX";
-
-static void
-mk(const char *rel)
-{
-	char path[512], *p;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (p = path + strlen(root) + 1; *p != '\0'; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	mkdir(path, 0755);
-}
-
-static void
-put(const char *rel, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
-link_to(const char *target, const char *rel)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 static int
 setup(void **state)
 {
 	(void)state;
-	if (mkdtemp(root) == NULL)
+	if (tree_create("/tmp/ft-ports-XXXXXX") != 0)
 		return -1;
 	/* A USB FTDI adapter on bus 1, port 1.3. */
-	mk("sys/devices/usb1/1-1/1-1.3/1-1.3:1.0/ttyUSB0/tty/ttyUSB0");
-	put("sys/devices/usb1/1-1/1-1.3/idVendor", "0403\n");
-	put("sys/devices/usb1/1-1/1-1.3/idProduct", "6001\n");
-	put("sys/devices/usb1/1-1/1-1.3/serial", "A10KZP3X\n");
-	put("sys/devices/usb1/1-1/1-1.3/product", "FT232R USB UART\n");
-	mk("sys/bus/usb-serial/drivers/ftdi_sio");
-	link_to("../../../../bus/usb-serial/drivers/ftdi_sio",
+	tree_mkdir("sys/devices/usb1/1-1/1-1.3/1-1.3:1.0/ttyUSB0/tty/ttyUSB0");
+	tree_put("sys/devices/usb1/1-1/1-1.3/idVendor", "0403\n");
+	tree_put("sys/devices/usb1/1-1/1-1.3/idProduct", "6001\n");
+	tree_put("sys/devices/usb1/1-1/1-1.3/serial", "A10KZP3X\n");
+	tree_put("sys/devices/usb1/1-1/1-1.3/product", "FT232R USB UART\n");
+	tree_mkdir("sys/bus/usb-serial/drivers/ftdi_sio");
+	tree_link("../../../../bus/usb-serial/drivers/ftdi_sio",
 	    "sys/devices/usb1/1-1/1-1.3/1-1.3:1.0/ttyUSB0/driver");
-	mk("sys/class/tty");
-	link_to("../../devices/usb1/1-1/1-1.3/1-1.3:1.0/ttyUSB0/tty/ttyUSB0",
+	tree_mkdir("sys/class/tty");
+	tree_link("../../devices/usb1/1-1/1-1.3/1-1.3:1.0/ttyUSB0/tty/ttyUSB0",
 	    "sys/class/tty/ttyUSB0");
-	link_to("../../../ttyUSB0", "sys/devices/usb1/1-1/1-1.3/1-1.3:1.0/"
+	tree_link("../../../ttyUSB0", "sys/devices/usb1/1-1/1-1.3/1-1.3:1.0/"
 	    "ttyUSB0/tty/ttyUSB0/device");
 	/* A real UART and an empty 8250 slot. */
-	mk("sys/devices/platform/serial/tty/ttyS0");
-	mk("sys/devices/platform/serial/tty/ttyS1");
-	put("sys/devices/platform/serial/tty/ttyS0/type", "4\n");
-	put("sys/devices/platform/serial/tty/ttyS1/type", "0\n");
-	link_to("../..", "sys/devices/platform/serial/tty/ttyS0/device");
-	link_to("../..", "sys/devices/platform/serial/tty/ttyS1/device");
-	link_to("../../devices/platform/serial/tty/ttyS0",
+	tree_mkdir("sys/devices/platform/serial/tty/ttyS0");
+	tree_mkdir("sys/devices/platform/serial/tty/ttyS1");
+	tree_put("sys/devices/platform/serial/tty/ttyS0/type", "4\n");
+	tree_put("sys/devices/platform/serial/tty/ttyS1/type", "0\n");
+	tree_link("../..", "sys/devices/platform/serial/tty/ttyS0/device");
+	tree_link("../..", "sys/devices/platform/serial/tty/ttyS1/device");
+	tree_link("../../devices/platform/serial/tty/ttyS0",
 	    "sys/class/tty/ttyS0");
-	link_to("../../devices/platform/serial/tty/ttyS1",
+	tree_link("../../devices/platform/serial/tty/ttyS1",
 	    "sys/class/tty/ttyS1");
 	/* A virtual console: no device behind it. */
-	mk("sys/devices/virtual/tty/tty0");
-	link_to("../../devices/virtual/tty/tty0", "sys/class/tty/tty0");
+	tree_mkdir("sys/devices/virtual/tty/tty0");
+	tree_link("../../devices/virtual/tty/tty0", "sys/class/tty/tty0");
 	/* udev's stable name. */
-	mk("dev/serial/by-id");
-	link_to("../../ttyUSB0",
+	tree_mkdir("dev/serial/by-id");
+	tree_link("../../ttyUSB0",
 	    "dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A10KZP3X-if00-port0");
 	return 0;
 }
@@ -99,11 +62,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return tree_remove();
 }
 
 static void
@@ -114,8 +74,8 @@ test_list(void **state)
 	size_t n = 0;
 
 	(void)state;
-	snprintf(sys, sizeof(sys), "%s/sys", root);
-	snprintf(dev, sizeof(dev), "%s/dev", root);
+	snprintf(sys, sizeof(sys), "%s/sys", tree_root);
+	snprintf(dev, sizeof(dev), "%s/dev", tree_root);
 	assert_int_equal(ft_serial_list_at(NULL, sys, dev, &e, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(e[0].path, "/dev/ttyS0");
