@@ -33,6 +33,12 @@ struct ft_transport {
 	 * (DfuSe), so that Ctrl-C is honoured after the sector in progress.
 	 */
 	unsigned erase_batch_units;
+	/*
+	 * Erase only marks units; each is erased when its first block
+	 * arrives (Katapult).  After a stop the units not reached keep
+	 * their old contents, and the failure message says so.
+	 */
+	int erase_deferred;
 
 	/*
 	 * Bytes of private state: the core allocates them zeroed as

@@ -377,7 +377,13 @@ ft_core_note_unwritten(struct ft_dev *dev, int rc,
 	/* Room for the first ranges; the list starts where it matters. */
 	char list[200];
 
-	if (ft_plan_unwritten(units, n, stop, list, sizeof(list)) > 0)
+	if (ft_plan_unwritten(units, n, stop, list, sizeof(list)) <= 0)
+		return;
+	if (dev->tr->erase_deferred)
+		(void)ft_fail_more(dev->ctx, rc, "; not yet written: %s (the "
+		    "bootloader erases a page when its first block arrives: "
+		    "pages not reached keep their old contents)", list);
+	else
 		(void)ft_fail_more(dev->ctx, rc, "; erased but not yet "
 		    "written: %s", list);
 }

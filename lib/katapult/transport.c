@@ -800,6 +800,7 @@ const struct ft_transport ft_transport_katapult = {
 	.name = "katapult",
 	/* Every block read costs a round trip, as a write does. */
 	.read_is_cheap = 0,
+	.erase_deferred = 1,
 	.erase_batch_units = 0,
 	.priv_size = sizeof(struct ft_kp_session),
 	.open = kp_open,

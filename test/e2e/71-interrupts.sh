@@ -331,15 +331,31 @@ kp_stop_ok() {
 	_last=$(sed -n "s/.* $_cmd \(0x[0-9a-f]*\) -> ACK.*/\1/p" "$2" |
 	    tail -n 1)
 	[ -n "$_last" ] || _last=$KBASE
-	[ "$_a" -eq $((_last + 64)) ] || [ "$_a" -eq $((_last)) ] ||
-		echo "; stopped before ${_at#* }, the last $_cmd was $_last"
+	_last=$((_last))
+	# Opening a unit that reads blank sends a marker block into its
+	# first quarter before the first block (so that Katapult erases):
+	# a stop there names the unit's start, the marker lies beyond it.
+	[ "$_a" -eq $((_last + 64)) ] || [ "$_a" -eq "$_last" ] ||
+	    { [ "$_k" = write ] && [ $((_a % KUNIT)) -eq 0 ] &&
+	    [ "$_last" -gt "$_a" ] &&
+	    [ "$_last" -lt $((_a + KUNIT / 4)) ]; } ||
+		echo "; stopped before ${_at#* }, the last $_cmd was $(printf 0x%08x "$_last")"
+	# Katapult erases a page as its first block arrives: the pages
+	# past the stop were not erased, and the message must not say so.
+	if [ "$_k" = write ]; then
+		grep -q 'erased but not yet written' "$1" &&
+			echo "; claims pages erased that Katapult only marked"
+		grep -q 'not yet written: 0x.*keep their old contents' "$1" ||
+			echo "; does not name what is not yet written"
+	fi
 }
 if [ -x "$KSIM" ]; then
 	KIMG=16384 KBASE=0x08002000
 	randimg $KIMG >"$T/kimg.bin"
 	for kl in uart usb; do
-		model=f042
-		[ $kl = usb ] && model=g0b1
+		# The models' flash page sizes (RM0091, RM0444).
+		model=f042 KUNIT=1024
+		[ $kl = usb ] && model=g0b1 KUNIT=2048
 		rm -rf "$T/kp-byid" "$T/kp.flash"
 		mkdir -p "$T/kp-byid"
 		"$KSIM" --$kl --model $model --timing --link "$T/kp.tty" \

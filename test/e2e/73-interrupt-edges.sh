@@ -303,6 +303,19 @@ fi
 #    status 10, naming the block, without COMPLETE.
 KSIM="$FT_BUILD/test/sim/katapult-sim"
 KP_STOP_MS=800
+# kp_fresh NAME MODEL: a Katapult simulator over a UART with a blank
+# flash, its files $T/NAME.*; kpid is its process.
+kp_fresh() {
+	rm -f "$T/$1.flash" "$T/$1.log" "$T/$1.tty"
+	"$KSIM" --uart --model "$2" --timing --link "$T/$1.tty" \
+	    --flash "$T/$1.flash" --log "$T/$1.log" 2>"$T/$1.err" &
+	kpid=$!
+	n=0
+	while [ ! -e "$T/$1.tty" ] && [ $n -lt 100 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+}
 [ "${VALGRIND:-0}" = 1 ] && KP_STOP_MS=3000
 if [ -x "$KSIM" ]; then
 	randimg 8192 >"$T/kp-app.bin"
@@ -345,13 +358,7 @@ if [ -x "$KSIM" ]; then
 	i=1
 	while [ "$i" -le "$TRIALS" ]; do
 		sig=$(pick_signal "$i")
-		rm -f "$T/kp-dead.flash" "$T/kp-dead.log" "$T/kp-dead.tty"
-		"$KSIM" --uart --model f042 --timing --link "$T/kp-dead.tty" \
-		    --flash "$T/kp-dead.flash" --log "$T/kp-dead.log" \
-		    2>"$T/kp-dead.err" &
-		kpid=$!
-		n=0
-		while [ ! -e "$T/kp-dead.tty" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+		kp_fresh kp-dead f042
 		"$FLASHTOOL" --katapult -w "$T/img.bin" --no-diff "$T/kp-dead.tty" \
 		    >"$T/kd-$i.out" 2>"$T/kd-$i.err" &
 		p=$!
@@ -370,6 +377,8 @@ if [ -x "$KSIM" ]; then
 		grep -Eq 'write interrupted before 0x080[0-9a-f]{5}' "$T/kd-$i.err" ||
 			why="$why; no 'write interrupted before ADDR'"
 		grep -q 'COMPLETE' "$T/kp-dead.log" && why="$why; COMPLETE sent"
+		grep -q 'erased but not yet written' "$T/kd-$i.err" &&
+			why="$why; claims pages erased that Katapult only marked"
 		trial_verdict "edge-kp-dead-$i ($sig, frozen after block $nth)" \
 		    "$T/kd-$i.err"
 		kill $kpid 2>/dev/null
@@ -378,4 +387,34 @@ if [ -x "$KSIM" ]; then
 	done
 	echo "katapult dead line: $TRIALS trials, slowest exit $worst ms, $bad bad"
 	report kp-dead "$bad" "status 10 within $worst ms (bound $KP_STOP_MS ms), no COMPLETE"
+
+	# A G0B1 (one program per double word between erases) on a blank
+	# flash: opening the first page sends a marker block into its first
+	# quarter, then the page's first block, which makes Katapult erase.
+	# Frozen between the two, a signal names the page's start, not the
+	# marker, and says the pages past it were not erased.
+	kp_fresh kp-mark g0b1
+	"$FLASHTOOL" --katapult -w "$T/img.bin" --no-diff "$T/kp-mark.tty" \
+	    >"$T/km.out" 2>"$T/km.err" &
+	p=$!
+	bad=0 worst=0 why=""
+	_w=0
+	while ! grep -q 'SEND_BLOCK 0x08002040 -> ACK' "$T/kp-mark.log" 2>/dev/null &&
+	    kill -0 "$p" 2>/dev/null && [ $_w -lt 6000 ]; do
+		sleep 0.002
+		_w=$((_w + 1))
+	done
+	kill -STOP "$kpid"
+	sleep 0.2
+	stop_timed INT "$p" "$KP_STOP_MS"
+	kill -CONT "$kpid"
+	grep -q 'SEND_BLOCK 0x08002040 -> ACK' "$T/kp-mark.log" ||
+		why="$why; no marker block at 0x08002040"
+	grep -q 'write interrupted before 0x08002000; not yet written: 0x08002000-0x08002fff (the bootloader erases a page when its first block arrives' "$T/km.err" ||
+		why="$why; the stop does not name 0x08002000 and the pages not reached"
+	grep -q 'COMPLETE' "$T/kp-mark.log" && why="$why; COMPLETE sent"
+	trial_verdict "edge-kp-marker (INT after the marker block)" "$T/km.err"
+	kill $kpid 2>/dev/null
+	wait $kpid 2>/dev/null
+	[ "$bad" -eq 0 ] && pass "edges-kp-marker: status 10 naming the page under the marker"
 fi
