@@ -323,16 +323,43 @@ verify_by_crc(struct ft_dev *dev, const struct ft_segment *s, int *matched)
 }
 
 struct verify_state {
-	const struct ft_segment *seg;
+	const struct ft_segment *seg;	/* a run of adjacent segments */
+	size_t nseg;
+	uint8_t *want;			/* a block's image bytes, joined */
 	uint64_t *done, total;
 };
+
+/* The image's bytes for [addr, addr + len) of the run. */
+static const uint8_t *
+run_bytes(struct verify_state *v, uint32_t addr, uint32_t len)
+{
+	uint64_t end = (uint64_t)addr + len;
+	size_t i;
+
+	for (i = 0; i < v->nseg; i++) {
+		const struct ft_segment *s = &v->seg[i];
+		uint64_t s_end = (uint64_t)s->addr + s->len;
+
+		if (addr >= s->addr && end <= s_end)
+			return s->data + (addr - s->addr);
+		/* Straddling segments: join the pieces. */
+		if (addr < s_end && end > s->addr) {
+			uint64_t lo = addr > s->addr ? addr : s->addr;
+			uint64_t hi = end < s_end ? end : s_end;
+
+			memcpy(v->want + (lo - addr), s->data + (lo - s->addr),
+			    (size_t)(hi - lo));
+		}
+	}
+	return v->want;
+}
 
 static int
 verify_block(struct ft_dev *dev, uint32_t addr, const uint8_t *block,
     uint32_t len, void *user)
 {
 	struct verify_state *v = user;
-	const uint8_t *want = v->seg->data + (addr - v->seg->addr);
+	const uint8_t *want = run_bytes(v, addr, len);
 	uint8_t *again;
 	uint32_t k = first_difference(block, want, len);
 	int rc = 0;
@@ -358,18 +385,45 @@ verify_block(struct ft_dev *dev, uint32_t addr, const uint8_t *block,
 	return 0;
 }
 
+/* Segments from first on that follow each other without a gap. */
+static size_t
+adjacent_run(struct ft_span span, size_t first, uint64_t *len)
+{
+	size_t j = first + 1;
+
+	*len = span.seg[first].len;
+	while (j < span.nseg && span.seg[j].alt == span.seg[first].alt &&
+	    (uint64_t)span.seg[first].addr + *len == span.seg[j].addr &&
+	    *len + span.seg[j].len <= UINT32_MAX) {
+		*len += span.seg[j].len;
+		j++;
+	}
+	return j - first;
+}
+
+/*
+ * Where the device checksums, segment by segment; otherwise each run of
+ * adjacent segments is read as one range (written-back units beside the
+ * image cost no address set of their own).
+ */
 int
 ft_core_verify(struct ft_dev *dev, struct ft_span span, uint64_t *done,
     uint64_t total)
 {
-	size_t i;
-	int rc;
+	struct verify_state v = { NULL, 0, NULL, done, total };
+	uint64_t len;
+	size_t i, n;
+	int rc = 0;
 
-	for (i = 0; i < span.nseg; i++) {
+	v.want = malloc(dev->max_read);
+	if (v.want == NULL)
+		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
+	for (i = 0; i < span.nseg && rc >= 0; i += n) {
 		const struct ft_segment *s = &span.seg[i];
-		struct verify_state v = { s, done, total };
 		int matched;
 
+		n = 1;
+		len = s->len;
 		rc = verify_by_crc(dev, s, &matched);
 		if (rc == 0 && matched) {
 			*done += s->len;
@@ -378,14 +432,17 @@ ft_core_verify(struct ft_dev *dev, struct ft_span span, uint64_t *done,
 		}
 		if (rc < 0 && rc != FT_E_NOT_SUPPORTED &&
 		    !ft_core_retryable(rc))
-			return rc;
+			break;
 		/* A CRC mismatch or failure: read back to name the address. */
-		rc = ft_core_read_span(dev, "verify", s->addr, s->len, NULL, 0,
-		    verify_block, &v);
-		if (rc < 0)
-			return rc;
+		if (rc == FT_E_NOT_SUPPORTED)
+			n = adjacent_run(span, i, &len);
+		v.seg = s;
+		v.nseg = n;
+		rc = ft_core_read_span(dev, "verify", s->addr, (uint32_t)len,
+		    NULL, 0, verify_block, &v);
 	}
-	return 0;
+	free(v.want);
+	return rc < 0 ? rc : 0;
 }
 
 int

@@ -30,18 +30,23 @@ read_saved(struct ft_dev *dev, const struct ft_erase_unit *save, size_t n,
     struct ft_mass_plan *mp)
 {
 	uint8_t erased = ft_core_erased(dev);
-	uint64_t off = 0;
-	size_t i;
+	uint64_t off = 0, run;
+	size_t i, j;
 	int rc = 0;
 
 	mp->buf = malloc(ft_units_bytes(save, n) + 1);
 	mp->kept.seg = calloc(n + 1, sizeof(*mp->kept.seg));
 	if (mp->buf == NULL || mp->kept.seg == NULL)
 		return ft_fail(dev->ctx, FT_E_NOMEM, "out of memory");
-	for (i = 0; i < n && rc == 0; i++) {
+	/* Adjacent units in one read: no address set between them. */
+	for (i = 0; i < n && rc == 0; i = j) {
+		run = save[i].size;
+		for (j = i + 1; j < n && (uint64_t)save[i].addr + run ==
+		    save[j].addr; j++)
+			run += save[j].size;
 		rc = ft_core_read_span(dev, "compare", save[i].addr,
-		    save[i].size, mp->buf + off, 0, NULL, NULL);
-		off += save[i].size;
+		    (uint32_t)run, mp->buf + off, 0, NULL, NULL);
+		off += run;
 	}
 	if (rc < 0)
 		return rc;

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -46,6 +47,9 @@ struct fake {
 	int fail_open;			/* open returns this after claiming */
 	int cancel_after_writes;	/* cancel once writes reach it */
 	uint32_t write_align;		/* 0: 4 */
+	uint32_t max_read;		/* 0: BLOCK */
+	/* Every read's address and length, in order (as many as fit). */
+	uint32_t read_addr[256], read_len[256];
 };
 
 static struct fake F;
@@ -70,7 +74,7 @@ fake_open(struct ft_dev *dev, const struct ft_open_opts *opts)
 	dev->info.flash.runs[0].size = PAGE;
 	dev->info.flash.runs[0].count = PAGES;
 	dev->info.has_checksum = F.has_crc;
-	dev->max_read = BLOCK;
+	dev->max_read = F.max_read != 0 ? F.max_read : BLOCK;
 	dev->max_write = BLOCK;
 	dev->write_align = F.write_align != 0 ? F.write_align : 4;
 	return 0;
@@ -97,6 +101,10 @@ in_flash(uint32_t addr, uint32_t len)
 static int
 fake_read(struct ft_dev *dev, uint32_t addr, uint8_t *buf, uint32_t len)
 {
+	if (F.reads < 256) {
+		F.read_addr[F.reads] = addr;
+		F.read_len[F.reads] = len;
+	}
 	F.reads++;
 	assert_true(len <= dev->max_read);
 	assert_true(in_flash(addr, len));
@@ -652,6 +660,22 @@ test_crc_compare(void **state)
 	ft_image_free(img);
 }
 
+/* A fake with cheap reads and a mass erase, holding old. */
+static struct ft_dev *
+open_mass_fake(const struct ft_image *old, uint32_t max_read)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_dev *dev;
+
+	F.read_is_cheap = 1;
+	F.has_mass = 1;
+	F.max_read = max_read;
+	dev = open_fake();
+	assert_int_equal(ft_write(dev, old, &wo, &st), 0);
+	return dev;
+}
+
 static void
 test_mass_plan_keeps_data(void **state)
 {
@@ -663,10 +687,7 @@ test_mass_plan_keeps_data(void **state)
 	uint8_t tail[2 * PAGE];
 
 	(void)state;
-	F.read_is_cheap = 1;
-	F.has_mass = 1;
-	dev = open_fake();
-	assert_int_equal(ft_write(dev, old, &wo, &st), 0);
+	dev = open_mass_fake(old, 0);
 	memcpy(tail, F.flash + 30 * PAGE, sizeof(tail));
 	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
 	/* 30 page erases became one mass erase; pages 30-31 came back. */
@@ -690,10 +711,7 @@ test_page_erase_option(void **state)
 	struct ft_dev *dev;
 
 	(void)state;
-	F.read_is_cheap = 1;
-	F.has_mass = 1;
-	dev = open_fake();
-	assert_int_equal(ft_write(dev, old, &wo, &st), 0);
+	dev = open_mass_fake(old, 0);
 	F.units_erased = 0;
 	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
 	assert_int_equal(F.masses, 0);
@@ -702,6 +720,92 @@ test_page_erase_option(void **state)
 	ft_close(dev);
 	ft_image_free(old);
 	ft_image_free(img);
+}
+
+/* The reads that started at addr, and their lengths' sum. */
+static unsigned
+reads_at(uint32_t addr, uint32_t *len)
+{
+	unsigned i, n = 0;
+
+	*len = 0;
+	for (i = 0; i < F.reads && i < 256; i++)
+		if (F.read_addr[i] == addr) {
+			n++;
+			*len += F.read_len[i];
+		}
+	return n;
+}
+
+/*
+ * Reads as long as two pages (DfuSe uploads of 2 KiB over 1 KiB pages):
+ * the two pages kept beside the image are read in one upload before the
+ * mass erase, and verified with the image in one more, not page by page
+ * (each upload at an address off the read grid costs a Set Address).
+ */
+static void
+test_mass_keeps_read_whole(void **state)
+{
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	struct ft_image *old = make_image(FLASH_BASE, FLASH_SIZE, 18);
+	struct ft_image *img = make_image(FLASH_BASE, 30 * PAGE, 19);
+	struct ft_dev *dev;
+	uint32_t len;
+	unsigned i;
+
+	(void)state;
+	dev = open_mass_fake(old, 2 * PAGE);
+	F.reads = 0;
+	assert_int_equal(ft_write(dev, img, &wo, &st), 0);
+	assert_int_equal(F.masses, 1);
+	assert_int_equal(st.units_restored, 2);
+	assert_true(st.verified);
+	/* Compare (pages 0-29), the kept pages 30-31, verify of all 32. */
+	assert_int_equal(reads_at(FLASH_BASE + 30 * PAGE, &len), 2);
+	assert_int_equal(len, 2 * 2 * PAGE);
+	assert_int_equal(reads_at(FLASH_BASE + 31 * PAGE, &len), 0);
+	for (i = 0; i < F.reads; i++)
+		assert_int_equal(F.read_addr[i] % (2 * PAGE), 0);
+	ft_close(dev);
+	ft_image_free(old);
+	ft_image_free(img);
+}
+
+/*
+ * A verify read that spans the image's end and a kept page still names
+ * the byte that differs, in either of them.
+ */
+static void
+test_verify_across_segments(void **state)
+{
+	static const uint32_t bad[] = { 30 * PAGE + 5, 31 * PAGE + 9 };
+	struct ft_write_opts wo = { .verify = 1 };
+	struct ft_write_stats st;
+	char want[32];
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct ft_image *old = make_image(FLASH_BASE, FLASH_SIZE, 20);
+		struct ft_image *img = make_image(FLASH_BASE, 30 * PAGE, 21);
+		struct ft_dev *dev;
+
+		/* A fresh fake and context for each. */
+		if (k > 0) {
+			teardown(NULL);
+			setup(NULL);
+		}
+		dev = open_mass_fake(old, 2 * PAGE);
+		F.bad_program_addr = FLASH_BASE + bad[k];
+		F.bad_program_times = ~0u;
+		assert_int_equal(ft_write(dev, img, &wo, &st), FT_E_VERIFY);
+		snprintf(want, sizeof(want), "0x%08x", FLASH_BASE + bad[k]);
+		assert_non_null(strstr(ft_errdetail(ctx), want));
+		ft_close(dev);
+		ft_image_free(old);
+		ft_image_free(img);
+	}
 }
 
 static void
@@ -809,6 +913,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_erase_option, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_mass_keeps_read_whole,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_across_segments,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_outside_flash, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failed_open_is_closed,
