@@ -40,7 +40,8 @@ one() {
 	head -c 30720 "$C/flash" | cmp -s - /tmp/b/img.bin || RC="$RC,wrong-flash"
 	echo "run $_case $_tool $_rep $SECS $RC" >>"$RES"
 	mkdir -p "/out/bench/$_case-$_tool-$_rep"
-	cp "$C/usb.log" "$C/run.err" "/out/bench/$_case-$_tool-$_rep/" 2>/dev/null
+	cp "$C/usb.log" "$C/run.err" "$C/run.secs" \
+	    "/out/bench/$_case-$_tool-$_rep/" 2>/dev/null
 	rm -rf "$C"
 }
 

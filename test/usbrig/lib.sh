@@ -70,7 +70,7 @@ run() {
 	_n=$1; shift
 	rigtool time "$C/$_n.secs" "$@" >"$C/$_n.out" 2>"$C/$_n.err"
 	RC=$?
-	SECS=$(cat "$C/$_n.secs" 2>/dev/null)
+	SECS=$(head -n 1 "$C/$_n.secs" 2>/dev/null)
 	echo "== $_n: rc $RC in ${SECS}s: $*"
 	sed 's/^/   err: /' "$C/$_n.err" | head -n 20
 }

@@ -70,7 +70,9 @@ static int run_timed(const char *file, char **argv)
 	t = now_s() - t0;
 	f = fopen(file, "w");
 	if (f) {
-		fprintf(f, "%.6f\n", t);
+		/* Then start and end in the simulators' log clock (ms). */
+		fprintf(f, "%.6f\nspan %.0f %.0f\n", t, t0 * 1000,
+		    (t0 + t) * 1000);
 		fclose(f);
 	}
 	if (WIFEXITED(status))
