@@ -110,7 +110,7 @@ EOT
 	: >"$SIM_LOG"
 	expect_rc "$chip-bad-checksum" 2 "$FLASHTOOL" -w "$D/e2e-badsum.hex" "$SIM_TTY"
 	err_has "$chip-bad-checksum" "e2e-badsum.hex:5"
-	head -c $((size + 4)) /dev/urandom >"$T/$chip-big.bin"
+	randimg $((size + 4)) >"$T/$chip-big.bin"
 	expect_rc "$chip-too-big" 2 "$FLASHTOOL" -w "$T/$chip-big.bin" "$SIM_TTY"
 	err_has "$chip-too-big" "outside flash"
 	expect_rc "$chip-outside" 2 "$FLASHTOOL" -w "$T/$chip-img.bin" -S 0x09000000 "$SIM_TTY"

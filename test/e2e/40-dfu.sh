@@ -407,7 +407,7 @@ fi
 
 # --- must-fail cases: nothing erased or written --------------------------
 on a
-head -c $((32768 + 1024)) /dev/urandom >"$T/big.bin"
+randimg $((32768 + 1024)) >"$T/big.bin"
 ft too-big 2 --path 1-1.2 -w "$T/big.bin"
 err_has too-big "outside flash"
 cp "$DATA/dfu-dfuse.bin" "$T/badcrc.dfu"
