@@ -13,6 +13,10 @@
  *  - The library never prints and never exits.  Messages and progress reach
  *    the caller only through the callbacks registered on the context.
  *  - Everything public starts with ft_ or FT_.
+ *
+ * Past 1,000 lines because it is the whole public interface, each type
+ * documented where it is declared; splitting it would only make front
+ * ends include several headers for one library.
  */
 #ifndef FLASHTOOL_H
 #define FLASHTOOL_H
